@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where a ``ProgressDisplay`` draws: a terminal, a log file, a pipe, or a fake terminal in tests.
+public protocol TerminalOutput: Sendable {
+    /// Writes text exactly as given (escape sequences included).
+    func write(_ text: String)
+    /// Whether the output is an interactive terminal that understands cursor movement.
+    var isTerminal: Bool { get }
+    /// The current size in columns and rows, or `nil` when unknown. Read on every refresh.
+    func size() -> (columns: Int, rows: Int)?
+}
+
+/// A terminal output backed by a file descriptor (standard error by default).
+public struct FileDescriptorOutput: TerminalOutput {
+    /// The file descriptor written to.
+    public let descriptor: Int32
+
+    /// Standard error, where progress bars are drawn (like tqdm and rich).
+    public static let standardError = FileDescriptorOutput(descriptor: 2)
+    /// Standard output, where ``ProgressDisplay/write(_:)`` puts text by default.
+    public static let standardOutput = FileDescriptorOutput(descriptor: 1)
+
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    public func write(_ text: String) {
+        writeAll(text, to: descriptor)
+    }
+
+    public var isTerminal: Bool {
+        isatty(descriptor) == 1
+    }
+
+    public func size() -> (columns: Int, rows: Int)? {
+        var window = winsize()
+        #if canImport(Darwin)
+            let request = UInt(TIOCGWINSZ)
+        #else
+            let request = UInt(TIOCGWINSZ)
+        #endif
+        if ioctl(descriptor, request, &window) == 0, window.ws_col > 0 {
+            return (Int(window.ws_col), Int(window.ws_row))
+        }
+        if let columns = Environment.value("COLUMNS").flatMap(Int.init), columns > 0 {
+            return (columns, Environment.value("LINES").flatMap(Int.init) ?? 24)
+        }
+        return nil
+    }
+}
