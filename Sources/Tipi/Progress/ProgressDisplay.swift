@@ -160,22 +160,31 @@ public final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Where ``write(_:to:)`` puts text.
+    public enum Destination: Sendable {
+        /// The display's text output: standard output for ``shared`` (like `print`).
+        case text
+        /// The stream the bars are drawn on: standard error for ``shared`` (where log lines belong).
+        case progress
+    }
+
     /// Writes text above the live bars without breaking them (tqdm's `tqdm.write`).
     ///
     /// The bars are cleared, the text is written (with a final newline added when missing) and the bars are
     /// drawn again below it. Without a terminal the text is simply written.
-    public func write(_ text: String) {
+    public func write(_ text: String, to destination: Destination = .text) {
         let now = time.now()
         let text = text.hasSuffix("\n") ? text : text + "\n"
+        let target = destination == .text ? textOutput : output
         state.withLock { state in
             if mode == .tty {
                 output.write(clearSequence(&state))
                 flushStandardIO()
-                textOutput.write(text)
+                target.write(text)
                 redraw(&state, now: now)
             } else {
                 flushStandardIO()
-                textOutput.write(text)
+                target.write(text)
             }
         }
     }

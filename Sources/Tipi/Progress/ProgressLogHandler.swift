@@ -49,7 +49,7 @@ public struct ProgressLogHandler: LogHandler {
         let pairs = merged.keys.sorted().map { "\($0)=\(merged[$0].map { "\($0)" } ?? "")" }
         let suffix = pairs.isEmpty ? "" : " " + pairs.joined(separator: " ")
         let line = "\(Self.timestamp()) \(event.level) \(label): \(event.message)\(suffix)"
-        (display ?? ProgressDisplay.current).write(line)
+        (display ?? ProgressDisplay.current).write(line, to: .progress)
     }
 
     private static func timestamp() -> String {
