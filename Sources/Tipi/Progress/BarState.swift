@@ -2,8 +2,9 @@ import Synchronization
 
 /// The shared state of one bar: a lock-free counter for the hot path, and the rarely changed fields behind a lock.
 /// Owned by a ``ProgressBar``; read by the ``ProgressDisplay`` that draws it.
+@usableFromInline
 final class BarState: Sendable {
-    let count: Atomic<Int>
+    @usableFromInline let count: Atomic<Int>
     let fields: Mutex<BarFields>
     let unit: String
     let unitScale: Bool

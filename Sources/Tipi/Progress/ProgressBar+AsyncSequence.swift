@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Wraps an `AsyncSequence` in a progress bar: `for await item in progressBar(stream, total: n) { … }`.
 ///
 /// The wrapper throws exactly when the base sequence throws, so a non-throwing stream needs no `try`.
@@ -20,6 +22,7 @@ public func progressBar<S: AsyncSequence>(
 }
 
 /// An async sequence that yields its base's elements and counts them on a ``ProgressBar``.
+@frozen
 public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
     public typealias Element = Base.Element
     public typealias Failure = Base.Failure
@@ -29,6 +32,7 @@ public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
     /// The bar that counts the elements.
     public let bar: ProgressBar
 
+    @inlinable
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), bar: bar)
     }
@@ -45,16 +49,18 @@ public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
 
     /// The iterator: the base iterator plus a counter published to the bar on every element.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let bar: ProgressBar
-        var count: Int
+        @usableFromInline var base: Base.AsyncIterator
+        @usableFromInline let bar: ProgressBar
+        @usableFromInline var count: Int
 
+        @inlinable
         init(base: Base.AsyncIterator, bar: ProgressBar) {
             self.base = base
             self.bar = bar
             self.count = bar.n
         }
 
+        @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(Base.Failure) -> Base.Element? {
             bar.state.count.store(count, ordering: .relaxed)
             guard let element = try await base.next(isolation: actor) else {
@@ -65,6 +71,7 @@ public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
             return element
         }
 
+        @inlinable
         public mutating func next() async throws -> Base.Element? {
             try await next(isolation: nil)
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Wraps a loop in a progress bar: the same elements, in the same order, with a live bar on screen.
 ///
 /// ```swift
@@ -63,12 +65,14 @@ public func progressBar<C: Collection>(
 /// A sequence that yields its base's elements and counts them on a ``ProgressBar``.
 ///
 /// It forwards the bar's controls, so `bar.setPostfix(…)` works on the value `progressBar` returned.
+@frozen
 public struct ProgressSequence<Base: Sequence>: Sequence {
     /// The wrapped sequence.
     public let base: Base
     /// The bar that counts the elements.
     public let bar: ProgressBar
 
+    @inlinable
     public func makeIterator() -> Iterator {
         Iterator(base: base.makeIterator(), bar: bar)
     }
@@ -103,12 +107,16 @@ public struct ProgressSequence<Base: Sequence>: Sequence {
     }
 
     /// The iterator: the base iterator plus a counter published to the bar on every step.
+    ///
+    /// Inlinable, so that the compiler specializes it into the caller's loop: the per-item cost is then one
+    /// relaxed store of the counter.
     public struct Iterator: IteratorProtocol {
-        var base: Base.Iterator
-        let bar: ProgressBar
-        let state: BarState
-        var count: Int
+        @usableFromInline var base: Base.Iterator
+        @usableFromInline let bar: ProgressBar
+        @usableFromInline let state: BarState
+        @usableFromInline var count: Int
 
+        @inlinable
         init(base: Base.Iterator, bar: ProgressBar) {
             self.base = base
             self.bar = bar
@@ -118,6 +126,7 @@ public struct ProgressSequence<Base: Sequence>: Sequence {
 
         /// Publishes the elements completed so far (an element counts once the loop body that received it
         /// returns, as in tqdm), then fetches the next one.
+        @inlinable
         public mutating func next() -> Base.Element? {
             state.count.store(count, ordering: .relaxed)
             guard let element = base.next() else {

@@ -13,7 +13,7 @@
 /// A bar is safe to update from many threads or tasks at once: counts are never lost.
 /// It closes itself when the last reference to it goes away.
 public final class ProgressBar: Sendable {
-    let state: BarState
+    @usableFromInline let state: BarState
     /// The display drawing this bar, or `nil` when the bar is disabled.
     let display: ProgressDisplay?
 
