@@ -30,18 +30,18 @@ struct InfoCommand: ParsableCommand {
             "",
             "environment overrides in effect:",
         ]
-        let names = ["TIPI_PROGRESS", "TIPI_PROGRESS_INTERVAL", "NO_COLOR", "TERM", "COLUMNS", "CI"]
-        let set = names.filter { environment[$0] != nil }
+        let set = EnvironmentVariable.all.filter { environment[$0.name] != nil }
         if set.isEmpty {
             lines.append("  (none)")
         } else {
-            for name in set { lines.append("  \(name)=\(environment[name] ?? "")") }
+            for variable in set { lines.append("  \(variable.name)=\(environment[variable.name] ?? "")") }
         }
         lines.append("")
         lines.append("variables tipi reads:")
-        lines.append("  TIPI_PROGRESS            progress display: auto | tty | plain | off")
-        lines.append("  TIPI_PROGRESS_INTERVAL   seconds between status lines when not on a terminal (default 10)")
-        lines.append("  NO_COLOR                 any value turns colours off")
+        let width = (EnvironmentVariable.all.map(\.name.count).max() ?? 0) + 2
+        for variable in EnvironmentVariable.all {
+            lines.append("  " + variable.name.padding(toLength: width, withPad: " ", startingAt: 0) + variable.meaning)
+        }
         return lines
     }
 

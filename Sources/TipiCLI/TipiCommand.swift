@@ -8,10 +8,10 @@ public struct TipiCommand: AsyncParsableCommand {
         abstract: "Progress bars, experiment tracking and pipelines for research code in Swift.",
         discussion: """
             Start with a plain Swift program and add one concept at a time: progress bars around loops, \
-            experiment logging, device selection, pipelines. `tipi demo` shows the progress bars.
+            experiment logging, device selection, pipelines. `tipi demo` shows the progress bars; `tipi devices` the devices.
             """,
         version: Tipi.version,
-        subcommands: [InfoCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, DemoCommand.self, DevicesCommand.self]
     )
 
     public init() {}

@@ -29,14 +29,48 @@ public enum Executables {
         public let standardError: String
     }
 
-    /// Runs `executable` with `arguments`; standard output and standard error go to files (not a terminal).
-    public static func run(
+    /// A started process whose standard output and standard error go to files (not a terminal).
+    public final class Running: @unchecked Sendable {
+        public let process: Process
+        let directory: URL
+        let out: FileHandle
+        let err: FileHandle
+
+        init(process: Process, directory: URL, out: FileHandle, err: FileHandle) {
+            self.process = process
+            self.directory = directory
+            self.out = out
+            self.err = err
+        }
+
+        /// What the process has written to standard output so far.
+        public var standardOutputSoFar: String {
+            (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
+        }
+
+        /// Waits for the process (killing it after `timeout` seconds) and collects its output.
+        public func wait(timeout: Double = 120) -> Result {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            try? out.close()
+            try? err.close()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return Result(
+                status: process.terminationStatus,
+                standardOutput: (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "",
+                standardError: (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")
+        }
+    }
+
+    /// Starts `executable`; `removing` names inherited variables to drop (so the caller's settings do not leak).
+    public static func start(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        removing: [String] = ["TIPI_PROGRESS", "NO_COLOR"], timeout: Double = 120
-    ) throws -> Result {
+        removing: [String] = ["TIPI_PROGRESS", "NO_COLOR"]
+    ) throws -> Running {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let outURL = directory.appendingPathComponent("stdout")
         let errURL = directory.appendingPathComponent("stderr")
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -54,15 +88,14 @@ public enum Executables {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(
-            status: process.terminationStatus,
-            standardOutput: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        return Running(process: process, directory: directory, out: out, err: err)
+    }
+
+    /// Runs `executable` to the end; standard output and standard error go to files (not a terminal).
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        removing: [String] = ["TIPI_PROGRESS", "NO_COLOR"], timeout: Double = 120
+    ) throws -> Result {
+        try start(executable, arguments, environment: environment, removing: removing).wait(timeout: timeout)
     }
 }

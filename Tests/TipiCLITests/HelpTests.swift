@@ -1,32 +1,26 @@
 import ArgumentParser
 import Testing
+import TipiTestSupport
 
 @testable import TipiCLI
 
 @Suite("tipi --help and friends")
 struct HelpTests {
-    @Test("--help lists exactly the commands that exist")
+    @Test("--help lists exactly the commands that exist, as in the snapshot")
     func help() {
         let help = TipiCommand.helpMessage(columns: 100)
-        #expect(
-            help == """
-                OVERVIEW: Progress bars, experiment tracking and pipelines for research code in Swift.
+        #expect(Snapshot.verify(help, named: "tipi-help") == nil)
+        let names = TipiCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
+        #expect(names == ["info", "demo", "devices"])
+        for name in names { #expect(help.contains("  \(name) ")) }
+    }
 
-                Start with a plain Swift program and add one concept at a time: progress bars around loops,
-                experiment logging, device selection, pipelines. `tipi demo` shows the progress bars.
-
-                USAGE: tipi <subcommand>
-
-                OPTIONS:
-                  --version               Show the version.
-                  -h, --help              Show help information.
-
-                SUBCOMMANDS:
-                  info                    Show versions, paths and the environment overrides in effect.
-                  demo                    Show the progress bars on a simulated training run.
-
-                  See 'tipi help <subcommand>' for detailed help.
-                """)
+    @Test("each command's help, as in the snapshots")
+    func commandHelp() {
+        for command in TipiCommand.configuration.subcommands {
+            let name = command.configuration.commandName ?? ""
+            #expect(Snapshot.verify(TipiCommand.helpMessage(for: command, columns: 100), named: "tipi-\(name)-help") == nil)
+        }
     }
 
     @Test("every listed command has its own help")

@@ -19,11 +19,14 @@ public struct PipelineContext: Sendable {
     public var processName: String?
     /// The display that progress bars draw on, in place of ``ProgressDisplay/shared``.
     public var progress: ProgressDisplay?
+    /// The device `deviceManager.getDevice()` returns, in place of choosing one.
+    public var device: Device?
 
     /// Creates a context.
-    public init(processName: String? = nil, progress: ProgressDisplay? = nil) {
+    public init(processName: String? = nil, progress: ProgressDisplay? = nil, device: Device? = nil) {
         self.processName = processName
         self.progress = progress
+        self.device = device
     }
 
     /// The context of the running pipeline, or `nil` in a plain program.

@@ -13,12 +13,27 @@ enum Environment {
         return String(cString: raw)
     }
 
-    /// The environment variables Tipi reads, with a one-line description each (shown by `tipi info`).
-    static let documented: [(name: String, meaning: String)] = [
-        ("TIPI_PROGRESS", "progress display: auto | tty | plain | off"),
-        ("TIPI_PROGRESS_INTERVAL", "seconds between status lines when not on a terminal (default 10)"),
-        ("NO_COLOR", "any value turns colours off"),
-        ("TERM", "'dumb' means no cursor movement: plain progress lines"),
-        ("COLUMNS", "terminal width when it cannot be read from the terminal"),
+}
+
+/// An environment variable Tipi reads, with what it does (listed by `tipi info`).
+public struct EnvironmentVariable: Sendable {
+    public let name: String
+    public let meaning: String
+
+    /// Every variable Tipi reads.
+    public static let all: [EnvironmentVariable] = [
+        .init(name: "TIPI_PROGRESS", meaning: "progress display: auto | tty | plain | off"),
+        .init(name: "TIPI_PROGRESS_INTERVAL", meaning: "seconds between status lines when not on a terminal (default 10)"),
+        .init(name: "NO_COLOR", meaning: "any value turns colours off"),
+        .init(name: "TERM", meaning: "'dumb' means plain progress lines even on a terminal"),
+        .init(name: "COLUMNS", meaning: "terminal width when the terminal cannot be asked"),
+        .init(name: "TIPI_DEVICE", meaning: "force the device: cpu | cuda | cuda:N | metal | auto"),
+        .init(name: "CUDA_VISIBLE_DEVICES", meaning: "GPUs visible to the process (indices or GPU-UUIDs)"),
+        .init(name: "TIPI_MAX_MEMORY_USAGE", meaning: "fullest a GPU may be to be chosen (default 0.8)"),
+        .init(name: "TIPI_NVIDIA_SMI", meaning: "path of nvidia-smi (default: found on PATH)"),
+        .init(name: "TIPI_NVIDIA_SMI_TIMEOUT", meaning: "seconds before a stuck nvidia-smi is killed (default 5)"),
+        .init(name: "TIPI_NVML", meaning: "0 skips NVML and uses nvidia-smi"),
+        .init(name: "TIPI_NVML_LIBRARY", meaning: "NVML library file (default libnvidia-ml.so.1)"),
+        .init(name: "TIPI_CLAIMS_DIR", meaning: "directory of GPU claim locks (default /tmp/tipi-claims)"),
     ]
 }

@@ -1,0 +1,63 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Runs a helper program with a time limit, capturing its output through a file (a large output can never
+/// fill a pipe and block). The program runs in its own process group, so a timeout kills it *and* anything
+/// it started (a wedged `nvidia-smi` wrapper script and its children).
+enum ProcessRunner {
+    enum Outcome: Sendable {
+        case exited(status: Int32, output: String)
+        case timedOut
+        case failedToStart(String)
+    }
+
+    static func run(_ executable: String, _ arguments: [String], timeout: Double) -> Outcome {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-\(getpid())-\(UUID().uuidString).out").path
+        defer { unlink(file) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard status == 0 else {
+            return .failedToStart(String(cString: strerror(status)))
+        }
+
+        let deadline = Date().addingTimeInterval(timeout)
+        var waitStatus: Int32 = 0
+        while true {
+            let result = waitpid(pid, &waitStatus, WNOHANG)
+            if result == pid { break }
+            if result < 0, errno != EINTR { return .failedToStart(String(cString: strerror(errno))) }
+            if Date() >= deadline {
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &waitStatus, 0)
+                return .timedOut
+            }
+            usleep(2_000)
+        }
+        let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let exitStatus: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
+        return .exited(status: exitStatus, output: output)
+    }
+}

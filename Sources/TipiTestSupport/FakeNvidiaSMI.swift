@@ -1,0 +1,46 @@
+import Foundation
+
+/// A fake `nvidia-smi` for tests: a shell script that prints a fixed CSV (or fails like a machine without a
+/// driver, or hangs), so the real process path is exercised on machines without GPUs.
+public struct FakeNvidiaSMI: Sendable {
+    /// Where the script lives (a fresh temporary directory; put it first on `PATH`, or in `TIPI_NVIDIA_SMI`).
+    public let directory: String
+    /// The script's path.
+    public var path: String { directory + "/nvidia-smi" }
+
+    /// Three GPUs with different free memory: GPU 1 is the freest, GPU 2 the fullest.
+    public static let threeGPUs = """
+        0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 36537, 0
+        1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 1, 37
+        2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 70000, 5
+        """
+
+    /// Writes a script that prints `output` and exits with `status` (after `delay` seconds).
+    public init(output: String = FakeNvidiaSMI.threeGPUs, status: Int32 = 0, delay: Double = 0) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-nvsmi-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let script = """
+            #!/bin/sh
+            case "$*" in *--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu*) ;; *) echo "unsupported query: $*" >&2; exit 2 ;; esac
+            \(delay > 0 ? "sleep \(delay)" : "")
+            cat <<'FAKE_END'
+            \(output)
+            FAKE_END
+            exit \(status)
+            """
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+
+    /// The message and exit status of `nvidia-smi` on a machine whose driver is not loaded.
+    public static func noDriver() throws -> FakeNvidiaSMI {
+        try FakeNvidiaSMI(
+            output: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+                + "Make sure that the latest NVIDIA driver is installed and running.", status: 9)
+    }
+
+    /// Removes the script.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
