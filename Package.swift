@@ -29,11 +29,13 @@ let package = Package(
         ),
         .executableTarget(name: "TipiTool", dependencies: ["TipiCLI"]),
         .target(name: "TipiTestSupport", dependencies: ["Tipi"]),
+        // A program the tests run as a real process (killed, interrupted, eight at once).
+        .executableTarget(name: "TipiFixture", dependencies: ["Tipi"]),
         .testTarget(
             name: "TipiTests",
             dependencies: ["Tipi", "TipiTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "TipiCLITests", dependencies: ["TipiCLI", "TipiTestSupport"]),
+        .testTarget(name: "TipiCLITests", dependencies: ["TipiCLI", "TipiTestSupport"], exclude: ["__Snapshots__"]),
         .executableTarget(
             name: "ProgressBenchmark",
             dependencies: ["Tipi"],

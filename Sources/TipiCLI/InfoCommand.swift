@@ -30,7 +30,11 @@ struct InfoCommand: ParsableCommand {
             "",
             "environment overrides in effect:",
         ]
-        let set = EnvironmentVariable.all.filter { environment[$0.name] != nil }
+        // TERM is always set; it only changes anything when it is "dumb".
+        let set = EnvironmentVariable.all.filter { variable in
+            guard let value = environment[variable.name] else { return false }
+            return variable.name != "TERM" || value == "dumb"
+        }
         if set.isEmpty {
             lines.append("  (none)")
         } else {

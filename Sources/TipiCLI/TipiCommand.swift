@@ -11,7 +11,7 @@ public struct TipiCommand: AsyncParsableCommand {
             experiment logging, device selection, pipelines. `tipi demo` shows the progress bars; `tipi devices` the devices.
             """,
         version: Tipi.version,
-        subcommands: [InfoCommand.self, DemoCommand.self, DevicesCommand.self]
+        subcommands: [InfoCommand.self, DemoCommand.self, RunsCommand.self, DevicesCommand.self]
     )
 
     public init() {}

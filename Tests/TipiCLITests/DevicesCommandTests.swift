@@ -79,9 +79,9 @@ struct DevicesCommandTests {
         while holder.standardOutputSoFar.isEmpty, Date() < deadline { usleep(20_000) }
         #expect(holder.standardOutputSoFar == "cuda:1\n")
         let busy = try Executables.run(try tipi(), ["devices"], environment: env, removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
-        #expect(busy.standardOutput.contains("pid \(holder.process.processIdentifier)"))
+        #expect(busy.standardOutput.contains("pid \(holder.pid)"))
         #expect(busy.standardOutput.contains("getDevice() would pick cuda:0"))
-        kill(holder.process.processIdentifier, SIGKILL)
+        holder.signal(SIGKILL)
         _ = holder.wait()
         let after = try Executables.run(try tipi(), ["devices", "--claim", "0"], environment: env, removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
         #expect(after.standardOutput == "cuda:1\n")

@@ -21,12 +21,15 @@ public struct PipelineContext: Sendable {
     public var progress: ProgressDisplay?
     /// The device `deviceManager.getDevice()` returns, in place of choosing one.
     public var device: Device?
+    /// The run `logger` writes to, in place of starting its own.
+    public var run: Run?
 
     /// Creates a context.
-    public init(processName: String? = nil, progress: ProgressDisplay? = nil, device: Device? = nil) {
+    public init(processName: String? = nil, progress: ProgressDisplay? = nil, device: Device? = nil, run: Run? = nil) {
         self.processName = processName
         self.progress = progress
         self.device = device
+        self.run = run
     }
 
     /// The context of the running pipeline, or `nil` in a plain program.

@@ -333,6 +333,9 @@ public final class DeviceManager: Sendable {
         if device.kind == .cuda, environment("CUDA_DEVICE_ORDER") == nil {
             setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0)
         }
+        if let run = logger.run, !run.isFinished, run.metadata.device == nil {
+            run.recordDevice(device)
+        }
         return device
     }
 

@@ -31,3 +31,13 @@ func writeAll(_ text: String, to descriptor: Int32) {
 func flushStandardIO() {
     fflush(nil)
 }
+
+/// `write(2)`, under a name that does not clash with methods called `write`.
+func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, buffer, count)
+}
+
+/// `close(2)`, under a name that does not clash with methods called `close`.
+func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Python tipi's BasicLogger file: `metrics.jsonl`, one JSON object per value, fields in the order
+/// `name, value, pattern, stage, split, step, step_policy`, written as Python's `json.dumps` writes them,
+/// so existing tipi tooling reads Tipi runs.
+///
+/// `train/loss` becomes `"pattern": "loss", "split": "train"`; a key without `/` has `"pattern"` equal to
+/// the key and no split. NaN and infinities are written as Python writes them (`NaN`, `Infinity`).
+final class JSONLBackend: TrackingBackend {
+    private var descriptor: Int32 = -1
+    private var path = ""
+    private(set) var state = RunMetadata.BackendState()
+    private let explicitPath: String?
+
+    /// - Parameter path: Where to write; `metrics.jsonl` in the run folder by default.
+    init(path: String? = nil) {
+        explicitPath = path
+    }
+
+    func start(_ run: RunDescription) throws {
+        path = explicitPath ?? run.folder.appendingPathComponent("metrics.jsonl").path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+        }
+        state = RunMetadata.BackendState(location: path, complete: true)
+    }
+
+    func write(_ batch: MetricBatch, keys: [String]) throws {
+        var text = ""
+        text.reserveCapacity(batch.valueCount * 110)
+        let described = keys.map(Self.describe)
+        for row in 0..<batch.rowCount {
+            let step = String(batch.steps[row])
+            for position in batch.range(ofRow: row) {
+                let key = described[Int(batch.keys[position])]
+                text += "{\"name\": \(key.name), \"value\": \(JSONNumber.text(batch.values[position])), "
+                text += "\"pattern\": \(key.pattern), \"stage\": null, \"split\": \(key.split), "
+                text += "\"step\": \(step), \"step_policy\": \"advance\"}\n"
+            }
+        }
+        writeAll(text, to: descriptor)
+    }
+
+    func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    /// JSON fragments for a key: its name, pattern and split.
+    static func describe(_ key: String) -> (name: String, pattern: String, split: String) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        let pattern = parts.last.map(String.init) ?? key
+        let split = parts.count > 1 ? JSONNumber.quote(String(parts[0])) : "null"
+        return (JSONNumber.quote(key), JSONNumber.quote(pattern), split)
+    }
+}

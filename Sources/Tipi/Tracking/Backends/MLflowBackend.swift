@@ -1,0 +1,222 @@
+import Foundation
+
+/// An MLflow tracking server (`MLFLOW_TRACKING_URI`), through its REST API.
+///
+/// - the experiment is the run's project (created when missing); the MLflow run is named like the Tipi run
+///   and tagged `tipi.run_id`;
+/// - the config becomes params once (MLflow params are immutable): nested tables are flattened to dotted
+///   keys, values longer than 6000 characters are cut;
+/// - metrics go in `log-batch` requests of at most 1000 metrics, from this backend's own thread;
+/// - if the server is down or goes away, requests are retried with backoff (0.5 s doubling to 30 s) while
+///   training goes on; the run store stays complete. At finish, what could not be sent before the deadline
+///   is recorded (`run.json`: `backends.mlflow.sentSteps`, `complete: false`), one warning says so, and
+///   `tipi runs sync RUN --to mlflow` sends the rest later;
+/// - the run ends as `FINISHED`, `FAILED` or `KILLED` (interrupted), with its end time.
+///
+/// NaN and infinities are sent as MLflow's Python client sends them (`NaN`, `Infinity`).
+final class MLflowBackend: TrackingBackend {
+    let client: MLflowClient
+    let trackingURI: String
+    private var run: RunDescription?
+    private var experimentID: String?
+    private(set) var runID: String?
+    private var paramsSent = false
+    private var pending: [(step: Int, time: Double, key: Int32, value: Double, lastOfRow: Bool)] = []
+    private var pendingStart = 0
+    private var keys: [String] = []
+    private(set) var sentRows = 0
+    private var retryAt = 0.0
+    private var backoff = 0.5
+    private var lastError: String?
+    private var refused: String?
+    static let maximumPending = 2_000_000
+    private var overflowed = false
+
+    init(trackingURI: String, startingRow: Int = 0, existingRunID: String? = nil) throws {
+        self.trackingURI = trackingURI
+        client = try MLflowClient(trackingURI: trackingURI)
+        sentRows = startingRow
+        runID = existingRunID
+        paramsSent = existingRunID != nil
+    }
+
+    var state: RunMetadata.BackendState {
+        RunMetadata.BackendState(
+            location: trackingURI, remoteID: runID, sentSteps: sentRows,
+            complete: refused == nil && !overflowed && pendingStart >= pending.count && runID != nil,
+            error: refused ?? lastError)
+    }
+
+    func start(_ run: RunDescription) throws {
+        self.run = run
+        _ = trySend(until: Date().timeIntervalSince1970 + 3)
+    }
+
+    func write(_ batch: MetricBatch, keys: [String]) throws {
+        self.keys = keys
+        if pending.count - pendingStart + batch.valueCount > Self.maximumPending {
+            overflowed = true
+        } else if !overflowed {
+            for row in 0..<batch.rowCount {
+                let range = batch.range(ofRow: row)
+                for position in range {
+                    pending.append(
+                        (batch.steps[row], batch.times[row], batch.keys[position], batch.values[position],
+                         position == range.upperBound - 1))
+                }
+            }
+        }
+        _ = trySend(until: Date().timeIntervalSince1970 + 5)
+    }
+
+    func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
+        retryAt = 0
+        while !trySend(until: deadline), Date().timeIntervalSince1970 < deadline, refused == nil {
+            let wait = min(max(retryAt - Date().timeIntervalSince1970, 0.05), max(deadline - Date().timeIntervalSince1970, 0))
+            usleep(UInt32(wait * 1_000_000))
+        }
+        guard let runID, refused == nil else { return }
+        let mlflowStatus = status == .finished ? "FINISHED" : (status == .interrupted ? "KILLED" : "FAILED")
+        let end = Int64(Date().timeIntervalSince1970 * 1000)
+        do {
+            _ = try client.call("POST", "runs/update", body: "{\"run_id\":\(JSONNumber.quote(runID)),\"status\":\"\(mlflowStatus)\",\"end_time\":\(end)}")
+        } catch {
+            lastError = "could not set the run's status: \(error)"
+        }
+    }
+
+    /// Sends what is pending, in order; `true` when nothing is left. Gives up for now (until `retryAt`)
+    /// when the server is unavailable.
+    private func trySend(until deadline: Double) -> Bool {
+        guard refused == nil else { return false }
+        let now = Date().timeIntervalSince1970
+        guard now >= retryAt else { return false }
+        do throws(MLflowClient.Failure) {
+            try ensureRun()
+            while pendingStart < pending.count {
+                if Date().timeIntervalSince1970 > deadline { return false }
+                let end = min(pendingStart + 1000, pending.count)
+                let slice = pending[pendingStart..<end]
+                var body = "{\"run_id\":\(JSONNumber.quote(runID ?? "")),\"metrics\":["
+                body += slice.map { point in
+                    "{\"key\":\(JSONNumber.quote(Self.metricKey(keys[Int(point.key)]))),\"value\":\(JSONNumber.text(point.value)),"
+                        + "\"timestamp\":\(Int64(point.time * 1000)),\"step\":\(point.step)}"
+                }.joined(separator: ",")
+                body += "]}"
+                _ = try client.call("POST", "runs/log-batch", body: body)
+                sentRows += slice.filter(\.lastOfRow).count
+                pendingStart = end
+                if pendingStart > 100_000 {
+                    pending.removeFirst(pendingStart)
+                    pendingStart = 0
+                }
+            }
+            backoff = 0.5
+            lastError = nil
+            return true
+        } catch {
+            switch error {
+            case .unavailable(let reason):
+                lastError = "server unavailable: \(reason)"
+                retryAt = Date().timeIntervalSince1970 + backoff
+                backoff = min(backoff * 2, 30)
+            case .refused(let status, let code, let message):
+                refused = "the MLflow server refused a request (HTTP \(status) \(code)): \(message)"
+            }
+            return false
+        }
+    }
+
+    /// Gets or creates the experiment, creates the run, and logs the params: once.
+    private func ensureRun() throws(MLflowClient.Failure) {
+        guard let run else { return }
+        let metadata = run.metadata
+        if runID == nil {
+            let experiment: String
+            if let known = experimentID {
+                experiment = known
+            } else {
+                experiment = try findOrCreateExperiment(metadata.project)
+            }
+            experimentID = experiment
+            var tags: [(String, String)] = [
+                ("mlflow.runName", metadata.name), ("mlflow.source.name", metadata.command.first ?? ""),
+                ("mlflow.source.type", "LOCAL"), ("tipi.run_id", metadata.id), ("tipi.host", metadata.host),
+            ]
+            if let user = Environment.value("USER") { tags.append(("mlflow.user", user)) }
+            if let git = metadata.git { tags.append(("mlflow.source.git.commit", git.commit)) }
+            if let notes = metadata.notes { tags.append(("mlflow.note.content", notes)) }
+            for tag in metadata.tags { tags.append((tag, "")) }
+            let tagJSON = tags.map { "{\"key\":\(JSONNumber.quote($0.0)),\"value\":\(JSONNumber.quote($0.1))}" }
+            let body =
+                "{\"experiment_id\":\(JSONNumber.quote(experiment)),\"run_name\":\(JSONNumber.quote(metadata.name)),"
+                + "\"start_time\":\(Int64(metadata.startTime * 1000)),\"tags\":[\(tagJSON.joined(separator: ","))]}"
+            let answer = try client.call("POST", "runs/create", body: body)
+            guard let info = (answer["run"] as? [String: Any])?["info"] as? [String: Any],
+                let id = info["run_id"] as? String ?? info["run_uuid"] as? String
+            else { throw .unavailable("runs/create answered without a run id") }
+            runID = id
+        }
+        if !paramsSent {
+            let params = ConfigValue.flatten(metadata.config).map { key, value -> String in
+                var text = value.description
+                if text.count > 6000 { text = String(text.prefix(6000)) }
+                return "{\"key\":\(JSONNumber.quote(String(key.prefix(250)))),\"value\":\(JSONNumber.quote(text))}"
+            }
+            var start = 0
+            while start < params.count {
+                let chunk = params[start..<min(start + 100, params.count)]
+                _ = try client.call(
+                    "POST", "runs/log-batch",
+                    body: "{\"run_id\":\(JSONNumber.quote(runID ?? "")),\"params\":[\(chunk.joined(separator: ","))]}")
+                start += 100
+            }
+            paramsSent = true
+        }
+    }
+
+    private func findOrCreateExperiment(_ name: String) throws(MLflowClient.Failure) -> String {
+        do throws(MLflowClient.Failure) {
+            let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name])
+            if let id = (answer["experiment"] as? [String: Any])?["experiment_id"] as? String { return id }
+        } catch .refused(_, let code, _) where code == "RESOURCE_DOES_NOT_EXIST" {
+            // create it below
+        }
+        do throws(MLflowClient.Failure) {
+            let answer = try client.call("POST", "experiments/create", body: "{\"name\":\(JSONNumber.quote(name))}")
+            if let id = answer["experiment_id"] as? String { return id }
+        } catch .refused(_, let code, _) where code == "RESOURCE_ALREADY_EXISTS" {
+            // another process created it at the same moment
+        }
+        let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name])
+        guard let id = (answer["experiment"] as? [String: Any])?["experiment_id"] as? String else {
+            throw .unavailable("could not find or create the experiment \(name)")
+        }
+        return id
+    }
+
+    /// MLflow keys allow letters, digits, `_ - . / :` and spaces, up to 250 characters; others become `_`.
+    static func metricKey(_ key: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./: ")
+        return String(String(key.map { allowed.contains($0) ? $0 : "_" }).prefix(250))
+    }
+
+    /// Sends a stored run's steps from `fromRow` on (used by `tipi runs sync`). Returns the new state.
+    static func sync(
+        metadata: RunMetadata, folder: URL, trackingURI: String, deadline: Double
+    ) throws -> RunMetadata.BackendState {
+        let previous = metadata.backends["mlflow"]
+        let backend = try MLflowBackend(
+            trackingURI: trackingURI, startingRow: previous?.remoteID == nil ? 0 : (previous?.sentSteps ?? 0),
+            existingRunID: previous?.location == trackingURI ? previous?.remoteID : nil)
+        if previous?.location != trackingURI { backend.sentRows = 0 }
+        backend.run = RunDescription(metadata: metadata, folder: folder)
+        let contents = try MetricLog.read(folder.appendingPathComponent(RunStore.metricsFile).path)
+        let from = min(backend.sentRows, contents.batch.rowCount)
+        let rest = contents.batch.slice(rows: from..<contents.batch.rowCount)
+        try backend.write(rest, keys: contents.keys)
+        let status = RunStore.effectiveStatus(metadata)
+        try backend.finish(status: status == .running ? .finished : status, summary: metadata.summary, deadline: deadline)
+        return backend.state
+    }
+}

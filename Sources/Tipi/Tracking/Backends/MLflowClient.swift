@@ -1,0 +1,99 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A small synchronous client for MLflow's REST API 2.0 (`/api/2.0/mlflow/...`).
+struct MLflowClient: Sendable {
+    let base: URL
+    let timeout: Double
+
+    /// - Parameter trackingURI: `http://127.0.0.1:5000` (a path prefix is kept).
+    init(trackingURI: String, timeout: Double = 10) throws {
+        guard let url = URL(string: trackingURI), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", url.host != nil
+        else {
+            throw TrackingError.backendNotConfigured(
+                backend: "mlflow",
+                reason: "MLFLOW_TRACKING_URI=\(trackingURI) is not an http(s) URL (for example http://127.0.0.1:5000)")
+        }
+        base = url.appendingPathComponent("api/2.0/mlflow")
+        self.timeout = timeout
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        /// The server could not be reached, or answered 5xx / 429: worth retrying.
+        case unavailable(String)
+        /// The server refused the request (4xx): retrying the same request will not help.
+        case refused(status: Int, code: String, message: String)
+
+        var description: String {
+            switch self {
+            case .unavailable(let reason): return reason
+            case .refused(let status, let code, let message): return "HTTP \(status) \(code): \(message)"
+            }
+        }
+    }
+
+    /// Sends a request and decodes the JSON answer.
+    func call(_ method: String, _ path: String, body: String? = nil, query: [String: String] = [:]) throws(Failure)
+        -> [String: Any]
+    {
+        var components = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)
+        if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.key, value: $0.value) } }
+        guard let url = components?.url else { throw .unavailable("bad URL for \(path)") }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.dataTask(with: request) { data, response, error in
+            box.set(data: data, response: response as? HTTPURLResponse, error: error)
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
+            task.cancel()
+            throw .unavailable("no answer from \(base.host ?? "the server") within \(Int(timeout)) s")
+        }
+        let (data, response, error) = box.get()
+        if let error { throw .unavailable(error.localizedDescription) }
+        guard let response else { throw .unavailable("no HTTP response") }
+        let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0, options: [.fragmentsAllowed]) } as? [String: Any]
+        switch response.statusCode {
+        case 200..<300:
+            return object ?? [:]
+        case 429, 500...:
+            throw .unavailable("HTTP \(response.statusCode)")
+        default:
+            throw .refused(
+                status: response.statusCode, code: object?["error_code"] as? String ?? "",
+                message: object?["message"] as? String ?? String(decoding: data ?? Data(), as: UTF8.self))
+        }
+    }
+
+    private final class ResponseBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data: Data?
+        private var response: HTTPURLResponse?
+        private var error: (any Error)?
+
+        func set(data: Data?, response: HTTPURLResponse?, error: (any Error)?) {
+            lock.lock()
+            defer { lock.unlock() }
+            self.data = data
+            self.response = response
+            self.error = error
+        }
+
+        func get() -> (Data?, HTTPURLResponse?, (any Error)?) {
+            lock.lock()
+            defer { lock.unlock() }
+            return (data, response, error)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// TensorBoard event files in the run folder, so that `tensorboard --logdir "$TIPI_DIR"` shows every run
+/// (as `project/run-folder`).
+///
+/// The file is `events.out.tfevents.<unix seconds>.<hostname>.<pid>.<n>` (unique per writer, and the
+/// `<seconds>.<hostname>` form W&B's importer looks for). Records use TFRecord framing (length, masked
+/// CRC-32C of the length, data, masked CRC-32C of the data); the first is `Event{file_version:
+/// "brain.Event:2"}`; each step is one `Event{wall_time, step, summary{value{tag, simple_value}}}` with one
+/// value per metric. `simple_value` is a 32-bit float (what `EventAccumulator` and tbparse read as scalars):
+/// NaN and infinities are kept, and doubles lose precision beyond 7 digits.
+final class TensorBoardBackend: TrackingBackend {
+    private var descriptor: Int32 = -1
+    private(set) var state = RunMetadata.BackendState()
+    private let directory: URL?
+    private static let counter = Mutex<Int>(0)
+
+    /// - Parameter directory: Where to write; the run folder by default.
+    init(directory: URL? = nil) {
+        self.directory = directory
+    }
+
+    func start(_ run: RunDescription) throws {
+        let folder = directory ?? run.folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let now = Date().timeIntervalSince1970
+        let number = Self.counter.withLock { value -> Int in
+            defer { value += 1 }
+            return value
+        }
+        let name = "events.out.tfevents.\(Int(now)).\(ProcessFacts.host).\(getpid()).\(number)"
+        let path = folder.appendingPathComponent(name).path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+        }
+        var bytes: [UInt8] = []
+        Self.appendRecord(Self.fileVersionEvent(wallTime: now), to: &bytes)
+        try writeOrThrow(bytes, path: path)
+        state = RunMetadata.BackendState(location: path, complete: true)
+    }
+
+    func write(_ batch: MetricBatch, keys: [String]) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(batch.rowCount * 32 + batch.valueCount * 24)
+        let tags = keys.map { Array($0.utf8) }
+        for row in 0..<batch.rowCount {
+            var event = ProtobufWriter(capacity: 32 + batch.range(ofRow: row).count * 24)
+            event.double(1, batch.times[row])
+            event.int(2, Int64(batch.steps[row]))
+            var summary = ProtobufWriter()
+            for position in batch.range(ofRow: row) {
+                var value = ProtobufWriter()
+                value.data(1, tags[Int(batch.keys[position])])
+                value.float(2, Float(batch.values[position]))
+                summary.data(1, value.bytes)
+            }
+            event.data(5, summary.bytes)
+            Self.appendRecord(event.bytes, to: &bytes)
+        }
+        try writeOrThrow(bytes, path: state.location ?? "")
+    }
+
+    func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    private func writeOrThrow(_ bytes: [UInt8], path: String) throws {
+        var offset = 0
+        try bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// `Event{wall_time, file_version: "brain.Event:2"}`.
+    static func fileVersionEvent(wallTime: Double) -> [UInt8] {
+        var event = ProtobufWriter()
+        event.double(1, wallTime)
+        event.string(3, "brain.Event:2")
+        return event.bytes
+    }
+
+    /// TFRecord framing: `u64 length | u32 masked_crc32c(length) | data | u32 masked_crc32c(data)`.
+    static func appendRecord(_ data: [UInt8], to output: inout [UInt8]) {
+        var length: [UInt8] = []
+        length.appendLittleEndian(UInt64(data.count))
+        output += length
+        output.appendLittleEndian(CRC32.masked(CRC32.castagnoli.checksum(length)))
+        output += data
+        output.appendLittleEndian(CRC32.masked(CRC32.castagnoli.checksum(data)))
+    }
+}

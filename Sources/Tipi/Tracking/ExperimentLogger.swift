@@ -1,0 +1,194 @@
+import Foundation
+import Synchronization
+
+/// The process-wide experiment logger (level 2): `logger.log(["loss": loss])`.
+public let logger = ExperimentLogger()
+
+/// Records runs: `start` (optional), `log` as often as you like, `finish` (optional).
+///
+/// ```swift
+/// try logger.start(project: "spirals", name: "baseline", config: ["lr": 0.01, "epochs": 10])
+/// for epoch in 0..<10 {
+///     logger.log(["loss": loss, "acc": accuracy])        // steps 0, 1, 2, …
+/// }
+/// logger.log(["val_loss": 0.29], step: 12)               // an explicit step
+/// logger.finish()                                       // idempotent; also at exit and on SIGINT/SIGTERM
+/// ```
+///
+/// Every run is recorded in the local run store (`TIPI_DIR`, default `./tipi-runs`); `TIPI_BACKENDS`
+/// (or `backends:`) adds TensorBoard, W&B, MLflow and JSONL. Inside a pipeline, `start` and `log` use the
+/// pipeline's run, so the training code does not change.
+///
+/// - `log` without `start` starts a run on its own (project: the executable's name).
+/// - `finish` happens by itself at normal exit (status `finished`) and on SIGINT/SIGTERM (status
+///   `interrupted`, then the process ends with the signal: exit status 130 or 143). Tipi only handles those
+///   signals when the program has not installed handlers of its own; a program that handles them itself
+///   should call `logger.finish(status: .interrupted)` from its handler.
+/// - After `kill -9` at most the last second of steps is lost; readers show the run as `crashed`.
+public final class ExperimentLogger: Sendable {
+    private let state = Mutex(LoggerState())
+
+    private struct LoggerState {
+        var run: Run?
+        var autoStartFailed = false
+    }
+
+    public init() {}
+
+    /// The run `log` writes to: the pipeline's run inside a pipeline, else the run started here (if any).
+    public var run: Run? {
+        PipelineContext.current?.run ?? state.withLock { $0.run }
+    }
+
+    /// Starts a run (finishing the previous one started here, if any). Inside a pipeline it returns the
+    /// pipeline's run, adding `config` and `tags` to it.
+    ///
+    /// - Parameters:
+    ///   - project: Groups runs; defaults to the executable's name.
+    ///   - name: A display name; defaults to a generated one (`brisk-river-42`).
+    ///   - config: The run's configuration: numbers, strings, booleans, lists, tables.
+    ///   - tags: Labels for filtering.
+    ///   - notes: Free text.
+    ///   - group: Groups related runs (e.g. the runs of one sweep).
+    ///   - backends: Extra backends; `TIPI_BACKENDS` overrides them when set.
+    ///   - store: The run store; `TIPI_DIR` (or `./tipi-runs`) by default.
+    /// - Throws: ``TrackingError`` when the store cannot be written or a backend is unknown or unconfigured.
+    @discardableResult
+    public func start(
+        project: String? = nil, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
+        notes: String? = nil, group: String? = nil, backends: [BackendKind] = [], store: RunStore? = nil
+    ) throws -> Run {
+        if let run = PipelineContext.current?.run {
+            if !config.isEmpty { run.updateConfig(config) }
+            if !tags.isEmpty { run.addTags(tags) }
+            return run
+        }
+        let run = try Run.start(
+            project: project ?? Self.executableName, name: name, config: config, tags: tags, notes: notes,
+            group: group, backends: backends, store: store ?? .default)
+        let previous = state.withLock { state -> Run? in
+            defer {
+                state.run = run
+                state.autoStartFailed = false
+            }
+            return state.run
+        }
+        previous?.finish()
+        return run
+    }
+
+    /// Logs values into the current run (starting one if needed). See ``Run/log(_:step:commit:)``.
+    public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
+        if let run = PipelineContext.current?.run {
+            run.log(values, step: step, commit: commit)
+            return
+        }
+        let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
+        if let current, !current.isFinished {
+            current.log(values, step: step, commit: commit)
+            return
+        }
+        guard !failed else { return }
+        do {
+            try start().log(values, step: step, commit: commit)
+        } catch {
+            state.withLock { $0.autoStartFailed = true }
+            Self.warn("could not start a run, so values are not recorded: \(error)")
+        }
+    }
+
+    /// Ends the run started here (inside a pipeline the pipeline ends its own run). Idempotent.
+    public func finish(status: RunStatus = .finished) {
+        if PipelineContext.current?.run != nil { return }
+        let run = state.withLock { $0.run }
+        run?.finish(status: status)
+    }
+
+    static var executableName: String {
+        let name = URL(fileURLWithPath: CommandLine.arguments.first ?? "tipi").lastPathComponent
+        return name.isEmpty ? "default" : name
+    }
+
+    static func warn(_ message: String) {
+        ProgressDisplay.current.write("tipi: \(message)", to: .progress)
+    }
+
+    // MARK: - Open runs, exit and signals
+
+    private static let open = Mutex<[ObjectIdentifier: Run]>([:])
+    private static let lifecycleInstalled = Mutex(false)
+
+    static func remember(_ run: Run) {
+        open.withLock { $0[ObjectIdentifier(run)] = run }
+        let first = lifecycleInstalled.withLock { installed -> Bool in
+            defer { installed = true }
+            return !installed
+        }
+        if first { RunSignals.install() }
+    }
+
+    static func forget(_ run: Run) {
+        _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(run)) }
+    }
+
+    /// Finishes every open run (at exit, or on a signal).
+    static func finishAll(status: RunStatus) {
+        let runs = open.withLock { Array($0.values) }
+        for run in runs { run.finish(status: status) }
+    }
+}
+
+extension Run {
+    /// Creates a run in `store` with its metadata, backends and writer.
+    static func start(
+        project: String, name: String?, config: [String: ConfigValue], tags: [String], notes: String?, group: String?,
+        backends requested: [BackendKind], store: RunStore, sweep: RunMetadata.SweepMembership? = nil
+    ) throws -> Run {
+        let kinds: [BackendKind]
+        if let text = Environment.value("TIPI_BACKENDS") {
+            kinds = try BackendKind.parseList(text)
+        } else {
+            kinds = requested
+        }
+        let workers = try kinds.map { kind in
+            BackendWorker(kind: kind, backend: try kind.make(environment: Environment.value), warn: { ExperimentLogger.warn($0) })
+        }
+        let startTime = Date().timeIntervalSince1970
+        let (id, folder) = try store.createRunFolder(project: project, startTime: startTime)
+        let sweepMembership =
+            sweep
+            ?? Environment.value("TIPI_SWEEP_ID").map {
+                RunMetadata.SweepMembership(id: $0, index: Environment.value("TIPI_SWEEP_INDEX").flatMap(Int.init))
+            }
+        let metadata = RunMetadata(
+            id: id, project: project, name: name ?? RunNames.generate(), status: .running, startTime: startTime,
+            endTime: nil, config: config, tags: tags, notes: notes, group: group, host: ProcessFacts.host, pid: getpid(),
+            processStart: ProcessFacts.ownStartTime, command: CommandLine.arguments,
+            workingDirectory: FileManager.default.currentDirectoryPath, git: nil, swiftVersion: ProcessFacts.swiftVersion,
+            tipiVersion: Tipi.version, device: nil, sweep: sweepMembership,
+            backends: Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, RunMetadata.BackendState()) }),
+            summary: [:], heartbeat: startTime, droppedSteps: nil)
+        let run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { ExperimentLogger.warn($0) })
+        ExperimentLogger.remember(run)
+        return run
+    }
+}
+
+/// Readable generated run names, like W&B's: `brisk-river-42`.
+enum RunNames {
+    static let adjectives = [
+        "amber", "bold", "brisk", "calm", "crisp", "dapper", "eager", "fancy", "gentle", "golden", "hardy", "jolly",
+        "keen", "lively", "lucky", "mellow", "nimble", "proud", "quiet", "rapid", "silver", "steady", "swift", "vivid",
+    ]
+    static let nouns = [
+        "river", "forest", "meadow", "comet", "harbor", "canyon", "glacier", "falcon", "otter", "maple", "summit",
+        "breeze", "lantern", "pebble", "orbit", "delta", "willow", "ember", "tide", "prairie", "aurora", "island",
+    ]
+
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let adjective = adjectives[Int(generator.next() % UInt64(adjectives.count))]
+        let noun = nouns[Int(generator.next() % UInt64(nouns.count))]
+        return "\(adjective)-\(noun)-\(generator.next() % 100)"
+    }
+}

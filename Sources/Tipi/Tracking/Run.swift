@@ -1,0 +1,235 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One recorded run: its folder in the run store, its metadata, and the metrics logged into it.
+///
+/// Most programs use the global `logger` (``ExperimentLogger``), which creates and finishes runs. A run
+/// can also be used directly:
+///
+/// ```swift
+/// let run = try logger.start(project: "spirals", config: ["lr": 0.01])
+/// run.log(["loss": 0.31])
+/// run.finish()
+/// ```
+///
+/// `log` never does I/O: values go into an in-memory buffer, and a background writer appends them to the
+/// store (and hands them to the extra backends) at most a second later, and at `finish`.
+public final class Run: Sendable {
+    /// The run's id (8 characters).
+    public let id: String
+    /// The project the run belongs to.
+    public let project: String
+    /// The run's display name.
+    public let name: String
+    /// The run's folder in the store.
+    public let folder: URL
+
+    private let state: Mutex<LogState>
+    private let writer: RunWriter
+
+    /// The caller-side state: key ids, the W&B step model, and the committed rows waiting for the writer.
+    struct LogState {
+        var keyIDs: [String: Int32] = [:]
+        var keyNames: [String] = []
+        var rejected: Set<String> = []
+        var recentKeys: [String] = []
+        var recentIDs: [Int32] = []
+        var steps = StepState()
+        var closed = false
+        var warnedDrop = false
+        var warnedClosed = false
+    }
+
+    /// Values buffered beyond this make `log` wait for the writer (back-pressure: nothing is dropped).
+    static let maximumBufferedValues = 4_000_000
+
+    init(metadata: RunMetadata, folder: URL, backends: [BackendWorker], warn: @escaping @Sendable (String) -> Void) throws {
+        id = metadata.id
+        project = metadata.project
+        name = metadata.name
+        self.folder = folder
+        state = Mutex(LogState())
+        writer = try RunWriter(metadata: metadata, folder: folder, backends: backends, warn: warn)
+        writer.bind(self)
+    }
+
+    // MARK: - Logging
+
+    /// Records values at a step, with W&B's step semantics:
+    ///
+    /// - without `step`, each call is a new step (0, 1, 2, …);
+    /// - `step: N` writes at step N; steps only increase, and a lower step is dropped with one warning;
+    /// - `commit: false` stages the values into the current step, which the next committing call completes;
+    ///   with `step:` the row stays open until a call with another step or without one (as in W&B).
+    ///
+    /// NaN and infinities are stored as they are. Keys may be hierarchical (`train/loss`); an empty key, one
+    /// longer than 512 bytes, one with control characters, or W&B's reserved `_step`, `_runtime`,
+    /// `_timestamp` is refused with one warning.
+    public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
+        let time = Self.wallTime()
+        var warning: String?
+        var full = false
+        state.withLock { state in
+            guard !state.closed else {
+                if !state.warnedClosed {
+                    state.warnedClosed = true
+                    warning = "run \(id) is finished; values logged after finish() are ignored"
+                }
+                return
+            }
+            if case .dropped(let requested, let current) = state.steps.prepare(step: step, time: time) {
+                if !state.warnedDrop {
+                    state.warnedDrop = true
+                    warning =
+                        "step \(requested) is lower than the current step \(current): steps only increase, "
+                        + "so these values were dropped (further drops are counted in run.json, not warned)"
+                }
+                return
+            }
+            let committing = commit ?? (step == nil)
+            var position = 0
+            for (key, value) in values {
+                let id: Int32
+                if position < state.recentKeys.count, state.recentKeys[position] == key {
+                    id = state.recentIDs[position]
+                } else if let known = state.keyIDs[key] {
+                    id = known
+                    Self.remember(&state, position: position, key: key, id: id)
+                } else if let new = intern(&state, key, warning: &warning) {
+                    id = new
+                    Self.remember(&state, position: position, key: key, id: id)
+                } else {
+                    position += 1
+                    continue
+                }
+                position += 1
+                state.steps.set(id, value)
+            }
+            if committing { state.steps.commitOpenRow(time: time) }
+            full = state.steps.committed.valueCount > Self.maximumBufferedValues
+        }
+        if let warning { writer.warn(warning) }
+        if full { writer.flushAndWait(whileAbove: Self.maximumBufferedValues / 2, of: self) }
+    }
+
+    private static func remember(_ state: inout LogState, position: Int, key: String, id: Int32) {
+        if position < state.recentKeys.count {
+            state.recentKeys[position] = key
+            state.recentIDs[position] = id
+        } else if position == state.recentKeys.count, position < 64 {
+            state.recentKeys.append(key)
+            state.recentIDs.append(id)
+        }
+    }
+
+    private func intern(_ state: inout LogState, _ key: String, warning: inout String?) -> Int32? {
+        if state.rejected.contains(key) { return nil }
+        if let problem = Self.problem(with: key) {
+            state.rejected.insert(key)
+            warning = "metric key \(JSONNumber.quote(String(key.prefix(80)))) \(problem); its values are not logged"
+            return nil
+        }
+        let id = Int32(state.keyNames.count)
+        state.keyIDs[key] = id
+        state.keyNames.append(key)
+        return id
+    }
+
+    /// Why a key cannot be used, or `nil` when it is fine.
+    static func problem(with key: String) -> String? {
+        if key.isEmpty { return "is empty" }
+        if key.utf8.count > 512 { return "is \(key.utf8.count) bytes long (at most 512)" }
+        if key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "contains a control character (newline, tab…)"
+        }
+        if ["_step", "_runtime", "_timestamp"].contains(key) { return "is reserved by W&B" }
+        return nil
+    }
+
+    /// Takes the committed rows and the key names (called by the writer).
+    func drain(into batch: inout MetricBatch) -> [String] {
+        state.withLock { state in
+            swap(&batch, &state.steps.committed)
+            return state.keyNames
+        }
+    }
+
+    func stateValueCount() -> Int {
+        state.withLock { $0.steps.committed.valueCount }
+    }
+
+    /// Commits the open row and refuses further values; returns the number of dropped steps.
+    func close() -> Int {
+        let time = Self.wallTime()
+        return state.withLock { state in
+            if !state.closed {
+                state.steps.commitOpenRow(time: time)
+                state.closed = true
+            }
+            return state.steps.dropped
+        }
+    }
+
+    // MARK: - Metadata
+
+    /// Adds to (or replaces in) the run's config.
+    public func updateConfig(_ values: [String: ConfigValue]) {
+        writer.update { $0.config.merge(values) { _, new in new } }
+    }
+
+    /// Adds tags to the run.
+    public func addTags(_ tags: [String]) {
+        writer.update { metadata in
+            for tag in tags where !metadata.tags.contains(tag) { metadata.tags.append(tag) }
+        }
+    }
+
+    /// Records the device the run uses (``DeviceManager`` calls this when it picks one).
+    public func recordDevice(_ device: Device) {
+        writer.update { $0.device = device }
+    }
+
+    /// The run's metadata as it stands (the summary is updated by the writer, at most a second behind).
+    public var metadata: RunMetadata {
+        writer.currentMetadata
+    }
+
+    /// Whether ``finish(status:)`` has been called.
+    public var isFinished: Bool {
+        state.withLock { $0.closed }
+    }
+
+    /// Writes everything buffered now (normally the writer does this every second).
+    public func flush() {
+        writer.flushNow()
+    }
+
+    /// Ends the run: commits the open step, writes everything, finishes every backend, and records the
+    /// status and end time. Bounded in time: backends get `TIPI_FINISH_TIMEOUT` seconds (default 10),
+    /// after which what they could not do is recorded and one warning says so. Calling it again does nothing.
+    public func finish(status: RunStatus = .finished) {
+        let dropped = close()
+        let final: RunStatus = RunSignals.interrupted ? .interrupted : (status == .crashed ? .failed : status)
+        writer.finish(status: final, droppedSteps: dropped)
+        ExperimentLogger.forget(self)
+    }
+
+    /// Unix seconds, at the coarse clock's resolution (a few milliseconds): cheap enough for every step.
+    static func wallTime() -> Double {
+        var spec = timespec()
+        #if os(Linux)
+            clock_gettime(CLOCK_REALTIME_COARSE, &spec)
+        #else
+            clock_gettime(CLOCK_REALTIME, &spec)
+        #endif
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Everything recorded about a run besides its metric history: what `run.json` in the run folder holds.
+public struct RunMetadata: Sendable, Codable {
+    /// The run's id: 8 characters, unique within the store.
+    public var id: String
+    public var project: String
+    public var name: String
+    public var status: RunStatus
+    /// Unix seconds.
+    public var startTime: Double
+    public var endTime: Double?
+    public var config: [String: ConfigValue]
+    public var tags: [String]
+    public var notes: String?
+    public var group: String?
+    public var host: String
+    public var pid: Int32
+    /// The process's start time in clock ticks since boot (Linux), to tell a live owner from a reused pid.
+    public var processStart: UInt64?
+    public var command: [String]
+    public var workingDirectory: String
+    public var git: GitState?
+    public var swiftVersion: String
+    public var tipiVersion: String
+    /// The device chosen by `deviceManager` while the run was active.
+    public var device: Device?
+    /// The sweep this run belongs to, when a sweep launched it (`TIPI_SWEEP_ID`, `TIPI_SWEEP_INDEX`).
+    public var sweep: SweepMembership?
+    /// The extra backends and their state (for MLflow: its run id and how many steps were sent).
+    public var backends: [String: BackendState]
+    /// Per metric: last value, min, max, count, last step.
+    public var summary: [String: MetricSummary]
+    /// Last time the writer rewrote this file (Unix seconds): a liveness signal for runs on other hosts.
+    public var heartbeat: Double?
+    /// Steps dropped because their step number went backwards.
+    public var droppedSteps: Int?
+
+    /// The git commit of the working directory, and whether it had uncommitted changes.
+    public struct GitState: Sendable, Codable, Equatable {
+        public var commit: String
+        public var dirty: Bool
+    }
+
+    /// A run's place in a sweep.
+    public struct SweepMembership: Sendable, Codable, Equatable {
+        public var id: String
+        public var index: Int?
+    }
+
+    /// What a backend reports about itself.
+    public struct BackendState: Sendable, Codable, Equatable {
+        public var location: String?
+        public var remoteID: String?
+        public var sentSteps: Int?
+        public var complete: Bool?
+        public var error: String?
+    }
+}
+
+/// Facts about the current process and machine, gathered once.
+enum ProcessFacts {
+    static let host: String = {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }()
+
+    /// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks since boot.
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, so the start time (field 22) is at offset 19.
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    static let ownStartTime: UInt64? = startTime(of: getpid())
+
+    /// Whether process `pid` on this host is alive and is the one that started at `start`.
+    static func isAlive(pid: Int32, start: UInt64?) -> Bool {
+        if kill(pid, 0) != 0, errno == ESRCH { return false }
+        guard let start, let current = startTime(of: pid) else { return true }
+        return current == start
+    }
+
+    static var swiftVersion: String {
+        #if compiler(>=6.4)
+            return "6.4+"
+        #elseif compiler(>=6.3)
+            return "6.3"
+        #elseif compiler(>=6.2)
+            return "6.2"
+        #else
+            return "<6.2"
+        #endif
+    }
+
+    /// The git state of the working directory (nil outside a repository or without git); at most ~2 s.
+    static func gitState() -> RunMetadata.GitState? {
+        guard let git = executableOnPath("git") else { return nil }
+        guard case .exited(0, let head) = ProcessRunner.run(git, ["rev-parse", "HEAD"], timeout: 2) else { return nil }
+        let commit = head.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard commit.count == 40 else { return nil }
+        var dirty = false
+        if case .exited(0, let status) = ProcessRunner.run(git, ["status", "--porcelain", "--untracked-files=no"], timeout: 2) {
+            dirty = !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        return RunMetadata.GitState(commit: commit, dirty: dirty)
+    }
+
+    static func executableOnPath(_ name: String) -> String? {
+        for directory in (Environment.value("PATH") ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

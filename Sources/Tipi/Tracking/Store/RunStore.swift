@@ -1,0 +1,207 @@
+import Foundation
+
+/// The embedded run store: a folder (`TIPI_DIR`, default `./tipi-runs`) with one folder per project and,
+/// inside, one folder per run:
+///
+/// ```
+/// tipi-runs/
+///   my_research/
+///     20261129-101500-k3j2h1g0/
+///       run.json            metadata, config, summary (rewritten atomically)
+///       metrics.tipilog     append-only metric history (see MetricLog)
+///       events.out.tfevents.…   when the tensorboard backend is on
+///       metrics.jsonl       when the jsonl backend is on
+///       wandb/offline-run-…/   when the wandb backend is on
+/// ```
+///
+/// There is no shared index and no global lock: every run has its own folder and files, created with
+/// `mkdir` (atomic, also on NFS), so any number of processes, on any number of hosts, can write at once.
+public struct RunStore: Sendable {
+    /// The root folder.
+    public let root: URL
+
+    /// The store at `TIPI_DIR`, or `./tipi-runs`.
+    public static var `default`: RunStore {
+        RunStore(root: URL(fileURLWithPath: Environment.value("TIPI_DIR") ?? "tipi-runs"))
+    }
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    static let metadataFile = "run.json"
+    static let metricsFile = "metrics.tipilog"
+
+    // MARK: - Writing
+
+    /// Creates the folder of a new run; returns its id and folder.
+    func createRunFolder(project: String, startTime: Double) throws -> (id: String, folder: URL) {
+        let projectFolder = root.appendingPathComponent(Self.safeName(project), isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: projectFolder, withIntermediateDirectories: true)
+        } catch {
+            throw TrackingError.storeNotWritable(path: projectFolder.path, reason: Self.reason(error))
+        }
+        let stamp = Self.folderTimestamp(startTime)
+        for _ in 0..<20 {
+            let id = Self.newID()
+            let folder = projectFolder.appendingPathComponent("\(stamp)-\(id)", isDirectory: true)
+            if mkdir(folder.path, 0o755) == 0 { return (id, folder) }
+            if errno != EEXIST {
+                throw TrackingError.storeNotWritable(path: folder.path, reason: String(cString: strerror(errno)))
+            }
+        }
+        throw TrackingError.storeNotWritable(path: projectFolder.path, reason: "could not create a unique run folder")
+    }
+
+    /// Writes `run.json` atomically (a temporary file renamed over the old one).
+    static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(metadata)
+        let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
+        try data.write(to: temporary)
+        guard rename(temporary.path, folder.appendingPathComponent(metadataFile).path) == 0 else {
+            throw TrackingError.storeNotWritable(path: folder.path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    static func newID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    static func folderTimestamp(_ time: Double) -> String {
+        var seconds = time_t(time)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+            parts.tm_min, parts.tm_sec)
+    }
+
+    /// A project name usable as a folder name (`/` and control characters replaced).
+    static func safeName(_ name: String) -> String {
+        let cleaned = String(name.map { $0 == "/" || $0 == "\\" || $0.isNewline || $0 == "\0" ? "_" : $0 })
+        if cleaned.isEmpty || cleaned == "." || cleaned == ".." { return "default" }
+        return String(cleaned.prefix(120))
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
+            underlying.domain == NSPOSIXErrorDomain
+        {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+
+    // MARK: - Reading
+
+    /// A run as read from the store.
+    public struct StoredRun: Sendable {
+        public var metadata: RunMetadata
+        public var folder: URL
+        /// The status to show: `running` becomes `crashed` when the owner process is gone.
+        public var status: RunStatus
+    }
+
+    /// Every run, newest first (optionally of one project). Unreadable folders are skipped and reported.
+    public func runs(project: String? = nil) -> (runs: [StoredRun], problems: [String]) {
+        let manager = FileManager.default
+        let projects: [String]
+        if let project {
+            projects = [Self.safeName(project)]
+        } else {
+            projects = ((try? manager.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }
+        }
+        var found: [StoredRun] = []
+        var problems: [String] = []
+        let decoder = JSONDecoder()
+        for project in projects {
+            let projectFolder = root.appendingPathComponent(project, isDirectory: true)
+            guard let names = try? manager.contentsOfDirectory(atPath: projectFolder.path) else { continue }
+            for name in names where !name.hasPrefix(".") {
+                let folder = projectFolder.appendingPathComponent(name, isDirectory: true)
+                let file = folder.appendingPathComponent(Self.metadataFile)
+                guard let data = try? Data(contentsOf: file) else { continue }
+                do {
+                    let metadata = try decoder.decode(RunMetadata.self, from: data)
+                    found.append(StoredRun(metadata: metadata, folder: folder, status: Self.effectiveStatus(metadata)))
+                } catch {
+                    problems.append("\(file.path): not a readable run.json (\(error))")
+                }
+            }
+        }
+        found.sort { $0.metadata.startTime > $1.metadata.startTime }
+        return (found, problems)
+    }
+
+    /// Finds a run by id, unique id prefix, folder name, or name (the newest run of that name).
+    public func run(matching query: String, project: String? = nil) throws -> StoredRun {
+        let all = runs(project: project).runs
+        if let exact = all.first(where: { $0.metadata.id == query || $0.folder.lastPathComponent == query }) {
+            return exact
+        }
+        let byPrefix = all.filter { $0.metadata.id.hasPrefix(query) }
+        if byPrefix.count == 1 { return byPrefix[0] }
+        if let byName = all.first(where: { $0.metadata.name == query }) { return byName }
+        if byPrefix.count > 1 {
+            throw TrackingError.ambiguousRun(query, candidates: byPrefix.map { "\($0.metadata.id) (\($0.metadata.name))" })
+        }
+        let suggestion = Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
+        throw TrackingError.runNotFound(query, store: root.path, suggestion: suggestion)
+    }
+
+    /// `running` when the owner is alive; `crashed` when it is gone (same host: the pid is dead or reused;
+    /// another host: no heartbeat for two minutes).
+    static func effectiveStatus(_ metadata: RunMetadata, now: Double = Date().timeIntervalSince1970) -> RunStatus {
+        guard metadata.status == .running else { return metadata.status }
+        if metadata.host == ProcessFacts.host {
+            return ProcessFacts.isAlive(pid: metadata.pid, start: metadata.processStart) ? .running : .crashed
+        }
+        let last = metadata.heartbeat ?? metadata.startTime
+        return now - last > 120 ? .crashed : .running
+    }
+
+    /// The full metric history of a stored run.
+    public static func history(of run: StoredRun) throws -> MetricHistory {
+        let contents = try MetricLog.read(run.folder.appendingPathComponent(metricsFile).path)
+        return MetricHistory(contents: contents)
+    }
+}
+
+/// The metric history of a run, per key: steps, values and times.
+public struct MetricHistory: Sendable {
+    /// One metric's points, in logging order.
+    public struct Series: Sendable {
+        public var steps: [Int] = []
+        public var values: [Double] = []
+        public var times: [Double] = []
+    }
+
+    public var series: [String: Series]
+    /// Bytes at the end of the file that were not a complete record (a crash mid-write), ignored.
+    public var ignoredBytes: Int
+
+    init(contents: MetricLog.Contents) {
+        var series = [Series](repeating: Series(), count: contents.keys.count)
+        let batch = contents.batch
+        for row in 0..<batch.rowCount {
+            for position in batch.range(ofRow: row) {
+                let key = Int(batch.keys[position])
+                series[key].steps.append(batch.steps[row])
+                series[key].values.append(batch.values[position])
+                series[key].times.append(batch.times[row])
+            }
+        }
+        var byName: [String: Series] = [:]
+        for (index, key) in contents.keys.enumerated() where !series[index].steps.isEmpty {
+            byName[key] = series[index]
+        }
+        self.series = byName
+        ignoredBytes = contents.ignoredBytes
+    }
+}

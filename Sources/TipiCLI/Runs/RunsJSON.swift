@@ -1,0 +1,112 @@
+import Foundation
+import Tipi
+
+/// The JSON of `tipi runs --json` and `tipi runs show --json` (documented in docs/runs.md).
+enum RunsJSON {
+    /// One run, as `tipi runs --json` lists it.
+    struct RunObject: Encodable {
+        var id: String
+        var project: String
+        var name: String
+        var status: String
+        var startTime: String
+        var endTime: String?
+        var durationSeconds: Double
+        var config: [String: ConfigValue]
+        var summary: [String: MetricSummary]
+        var tags: [String]
+        var host: String
+        var folder: String
+        var sweep: RunMetadata.SweepMembership?
+
+        init(_ run: RunStore.StoredRun) {
+            let metadata = run.metadata
+            id = metadata.id
+            project = metadata.project
+            name = metadata.name
+            status = run.status.rawValue
+            startTime = RunsTable.timestamp(metadata.startTime)
+            endTime = metadata.endTime.map(RunsTable.timestamp)
+            durationSeconds = ((metadata.endTime ?? metadata.heartbeat ?? metadata.startTime) - metadata.startTime)
+            config = metadata.config
+            summary = metadata.summary
+            tags = metadata.tags
+            host = metadata.host
+            folder = run.folder.path
+            sweep = metadata.sweep
+        }
+    }
+
+    /// `show` adds the rest of the metadata.
+    struct DetailedRunObject: Encodable {
+        var run: RunObject
+        var metadata: RunMetadata
+
+        func encode(to encoder: any Encoder) throws {
+            try run.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(metadata.command, forKey: Key("command"))
+            try container.encode(metadata.workingDirectory, forKey: Key("workingDirectory"))
+            try container.encode(metadata.pid, forKey: Key("pid"))
+            try container.encodeIfPresent(metadata.git, forKey: Key("git"))
+            try container.encodeIfPresent(metadata.device, forKey: Key("device"))
+            try container.encodeIfPresent(metadata.notes, forKey: Key("notes"))
+            try container.encodeIfPresent(metadata.group, forKey: Key("group"))
+            try container.encode(metadata.backends, forKey: Key("backends"))
+            try container.encode(metadata.swiftVersion, forKey: Key("swiftVersion"))
+            try container.encode(metadata.tipiVersion, forKey: Key("tipiVersion"))
+        }
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ string: String) { stringValue = string }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+    }
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    static func list(_ runs: [RunStore.StoredRun]) -> String {
+        let data = (try? encoder().encode(runs.map(RunObject.init))) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The run object plus `"history": {"loss": [{"step": 0, "value": 0.9, "time": 1795912192.9}, …]}`;
+    /// NaN and infinities are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+    static func show(_ run: RunStore.StoredRun, history: MetricHistory) -> String {
+        let data = (try? encoder().encode(DetailedRunObject(run: RunObject(run), metadata: run.metadata))) ?? Data("{}".utf8)
+        var text = String(decoding: data, as: UTF8.self)
+        guard text.hasSuffix("}") else { return text }
+        text.removeLast()
+        var parts: [String] = []
+        for key in history.series.keys.sorted() {
+            guard let series = history.series[key] else { continue }
+            var points = ""
+            points.reserveCapacity(series.values.count * 56)
+            for index in series.values.indices {
+                if index > 0 { points += "," }
+                points += "{\"step\":\(series.steps[index]),\"value\":\(value(series.values[index])),\"time\":\(series.times[index])}"
+            }
+            parts.append("\(quote(key)):[\(points)]")
+        }
+        text += ",\"history\":{" + parts.joined(separator: ",") + "}}"
+        return text
+    }
+
+    static func value(_ number: Double) -> String {
+        if number.isNaN { return "\"NaN\"" }
+        if number.isInfinite { return number > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
+        return "\(number)"
+    }
+
+    static func quote(_ text: String) -> String {
+        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

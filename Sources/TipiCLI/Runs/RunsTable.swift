@@ -1,0 +1,162 @@
+import Foundation
+import Tipi
+
+/// The text tables of `tipi runs`.
+enum RunsTable {
+    static func list(_ runs: [RunStore.StoredRun], now: Double) -> [String] {
+        var rows = [["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION", "METRICS"]]
+        for run in runs {
+            let metadata = run.metadata
+            let end = metadata.endTime ?? (run.status == .running ? now : (metadata.heartbeat ?? metadata.startTime))
+            rows.append([
+                metadata.name, metadata.id, metadata.project, run.status.rawValue, age(now - metadata.startTime),
+                duration(end - metadata.startTime), mainMetrics(metadata.summary),
+            ])
+        }
+        return table(rows)
+    }
+
+    /// Up to three metrics, losses and accuracies first: `loss=0.31 acc=0.91`.
+    static func mainMetrics(_ summary: [String: MetricSummary], limit: Int = 3) -> String {
+        func rank(_ key: String) -> Int {
+            let lowered = key.lowercased()
+            if lowered.contains("loss") { return 0 }
+            if lowered.contains("acc") { return 1 }
+            return 2
+        }
+        let keys = summary.keys.sorted { (rank($0), $0) < (rank($1), $1) }.prefix(limit)
+        return keys.map { "\($0)=\(number(summary[$0]?.last ?? .nan))" }.joined(separator: " ")
+    }
+
+    static func show(_ run: RunStore.StoredRun, history: MetricHistory) -> [String] {
+        let metadata = run.metadata
+        var lines = [
+            "\(metadata.name)  (\(metadata.id), project \(metadata.project))",
+            "status:     \(run.status.rawValue)" + (run.status == .crashed ? " (its process is gone and it never ended)" : ""),
+            "started:    \(timestamp(metadata.startTime))",
+        ]
+        if let end = metadata.endTime { lines.append("ended:      \(timestamp(end))  (\(duration(end - metadata.startTime)))") }
+        lines.append("host:       \(metadata.host), pid \(metadata.pid)")
+        lines.append("command:    \(metadata.command.joined(separator: " "))")
+        if let git = metadata.git { lines.append("git:        \(git.commit.prefix(12))\(git.dirty ? " (uncommitted changes)" : "")") }
+        if let device = metadata.device { lines.append("device:     \(device) \(device.name)") }
+        if !metadata.tags.isEmpty { lines.append("tags:       \(metadata.tags.joined(separator: ", "))") }
+        if let notes = metadata.notes { lines.append("notes:      \(notes)") }
+        if let sweep = metadata.sweep { lines.append("sweep:      \(sweep.id)\(sweep.index.map { " #\($0)" } ?? "")") }
+        lines.append("folder:     \(run.folder.path)")
+        for (name, state) in metadata.backends.sorted(by: { $0.key < $1.key }) {
+            var text = "backend:    \(name)"
+            if let location = state.location { text += " → \(location)" }
+            if let remote = state.remoteID, name == "mlflow" { text += " (run \(remote))" }
+            if state.complete == false { text += " — incomplete (\(state.sentSteps ?? 0) steps sent): \(state.error ?? "")" }
+            lines.append(text)
+        }
+        if let dropped = metadata.droppedSteps { lines.append("dropped:    \(dropped) steps whose step number went backwards") }
+        if !metadata.config.isEmpty {
+            lines.append("")
+            lines.append("config")
+            for (key, value) in ConfigFlattening.flatten(metadata.config) { lines.append("  \(key) = \(value)") }
+        }
+        if !metadata.summary.isEmpty || !history.series.isEmpty {
+            lines.append("")
+            var rows = [["METRIC", "LAST", "MIN", "MAX", "POINTS", "LAST STEP"]]
+            for key in Set(metadata.summary.keys).union(history.series.keys).sorted() {
+                let series = history.series[key]
+                let finite = series?.values.filter { !$0.isNaN } ?? []
+                let last = series?.values.last ?? metadata.summary[key]?.last ?? .nan
+                rows.append([
+                    key, number(last), (finite.min() ?? metadata.summary[key]?.min).map(number) ?? "-",
+                    (finite.max() ?? metadata.summary[key]?.max).map(number) ?? "-",
+                    String(series?.values.count ?? metadata.summary[key]?.count ?? 0),
+                    String(series?.steps.last ?? metadata.summary[key]?.step ?? 0),
+                ])
+            }
+            lines += table(rows)
+        }
+        if history.ignoredBytes > 0 {
+            lines.append("")
+            lines.append("note: the last \(history.ignoredBytes) bytes of the metric file are an unfinished write (a crash) and were ignored")
+        }
+        lines.append("")
+        lines.append("plot a metric: tipi runs plot \(metadata.id) METRIC      all points: tipi runs show \(metadata.id) --json")
+        return lines
+    }
+
+    static func compare(_ runs: [RunStore.StoredRun]) -> [String] {
+        let header = ["", ] + runs.map { "\($0.metadata.name) (\($0.metadata.id))" }
+        var lines: [String] = []
+        let configs = runs.map { Dictionary(ConfigFlattening.flatten($0.metadata.config), uniquingKeysWith: { a, _ in a }) }
+        let keys = Set(configs.flatMap(\.keys)).sorted()
+        let differing = keys.filter { key in Set(configs.map { $0[key] ?? "—" }).count > 1 }
+        lines.append("config differences" + (differing.isEmpty ? ": none" : ""))
+        if !differing.isEmpty {
+            lines += table([header] + differing.map { key in [key] + configs.map { $0[key] ?? "—" } })
+        }
+        let same = keys.filter { !differing.contains($0) }
+        if !same.isEmpty { lines.append("same in all: " + same.map { "\($0)=\(configs[0][$0] ?? "")" }.joined(separator: ", ")) }
+        lines.append("")
+        let metrics = Set(runs.flatMap { $0.metadata.summary.keys }).sorted()
+        lines.append("final metrics (last value)" + (metrics.isEmpty ? ": none" : ""))
+        if !metrics.isEmpty {
+            lines += table([header] + metrics.map { key in [key] + runs.map { $0.metadata.summary[key].map { number($0.last) } ?? "—" } })
+        }
+        lines.append("")
+        lines += table([["status"] + runs.map { $0.status.rawValue }, ["duration"] + runs.map { run in
+            duration((run.metadata.endTime ?? run.metadata.heartbeat ?? run.metadata.startTime) - run.metadata.startTime)
+        }])
+        return lines
+    }
+
+    // MARK: - Formatting
+
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let columns = rows.map(\.count).max() else { return [] }
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, text in
+                column == row.count - 1 ? text : text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").replacing(#/ +$/#, with: "")
+        }
+    }
+
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
+        let magnitude = abs(value)
+        if magnitude >= 1e-3, magnitude < 1e6 { return String(format: "%.4g", value) }
+        return String(format: "%.3e", value)
+    }
+
+    static func age(_ seconds: Double) -> String {
+        let seconds = max(seconds, 0)
+        if seconds < 60 { return "\(Int(seconds))s ago" }
+        if seconds < 3600 { return "\(Int(seconds / 60))m ago" }
+        if seconds < 86400 { return "\(Int(seconds / 3600))h ago" }
+        return "\(Int(seconds / 86400))d ago"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(max(seconds, 0))
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
+        return "\(total / 3600)h\(String(format: "%02d", (total % 3600) / 60))m"
+    }
+
+    static func timestamp(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}
+
+/// Config tables flattened to `optimizer.lr = 0.01` lines.
+enum ConfigFlattening {
+    static func flatten(_ config: [String: ConfigValue], prefix: String = "") -> [(String, String)] {
+        config.keys.sorted().flatMap { key -> [(String, String)] in
+            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if case .table(let inner)? = config[key] { return flatten(inner, prefix: name) }
+            return [(name, config[key]?.description ?? "")]
+        }
+    }
+}
