@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite. This is the README's test command and what CI runs.
-# It installs what the tests need first, so it works on a fresh machine.
+# It installs and starts what the tests need first, so it works on a fresh machine:
+#   - .venv-test: TensorBoard, tbparse, wandb and MLflow, whose own readers check Tipi's files;
+#   - a local MLflow server on 127.0.0.1:5055 (stopped again at the end if this script started it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +10,26 @@ if ! command -v swift >/dev/null 2>&1; then
     echo "error: swift is not on PATH (Tipi needs Swift 6.2 or newer: https://swift.org/install)" >&2
     exit 1
 fi
+need_apt=()
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "[test] installing ${need_apt[*]} with apt-get" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
 
-# The non-terminal behaviour of the bars is tested on the real `tipi` executable, so build it first.
+scripts/python-env.sh
+started_mlflow=0
+if ! scripts/mlflow-local.sh status >/dev/null 2>&1; then
+    scripts/mlflow-local.sh start
+    started_mlflow=1
+fi
+if [ "$started_mlflow" = 1 ] || [ "${CI:-}" = true ]; then
+    trap 'scripts/mlflow-local.sh stop' EXIT
+fi
+export TIPI_TEST_VENV="$PWD/.venv-test" TIPI_TEST_MLFLOW_URI="http://127.0.0.1:${MLFLOW_PORT:-5055}"
+
+# The non-terminal bars, tracking and devices are tested on the real executables, so build them first.
 swift build
 swift test

@@ -271,7 +271,7 @@ final class RunWriter: Sendable {
         var backendStates: [String: RunMetadata.BackendState] = [:]
         for backend in backends {
             var backendState = backend.state
-            if !backend.waitForFinish(deadline: deadline) {
+            if !backend.waitForFinish(deadline: deadline + 1) {
                 backendState = backend.state
                 backendState.complete = false
                 backendState.error = "did not finish within \(Int(timeout)) s (TIPI_FINISH_TIMEOUT)"

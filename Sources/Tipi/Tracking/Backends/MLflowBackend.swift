@@ -13,7 +13,9 @@ import Foundation
 ///   `tipi runs sync RUN --to mlflow` sends the rest later;
 /// - the run ends as `FINISHED`, `FAILED` or `KILLED` (interrupted), with its end time.
 ///
-/// NaN and infinities are sent as MLflow's Python client sends them (`NaN`, `Infinity`).
+/// NaN and infinities are sent the way MLflow's own client sends them, as the protobuf JSON strings
+/// `"NaN"`, `"Infinity"`, `"-Infinity"` (a bare `NaN` literal makes the server drop the rest of the batch
+/// without an error). MLflow keeps NaN and stores infinities as ±1.7976931348623157e308.
 final class MLflowBackend: TrackingBackend {
     let client: MLflowClient
     let trackingURI: String
@@ -79,7 +81,9 @@ final class MLflowBackend: TrackingBackend {
         let mlflowStatus = status == .finished ? "FINISHED" : (status == .interrupted ? "KILLED" : "FAILED")
         let end = Int64(Date().timeIntervalSince1970 * 1000)
         do {
-            _ = try client.call("POST", "runs/update", body: "{\"run_id\":\(JSONNumber.quote(runID)),\"status\":\"\(mlflowStatus)\",\"end_time\":\(end)}")
+            _ = try client.call(
+                "POST", "runs/update", body: "{\"run_id\":\(JSONNumber.quote(runID)),\"status\":\"\(mlflowStatus)\",\"end_time\":\(end)}",
+                timeout: max(deadline - Date().timeIntervalSince1970, 1))
         } catch {
             lastError = "could not set the run's status: \(error)"
         }
@@ -92,18 +96,18 @@ final class MLflowBackend: TrackingBackend {
         let now = Date().timeIntervalSince1970
         guard now >= retryAt else { return false }
         do throws(MLflowClient.Failure) {
-            try ensureRun()
+            try ensureRun(deadline: deadline)
             while pendingStart < pending.count {
                 if Date().timeIntervalSince1970 > deadline { return false }
                 let end = min(pendingStart + 1000, pending.count)
                 let slice = pending[pendingStart..<end]
                 var body = "{\"run_id\":\(JSONNumber.quote(runID ?? "")),\"metrics\":["
                 body += slice.map { point in
-                    "{\"key\":\(JSONNumber.quote(Self.metricKey(keys[Int(point.key)]))),\"value\":\(JSONNumber.text(point.value)),"
+                    "{\"key\":\(JSONNumber.quote(Self.metricKey(keys[Int(point.key)]))),\"value\":\(Self.protobufJSON(point.value)),"
                         + "\"timestamp\":\(Int64(point.time * 1000)),\"step\":\(point.step)}"
                 }.joined(separator: ",")
                 body += "]}"
-                _ = try client.call("POST", "runs/log-batch", body: body)
+                _ = try client.call("POST", "runs/log-batch", body: body, timeout: deadline - Date().timeIntervalSince1970)
                 sentRows += slice.filter(\.lastOfRow).count
                 pendingStart = end
                 if pendingStart > 100_000 {
@@ -128,7 +132,8 @@ final class MLflowBackend: TrackingBackend {
     }
 
     /// Gets or creates the experiment, creates the run, and logs the params: once.
-    private func ensureRun() throws(MLflowClient.Failure) {
+    private func ensureRun(deadline: Double) throws(MLflowClient.Failure) {
+        let left = { deadline - Date().timeIntervalSince1970 }
         guard let run else { return }
         let metadata = run.metadata
         if runID == nil {
@@ -136,7 +141,7 @@ final class MLflowBackend: TrackingBackend {
             if let known = experimentID {
                 experiment = known
             } else {
-                experiment = try findOrCreateExperiment(metadata.project)
+                experiment = try findOrCreateExperiment(metadata.project, timeout: left())
             }
             experimentID = experiment
             var tags: [(String, String)] = [
@@ -151,7 +156,7 @@ final class MLflowBackend: TrackingBackend {
             let body =
                 "{\"experiment_id\":\(JSONNumber.quote(experiment)),\"run_name\":\(JSONNumber.quote(metadata.name)),"
                 + "\"start_time\":\(Int64(metadata.startTime * 1000)),\"tags\":[\(tagJSON.joined(separator: ","))]}"
-            let answer = try client.call("POST", "runs/create", body: body)
+            let answer = try client.call("POST", "runs/create", body: body, timeout: left())
             guard let info = (answer["run"] as? [String: Any])?["info"] as? [String: Any],
                 let id = info["run_id"] as? String ?? info["run_uuid"] as? String
             else { throw .unavailable("runs/create answered without a run id") }
@@ -168,31 +173,37 @@ final class MLflowBackend: TrackingBackend {
                 let chunk = params[start..<min(start + 100, params.count)]
                 _ = try client.call(
                     "POST", "runs/log-batch",
-                    body: "{\"run_id\":\(JSONNumber.quote(runID ?? "")),\"params\":[\(chunk.joined(separator: ","))]}")
+                    body: "{\"run_id\":\(JSONNumber.quote(runID ?? "")),\"params\":[\(chunk.joined(separator: ","))]}",
+                    timeout: left())
                 start += 100
             }
             paramsSent = true
         }
     }
 
-    private func findOrCreateExperiment(_ name: String) throws(MLflowClient.Failure) -> String {
+    private func findOrCreateExperiment(_ name: String, timeout: Double) throws(MLflowClient.Failure) -> String {
         do throws(MLflowClient.Failure) {
-            let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name])
+            let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name], timeout: timeout)
             if let id = (answer["experiment"] as? [String: Any])?["experiment_id"] as? String { return id }
         } catch .refused(_, let code, _) where code == "RESOURCE_DOES_NOT_EXIST" {
             // create it below
         }
         do throws(MLflowClient.Failure) {
-            let answer = try client.call("POST", "experiments/create", body: "{\"name\":\(JSONNumber.quote(name))}")
+            let answer = try client.call("POST", "experiments/create", body: "{\"name\":\(JSONNumber.quote(name))}", timeout: timeout)
             if let id = answer["experiment_id"] as? String { return id }
         } catch .refused(_, let code, _) where code == "RESOURCE_ALREADY_EXISTS" {
             // another process created it at the same moment
         }
-        let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name])
+        let answer = try client.call("GET", "experiments/get-by-name", query: ["experiment_name": name], timeout: timeout)
         guard let id = (answer["experiment"] as? [String: Any])?["experiment_id"] as? String else {
             throw .unavailable("could not find or create the experiment \(name)")
         }
         return id
+    }
+
+    /// A double in protobuf's JSON mapping: special values as strings.
+    static func protobufJSON(_ value: Double) -> String {
+        value.isFinite ? JSONNumber.text(value) : "\"\(JSONNumber.text(value))\""
     }
 
     /// MLflow keys allow letters, digits, `_ - . / :` and spaces, up to 250 characters; others become `_`.

@@ -37,9 +37,10 @@ struct MLflowClient: Sendable {
     }
 
     /// Sends a request and decodes the JSON answer.
-    func call(_ method: String, _ path: String, body: String? = nil, query: [String: String] = [:]) throws(Failure)
-        -> [String: Any]
-    {
+    func call(
+        _ method: String, _ path: String, body: String? = nil, query: [String: String] = [:], timeout: Double? = nil
+    ) throws(Failure) -> [String: Any] {
+        let timeout = max(min(timeout ?? self.timeout, self.timeout), 0.2)
         var components = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.key, value: $0.value) } }
         guard let url = components?.url else { throw .unavailable("bad URL for \(path)") }
