@@ -41,5 +41,10 @@ let package = Package(
             dependencies: ["Tipi"],
             path: "Benchmarks/ProgressBenchmark"
         ),
+        .executableTarget(
+            name: "TrackingBenchmark",
+            dependencies: ["Tipi"],
+            path: "Benchmarks/TrackingBenchmark"
+        ),
     ]
 )

@@ -84,10 +84,7 @@ public final class ExperimentLogger: Sendable {
             return
         }
         let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
-        if let current, !current.isFinished {
-            current.log(values, step: step, commit: commit)
-            return
-        }
+        if let current, current.logIfOpen(values, step: step, commit: commit) { return }
         guard !failed else { return }
         do {
             try start().log(values, step: step, commit: commit)

@@ -1,59 +1,56 @@
 /// Committed steps in a flat layout (no allocation per step): the unit that moves from `log` to the
 /// writer, and from the writer to every backend.
 ///
-/// Row `i` has step `steps[i]`, wall time `times[i]` (Unix seconds) and the values
-/// `keys[start..<ends[i]]` / `values[start..<ends[i]]`, where `start` is `ends[i - 1]` (0 for the first row).
+/// Row `i` has its step, wall time (Unix seconds) and the values `entries[start..<rows[i].end]`, where
+/// `start` is the previous row's end (0 for the first row). One append per step and one per value keeps
+/// `log` cheap.
 struct MetricBatch: Sendable {
-    var steps: [Int] = []
-    var times: [Double] = []
-    var ends: [Int] = []
-    var keys: [Int32] = []
-    var values: [Double] = []
+    struct Row: Sendable {
+        var step: Int
+        var time: Double
+        var end: Int
+    }
 
-    var rowCount: Int { steps.count }
-    var valueCount: Int { values.count }
-    var isEmpty: Bool { steps.isEmpty }
+    struct Entry: Sendable {
+        var key: Int32
+        var value: Double
+    }
+
+    var rows: [Row] = []
+    var entries: [Entry] = []
+
+    var rowCount: Int { rows.count }
+    var valueCount: Int { entries.count }
+    var isEmpty: Bool { rows.isEmpty }
 
     func range(ofRow row: Int) -> Range<Int> {
-        (row == 0 ? 0 : ends[row - 1])..<ends[row]
+        (row == 0 ? 0 : rows[row - 1].end)..<rows[row].end
     }
 
     mutating func appendRow(step: Int, time: Double, keys rowKeys: [Int32], values rowValues: [Double]) {
-        steps.append(step)
-        times.append(time)
-        keys.append(contentsOf: rowKeys)
-        values.append(contentsOf: rowValues)
-        ends.append(values.count)
+        for index in rowKeys.indices { entries.append(Entry(key: rowKeys[index], value: rowValues[index])) }
+        rows.append(Row(step: step, time: time, end: entries.count))
     }
 
     mutating func removeAll() {
-        steps.removeAll(keepingCapacity: true)
-        times.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        rows.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
     }
 
     mutating func append(_ other: MetricBatch) {
-        let offset = values.count
-        steps += other.steps
-        times += other.times
-        keys += other.keys
-        values += other.values
-        ends += other.ends.map { $0 + offset }
+        let offset = entries.count
+        entries += other.entries
+        rows += other.rows.map { Row(step: $0.step, time: $0.time, end: $0.end + offset) }
     }
 
     /// Rows `range` as a batch of their own.
-    func slice(rows: Range<Int>) -> MetricBatch {
-        guard !rows.isEmpty else { return MetricBatch() }
-        let start = rows.lowerBound == 0 ? 0 : ends[rows.lowerBound - 1]
-        let end = ends[rows.upperBound - 1]
+    func slice(rows range: Range<Int>) -> MetricBatch {
+        guard !range.isEmpty else { return MetricBatch() }
+        let start = range.lowerBound == 0 ? 0 : rows[range.lowerBound - 1].end
+        let end = rows[range.upperBound - 1].end
         var result = MetricBatch()
-        result.steps = Array(steps[rows])
-        result.times = Array(times[rows])
-        result.keys = Array(keys[start..<end])
-        result.values = Array(values[start..<end])
-        result.ends = ends[rows].map { $0 - start }
+        result.entries = Array(entries[start..<end])
+        result.rows = rows[range].map { Row(step: $0.step, time: $0.time, end: $0.end - start) }
         return result
     }
 }

@@ -46,6 +46,36 @@ public final class Run: Sendable {
         var closed = false
         var warnedDrop = false
         var warnedClosed = false
+
+        /// The id of `key`, the `position`-th key of this call. A per-position cache makes repeated calls
+        /// with the same keys cost one string comparison per key.
+        mutating func keyID(_ key: String, position: Int, run: Run, warning: inout String?) -> Int32? {
+            if position < recentKeys.count, recentKeys[position] == key {
+                return recentIDs[position]
+            }
+            let id: Int32
+            if let known = keyIDs[key] {
+                id = known
+            } else {
+                if rejected.contains(key) { return nil }
+                if let problem = Run.problem(with: key) {
+                    rejected.insert(key)
+                    warning = "metric key \(JSONNumber.quote(String(key.prefix(80)))) \(problem); its values are not logged"
+                    return nil
+                }
+                id = Int32(keyNames.count)
+                keyIDs[key] = id
+                keyNames.append(key)
+            }
+            if position < recentKeys.count {
+                recentKeys[position] = key
+                recentIDs[position] = id
+            } else if position == recentKeys.count, position < 64 {
+                recentKeys.append(key)
+                recentIDs.append(id)
+            }
+            return id
+        }
     }
 
     /// Values buffered beyond this make `log` wait for the writer (back-pressure: nothing is dropped).
@@ -74,73 +104,62 @@ public final class Run: Sendable {
     /// longer than 512 bytes, one with control characters, or W&B's reserved `_step`, `_runtime`,
     /// `_timestamp` is refused with one warning.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
+        _ = logIfOpen(values, step: step, commit: commit)
+    }
+
+    /// `log`, returning `false` (and logging nothing) when the run is finished.
+    func logIfOpen(_ values: [String: Double], step: Int?, commit: Bool?) -> Bool {
         let time = Self.wallTime()
         var warning: String?
         var full = false
-        state.withLock { state in
+        let open = state.withLock { state -> Bool in
             guard !state.closed else {
                 if !state.warnedClosed {
                     state.warnedClosed = true
                     warning = "run \(id) is finished; values logged after finish() are ignored"
                 }
-                return
+                return false
             }
-            if case .dropped(let requested, let current) = state.steps.prepare(step: step, time: time) {
-                if !state.warnedDrop {
-                    state.warnedDrop = true
-                    warning =
-                        "step \(requested) is lower than the current step \(current): steps only increase, "
-                        + "so these values were dropped (further drops are counted in run.json, not warned)"
-                }
-                return
-            }
-            let committing = commit ?? (step == nil)
-            var position = 0
-            for (key, value) in values {
-                let id: Int32
-                if position < state.recentKeys.count, state.recentKeys[position] == key {
-                    id = state.recentIDs[position]
-                } else if let known = state.keyIDs[key] {
-                    id = known
-                    Self.remember(&state, position: position, key: key, id: id)
-                } else if let new = intern(&state, key, warning: &warning) {
-                    id = new
-                    Self.remember(&state, position: position, key: key, id: id)
-                } else {
+            if step == nil, commit != false, state.steps.openKeys.isEmpty {
+                // The common case: a new step with these values only — append it directly.
+                let before = state.steps.committed.entries.count
+                var position = 0
+                for (key, value) in values {
+                    if let id = state.keyID(key, position: position, run: self, warning: &warning) {
+                        state.steps.committed.entries.append(MetricBatch.Entry(key: id, value: value))
+                    }
                     position += 1
-                    continue
                 }
-                position += 1
-                state.steps.set(id, value)
+                let after = state.steps.committed.entries.count
+                if after > before {
+                    state.steps.committed.rows.append(MetricBatch.Row(step: state.steps.current, time: time, end: after))
+                    state.steps.current += 1
+                }
+            } else {
+                if case .dropped(let requested, let current) = state.steps.prepare(step: step, time: time) {
+                    if !state.warnedDrop {
+                        state.warnedDrop = true
+                        warning =
+                            "step \(requested) is lower than the current step \(current): steps only increase, "
+                            + "so these values were dropped (further drops are counted in run.json, not warned)"
+                    }
+                    return true
+                }
+                var position = 0
+                for (key, value) in values {
+                    if let id = state.keyID(key, position: position, run: self, warning: &warning) {
+                        state.steps.set(id, value)
+                    }
+                    position += 1
+                }
+                if commit ?? (step == nil) { state.steps.commitOpenRow(time: time) }
             }
-            if committing { state.steps.commitOpenRow(time: time) }
             full = state.steps.committed.valueCount > Self.maximumBufferedValues
+            return true
         }
         if let warning { writer.warn(warning) }
         if full { writer.flushAndWait(whileAbove: Self.maximumBufferedValues / 2, of: self) }
-    }
-
-    private static func remember(_ state: inout LogState, position: Int, key: String, id: Int32) {
-        if position < state.recentKeys.count {
-            state.recentKeys[position] = key
-            state.recentIDs[position] = id
-        } else if position == state.recentKeys.count, position < 64 {
-            state.recentKeys.append(key)
-            state.recentIDs.append(id)
-        }
-    }
-
-    private func intern(_ state: inout LogState, _ key: String, warning: inout String?) -> Int32? {
-        if state.rejected.contains(key) { return nil }
-        if let problem = Self.problem(with: key) {
-            state.rejected.insert(key)
-            warning = "metric key \(JSONNumber.quote(String(key.prefix(80)))) \(problem); its values are not logged"
-            return nil
-        }
-        let id = Int32(state.keyNames.count)
-        state.keyIDs[key] = id
-        state.keyNames.append(key)
-        return id
+        return open
     }
 
     /// Why a key cannot be used, or `nil` when it is fine.

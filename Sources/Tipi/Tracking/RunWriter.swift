@@ -124,10 +124,10 @@ final class RunWriter: Sendable {
                 state.summaries += [MetricSummary?](repeating: nil, count: keys.count - state.summaries.count)
             }
             for row in 0..<batch.rowCount {
-                let step = batch.steps[row]
+                let step = batch.rows[row].step
                 for position in batch.range(ofRow: row) {
-                    let key = Int(batch.keys[position])
-                    let value = batch.values[position]
+                    let key = Int(batch.entries[position].key)
+                    let value = batch.entries[position].value
                     if state.summaries[key] == nil {
                         state.summaries[key] = MetricSummary(value: value, step: step)
                     } else {

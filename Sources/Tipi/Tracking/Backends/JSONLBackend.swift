@@ -41,10 +41,10 @@ final class JSONLBackend: TrackingBackend {
         text.reserveCapacity(batch.valueCount * 110)
         let described = keys.map(Self.describe)
         for row in 0..<batch.rowCount {
-            let step = String(batch.steps[row])
+            let step = String(batch.rows[row].step)
             for position in batch.range(ofRow: row) {
-                let key = described[Int(batch.keys[position])]
-                text += "{\"name\": \(key.name), \"value\": \(JSONNumber.text(batch.values[position])), "
+                let key = described[Int(batch.entries[position].key)]
+                text += "{\"name\": \(key.name), \"value\": \(JSONNumber.text(batch.entries[position].value)), "
                 text += "\"pattern\": \(key.pattern), \"stage\": null, \"split\": \(key.split), "
                 text += "\"step\": \(step), \"step_policy\": \"advance\"}\n"
             }

@@ -63,12 +63,14 @@ final class MLflowBackend: TrackingBackend {
                 let range = batch.range(ofRow: row)
                 for position in range {
                     pending.append(
-                        (batch.steps[row], batch.times[row], batch.keys[position], batch.values[position],
+                        (batch.rows[row].step, batch.rows[row].time, batch.entries[position].key, batch.entries[position].value,
                          position == range.upperBound - 1))
                 }
             }
         }
-        _ = trySend(until: Date().timeIntervalSince1970 + 5)
+        // A slow server must not hold up this backend's queue: send for at most half a second per batch
+        // and keep the rest pending (bounded; beyond it the run is marked incomplete for `tipi runs sync`).
+        _ = trySend(until: Date().timeIntervalSince1970 + 0.5)
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {

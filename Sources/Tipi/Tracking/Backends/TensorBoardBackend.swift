@@ -55,13 +55,13 @@ final class TensorBoardBackend: TrackingBackend {
         let tags = keys.map { Array($0.utf8) }
         for row in 0..<batch.rowCount {
             var event = ProtobufWriter(capacity: 32 + batch.range(ofRow: row).count * 24)
-            event.double(1, batch.times[row])
-            event.int(2, Int64(batch.steps[row]))
+            event.double(1, batch.rows[row].time)
+            event.int(2, Int64(batch.rows[row].step))
             var summary = ProtobufWriter()
             for position in batch.range(ofRow: row) {
                 var value = ProtobufWriter()
-                value.data(1, tags[Int(batch.keys[position])])
-                value.float(2, Float(batch.values[position]))
+                value.data(1, tags[Int(batch.entries[position].key)])
+                value.float(2, Float(batch.entries[position].value))
                 summary.data(1, value.bytes)
             }
             event.data(5, summary.bytes)

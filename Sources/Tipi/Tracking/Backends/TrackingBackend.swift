@@ -49,6 +49,11 @@ public enum BackendKind: String, Sendable, CaseIterable, Codable {
         return result
     }
 
+    /// Whether the backend writes local files (and may therefore slow the writer rather than lose data).
+    var isLocal: Bool {
+        self != .mlflow
+    }
+
     func make(environment: (String) -> String?) throws -> any TrackingBackend {
         switch self {
         case .tensorboard: return TensorBoardBackend()
@@ -99,20 +104,41 @@ final class BackendWorker: Sendable {
         thread.start()
     }
 
+    /// Queues an event. For local backends (files), a full queue makes the writer wait: nothing is ever
+    /// dropped, and the run's buffer applies the back-pressure to `log`. A network backend (MLflow) keeps
+    /// its own bounded buffer and accounting, so its queue never waits: a batch it cannot take is dropped
+    /// here and the backend is marked incomplete (`tipi runs sync` sends the rest from the store).
     func send(_ event: Event) {
-        let accepted = queue.withLock { queue -> Bool in
-            if case .batch(let batch, _) = event {
-                if queue.failed { return false }
-                if queue.queuedValues + batch.valueCount > Self.maximumQueuedValues {
-                    queue.droppedRows += batch.rowCount
-                    return false
+        while true {
+            let outcome = queue.withLock { queue -> SendOutcome in
+                if case .batch(let batch, _) = event {
+                    if queue.failed { return .dropped }
+                    if queue.queuedValues > 0, queue.queuedValues + batch.valueCount > Self.maximumQueuedValues {
+                        guard kind.isLocal else {
+                            queue.droppedRows += batch.rowCount
+                            return .dropped
+                        }
+                        return .full
+                    }
+                    queue.queuedValues += batch.valueCount
                 }
-                queue.queuedValues += batch.valueCount
+                queue.events.append(event)
+                return .queued
             }
-            queue.events.append(event)
-            return true
+            switch outcome {
+            case .queued:
+                wake.signal()
+                return
+            case .dropped:
+                return
+            case .full:
+                usleep(1_000)
+            }
         }
-        if accepted { wake.signal() }
+    }
+
+    private enum SendOutcome {
+        case queued, dropped, full
     }
 
     /// Waits until the backend has handled `finish`, at most until `deadline`; `false` when it did not.

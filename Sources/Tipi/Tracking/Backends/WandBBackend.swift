@@ -81,15 +81,15 @@ final class WandBBackend: TrackingBackend {
 
     func write(_ batch: MetricBatch, keys: [String]) throws {
         for row in 0..<batch.rowCount {
-            let step = batch.steps[row]
-            let time = batch.times[row]
+            let step = batch.rows[row].step
+            let time = batch.rows[row].time
             try append { record in
                 record.message(2) { history in
                     for position in batch.range(ofRow: row) {
-                        let key = Int(batch.keys[position])
+                        let key = Int(batch.entries[position].key)
                         history.message(1) { item in
                             item.string(2, keys[key])
-                            item.string(16, Self.json(batch.values[position]))
+                            item.string(16, Self.json(batch.entries[position].value))
                         }
                     }
                     history.message(1) { item in
@@ -109,10 +109,10 @@ final class WandBBackend: TrackingBackend {
                     }
                 }
             }
-            for position in batch.range(ofRow: row) { latest[Int(batch.keys[position])] = batch.values[position] }
+            for position in batch.range(ofRow: row) { latest[Int(batch.entries[position].key)] = batch.entries[position].value }
             lastStep = step
         }
-        guard let lastTime = batch.times.last else { return }
+        guard let lastTime = batch.rows.last?.time else { return }
         try writeSummary(keys: keys, time: lastTime)
     }
 

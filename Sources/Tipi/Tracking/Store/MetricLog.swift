@@ -34,13 +34,13 @@ enum MetricLog {
             payload.reserveCapacity((end - row) * 24 + 8)
             payload.appendVarint(UInt64(end - row))
             for index in row..<end {
-                payload.appendVarint(UInt64(max(batch.steps[index], 0)))
-                payload.appendLittleEndian(batch.times[index].bitPattern)
+                payload.appendVarint(UInt64(max(batch.rows[index].step, 0)))
+                payload.appendLittleEndian(batch.rows[index].time.bitPattern)
                 let range = batch.range(ofRow: index)
                 payload.appendVarint(UInt64(range.count))
                 for position in range {
-                    payload.appendVarint(UInt64(batch.keys[position]))
-                    payload.appendLittleEndian(batch.values[position].bitPattern)
+                    payload.appendVarint(UInt64(batch.entries[position].key))
+                    payload.appendLittleEndian(batch.entries[position].value.bitPattern)
                 }
             }
             appendRecord(payload, to: &output)
@@ -112,7 +112,7 @@ enum MetricLog {
         case 2:
             guard let rows = reader.varint() else { return false }
             var batch = MetricBatch()
-            batch.steps.reserveCapacity(Int(rows))
+            batch.rows.reserveCapacity(Int(rows))
             for _ in 0..<rows {
                 guard let step = reader.varint(), let time = reader.double(), let count = reader.varint() else {
                     return false
@@ -121,12 +121,9 @@ enum MetricLog {
                     guard let key = reader.varint(), let value = reader.double(), Int(key) < contents.keys.count else {
                         return false
                     }
-                    batch.keys.append(Int32(key))
-                    batch.values.append(value)
+                    batch.entries.append(MetricBatch.Entry(key: Int32(key), value: value))
                 }
-                batch.steps.append(Int(step))
-                batch.times.append(time)
-                batch.ends.append(batch.values.count)
+                batch.rows.append(MetricBatch.Row(step: Int(step), time: time, end: batch.entries.count))
             }
             contents.batch.append(batch)
             return true

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The embedded run store: a folder (`TIPI_DIR`, default `./tipi-runs`) with one folder per project and,
 /// inside, one folder per run:
@@ -117,22 +118,36 @@ public struct RunStore: Sendable {
         } else {
             projects = ((try? manager.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }
         }
-        var found: [StoredRun] = []
-        var problems: [String] = []
-        let decoder = JSONDecoder()
+        var folders: [URL] = []
         for project in projects {
             let projectFolder = root.appendingPathComponent(project, isDirectory: true)
             guard let names = try? manager.contentsOfDirectory(atPath: projectFolder.path) else { continue }
             for name in names where !name.hasPrefix(".") {
-                let folder = projectFolder.appendingPathComponent(name, isDirectory: true)
-                let file = folder.appendingPathComponent(Self.metadataFile)
-                guard let data = try? Data(contentsOf: file) else { continue }
-                do {
-                    let metadata = try decoder.decode(RunMetadata.self, from: data)
-                    found.append(StoredRun(metadata: metadata, folder: folder, status: Self.effectiveStatus(metadata)))
-                } catch {
-                    problems.append("\(file.path): not a readable run.json (\(error))")
-                }
+                folders.append(projectFolder.appendingPathComponent(name, isDirectory: true))
+            }
+        }
+        // Reading and decoding thousands of small files is CPU-bound: spread it over the cores.
+        let results = Mutex([Int: Result<StoredRun, RunStoreProblem>]())
+        let allFolders = folders
+        DispatchQueue.concurrentPerform(iterations: allFolders.count) { index in
+            let folder = allFolders[index]
+            let file = folder.appendingPathComponent(Self.metadataFile)
+            guard let data = try? Data(contentsOf: file) else { return }
+            let result: Result<StoredRun, RunStoreProblem>
+            do {
+                let metadata = try JSONDecoder().decode(RunMetadata.self, from: data)
+                result = .success(StoredRun(metadata: metadata, folder: folder, status: Self.effectiveStatus(metadata)))
+            } catch {
+                result = .failure(RunStoreProblem(text: "\(file.path): not a readable run.json (\(error))"))
+            }
+            results.withLock { $0[index] = result }
+        }
+        var found: [StoredRun] = []
+        var problems: [String] = []
+        for (_, result) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            switch result {
+            case .success(let run): found.append(run)
+            case .failure(let problem): problems.append(problem.text)
             }
         }
         found.sort { $0.metadata.startTime > $1.metadata.startTime }
@@ -191,10 +206,10 @@ public struct MetricHistory: Sendable {
         let batch = contents.batch
         for row in 0..<batch.rowCount {
             for position in batch.range(ofRow: row) {
-                let key = Int(batch.keys[position])
-                series[key].steps.append(batch.steps[row])
-                series[key].values.append(batch.values[position])
-                series[key].times.append(batch.times[row])
+                let key = Int(batch.entries[position].key)
+                series[key].steps.append(batch.rows[row].step)
+                series[key].values.append(batch.entries[position].value)
+                series[key].times.append(batch.rows[row].time)
             }
         }
         var byName: [String: Series] = [:]
@@ -204,4 +219,8 @@ public struct MetricHistory: Sendable {
         self.series = byName
         ignoredBytes = contents.ignoredBytes
     }
+}
+
+struct RunStoreProblem: Error, Sendable {
+    var text: String
 }

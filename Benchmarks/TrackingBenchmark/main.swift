@@ -1,0 +1,187 @@
+// Experiment-tracking speed, against baselines measured in the same run, and side by side with W&B offline,
+// tensorboardX and a Python JSONL append.
+//
+//   swift run -c release TrackingBenchmark [--python PATH] [--repeats R]
+//
+// Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
+import Foundation
+import Tipi
+
+nonisolated(unsafe) var sink = 0.0
+
+@inline(never)
+func consume(_ values: [String: Double]) {
+    sink += values["loss"] ?? 0
+}
+
+nonisolated(unsafe) var repeats = 5
+var python: String?
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--repeats": repeats = arguments.next().flatMap(Int.init) ?? repeats
+    case "--python": python = arguments.next()
+    default:
+        print("unknown argument \(argument)")
+        exit(2)
+    }
+}
+
+let root = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-bench-\(getpid())")
+defer { try? FileManager.default.removeItem(at: root) }
+nonisolated(unsafe) let store = RunStore(root: root)
+setenv("TIPI_BACKENDS", "", 1)
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+func timed(_ body: () -> Void) -> Double {
+    let start = now()
+    body()
+    return now() - start
+}
+
+print("Tipi tracking benchmark: median of \(repeats) repeats")
+print("")
+
+// 1. log() of 3 scalars on the caller's thread.
+let calls = 2_000_000
+let literal = median((0..<repeats).map { _ in
+    timed {
+        for i in 0..<calls {
+            let x = Double(i)
+            consume(["loss": x, "acc": x * 0.5, "lr": 0.001])
+        }
+    }
+}) / Double(calls) * 1e9
+var logPerCall: [Double] = []
+var prebuiltPerCall: [Double] = []
+for _ in 0..<repeats {
+    let run = try logger.start(project: "bench", name: "log-cost", store: store)
+    logPerCall.append(timed {
+        for i in 0..<calls {
+            let x = Double(i)
+            logger.log(["loss": x, "acc": x * 0.5, "lr": 0.001])
+        }
+    } / Double(calls) * 1e9)
+    let values: [String: Double] = ["loss": 1, "acc": 0.5, "lr": 0.001]
+    prebuiltPerCall.append(timed {
+        for _ in 0..<calls { run.log(values) }
+    } / Double(calls) * 1e9)
+    logger.finish()
+}
+let logCost = median(logPerCall)
+let prebuilt = median(prebuiltPerCall)
+
+// 2. Sustained: 10 scalars per step, the writer keeping up (the clock stops after finish has written all).
+func sustained(backends: String, steps: Int) -> Double {
+    setenv("TIPI_BACKENDS", backends, 1)
+    defer { setenv("TIPI_BACKENDS", "", 1) }
+    let keys = (0..<10).map { "metric_\($0)" }
+    var values: [String: Double] = [:]
+    for key in keys { values[key] = 0 }
+    let seconds = median((0..<max(repeats / 2, 1)).map { _ in
+        timed {
+            guard let run = try? logger.start(project: "bench", name: "sustained-\(backends)", store: store) else { return }
+            for step in 0..<steps {
+                values["metric_0"] = Double(step)
+                run.log(values)
+            }
+            run.finish()
+        }
+    })
+    return Double(steps * 10) / seconds
+}
+let storeRate = sustained(backends: "", steps: 1_000_000)
+let tensorboardRate = sustained(backends: "tensorboard", steps: 500_000)
+
+// 3. Reading: 10,000 runs, and one metric of 1,000,000 points.
+let listRoot = root.appendingPathComponent("list")
+let listStore = RunStore(root: listRoot)
+let template = try logger.start(project: "many", name: "template", config: ["lr": 0.01, "layers": 4, "opt": "adam"], store: listStore)
+for step in 0..<10 { template.log(["loss": 1 / Double(step + 1), "acc": Double(step) / 10]) }
+template.finish()
+let templateFolder = template.folder
+let templateJSON = try String(contentsOf: templateFolder.appendingPathComponent("run.json"), encoding: .utf8)
+for index in 1..<10_000 {
+    let id = String(format: "r%07d", index)
+    let folder = templateFolder.deletingLastPathComponent().appendingPathComponent("20261129-000000-\(id)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try templateJSON.replacingOccurrences(of: template.id, with: id).write(
+        to: folder.appendingPathComponent("run.json"), atomically: false, encoding: .utf8)
+}
+let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
+let listCount = listStore.runs().runs.count
+
+let big = try logger.start(project: "big", name: "million", store: store)
+for step in 0..<1_000_000 { big.log(["loss": 1 / Double(step + 1)]) }
+big.finish()
+let bigRun = try store.run(matching: big.id)
+var points = 0
+let showTime = median((0..<repeats).map { _ in
+    timed { points = (try? RunStore.history(of: bigRun))?.series["loss"]?.values.count ?? 0 }
+}) * 1000
+
+func row(_ name: String, _ value: String, _ note: String) {
+    print(name.padding(toLength: 46, withPad: " ", startingAt: 0) + value.padding(toLength: 22, withPad: " ", startingAt: 0) + note)
+}
+print("Swift (this run)")
+row("dictionary literal of 3 + call (baseline)", String(format: "%.1f ns/call", literal), "")
+row("logger.log([3 scalars]) incl. the literal", String(format: "%.1f ns/call", logCost), String(format: "log itself ≈ %.1f ns (target ≤ 100)", logCost - literal))
+row("run.log(prebuilt dictionary of 3)", String(format: "%.1f ns/call", prebuilt), "")
+row("sustained into the store", String(format: "%.2f M scalars/s", storeRate / 1e6), "target ≥ 5 M/s, writer keeping up, finish included")
+row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorboardRate / 1e6), "target ≥ 2 M/s")
+row("list \(listCount) runs (RunStore.runs)", String(format: "%.0f ms", listTime), "target < 200 ms")
+row("history of a \(points)-point metric", String(format: "%.0f ms", showTime), "target < 100 ms")
+
+guard let python else {
+    print("\n(pass --python PATH of a Python with wandb and tensorboardX for the side-by-side table)")
+    exit(0)
+}
+let script = """
+    import json, os, sys, tempfile, time, statistics
+    d = tempfile.mkdtemp()
+    for k in ["WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_DATA_DIR"]: os.environ[k] = d
+    os.environ["WANDB_MODE"] = "offline"; os.environ["WANDB_SILENT"] = "true"
+    import wandb
+    run = wandb.init(project="bench", config={"lr": 1e-3})
+    N = 10000; t0 = time.perf_counter()
+    for i in range(N): run.log({"loss": 1.0 / (i + 1), "acc": i / N, "lr": 1e-3})
+    wb = N * 3 / (time.perf_counter() - t0); run.finish()
+    from tensorboardX import SummaryWriter
+    w = SummaryWriter(os.path.join(d, "tbx")); N = 100000; t0 = time.perf_counter()
+    for i in range(N): w.add_scalar("train/loss", 1.0 / (i + 1), i)
+    tbx = N / (time.perf_counter() - t0); w.close()
+    f = open(os.path.join(d, "m.jsonl"), "w"); N = 200000; t0 = time.perf_counter()
+    for i in range(N): f.write(json.dumps({"name": "loss", "value": 1.0 / (i + 1), "step": i}) + "\\n")
+    js = N / (time.perf_counter() - t0); f.close()
+    print("wandb", wb); print("tbx", tbx); print("jsonl", js)
+    """
+let process = Process()
+process.executableURL = URL(fileURLWithPath: python)
+process.arguments = ["-c", script]
+let pipe = Pipe()
+process.standardOutput = pipe
+try process.run()
+let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+process.waitUntilExit()
+var peer: [String: Double] = [:]
+for line in output.split(separator: "\n") {
+    let parts = line.split(separator: " ")
+    if parts.count == 2, let value = Double(parts[1]) { peer[String(parts[0])] = value }
+}
+guard let wandbRate = peer["wandb"], let tbxRate = peer["tbx"], let jsonlRate = peer["jsonl"] else {
+    print("the Python side failed: \(output)")
+    exit(1)
+}
+print("")
+print("Side by side (same run)")
+print("| | scalars per second | Tipi store is … times faster |")
+print("| --- | --- | --- |")
+print(String(format: "| Tipi store (sustained, 10 per step) | %.2f M/s | 1× |", storeRate / 1e6))
+print(String(format: "| Tipi store + TensorBoard | %.2f M/s | |", tensorboardRate / 1e6))
+print(String(format: "| W&B offline `run.log` (3 per call) | %.0f k/s | %.0f× |", wandbRate / 1e3, storeRate / wandbRate))
+print(String(format: "| tensorboardX `add_scalar` | %.0f k/s | %.0f× |", tbxRate / 1e3, storeRate / tbxRate))
+print(String(format: "| Python JSONL append | %.0f k/s | %.0f× |", jsonlRate / 1e3, storeRate / jsonlRate))
