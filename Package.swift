@@ -1,24 +1,45 @@
 // swift-tools-version: 6.2
+import CompilerPluginSupport
 import PackageDescription
 
 // Products are split by build cost (see docs/architecture.md):
 // - `Tipi`: levels 1–3. Depends on swift-log only, so a script that wants a progress bar builds in seconds.
-// - `tipi`: the command-line tool.
+// - `TipiPipeline`: levels 4–5 (the macro, TOML configs, the pipeline). Brings swift-syntax and TOMLKit.
+// - `tipi`: the command-line tool (it builds and runs pipeline projects; it does not link swift-syntax).
 let package = Package(
     name: "Tipi",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Tipi", targets: ["Tipi"]),
+        .library(name: "TipiPipeline", targets: ["TipiPipeline"]),
         .executable(name: "tipi", targets: ["TipiTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
     ],
     targets: [
         .target(
             name: "Tipi",
             dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .macro(
+            name: "TipiMacros",
+            dependencies: [
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ]
+        ),
+        .target(
+            name: "TipiPipeline",
+            dependencies: [
+                "Tipi", "TipiMacros",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .target(
             name: "TipiCLI",
@@ -36,6 +57,17 @@ let package = Package(
             dependencies: ["Tipi", "TipiTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "TipiCLITests", dependencies: ["TipiCLI", "TipiTestSupport"], exclude: ["__Snapshots__"]),
+        .testTarget(
+            name: "TipiMacrosTests",
+            dependencies: ["TipiMacros", .product(name: "MacroTesting", package: "swift-macro-testing")]
+        ),
+        .testTarget(
+            name: "TipiPipelineTests",
+            dependencies: ["TipiPipeline", "TipiTestSupport"],
+            exclude: ["Configs"]
+        ),
+        // A pipeline program that uses every form of the macro; the end-to-end tests run it.
+        .executableTarget(name: "TipiPipelineFixture", dependencies: ["TipiPipeline"]),
         .executableTarget(
             name: "ProgressBenchmark",
             dependencies: ["Tipi"],

@@ -145,6 +145,18 @@ public final class DeviceManager: Sendable {
         return chosen.map(finalize)
     }
 
+    /// The device a name designates (`cpu`, `cuda`, `cuda:1`, `metal`, `auto`), claimed like
+    /// ``getDevice(minFreeMemory:)`` claims its choice. `TIPI_DEVICE` still wins when set.
+    public func select(_ name: String, minFreeMemory: Int64? = nil) throws -> Device {
+        if let device = PipelineContext.current?.device { return device }
+        let survey = survey()
+        if let forced = try forcedDevice(in: survey) ?? named(name, source: "device", in: survey) {
+            if forced.kind == .cuda, let gpu = survey.gpu(for: forced) { _ = claim(gpu, force: true) }
+            return finalize(forced)
+        }
+        return try selectDevice(minFreeMemory: minFreeMemory)
+    }
+
     /// Every device found, who claims it, and what ``getDevice(minFreeMemory:)`` would pick now and why
     /// (nothing is claimed).
     public func inventory() -> DeviceInventory {
@@ -239,18 +251,23 @@ public final class DeviceManager: Sendable {
     /// The device `TIPI_DEVICE` forces, `nil` for automatic choice.
     func forcedDevice(in survey: Survey) throws -> Device? {
         guard let text = environment("TIPI_DEVICE"), !text.isEmpty else { return nil }
-        guard let request = DeviceRequest.parse(text) else { throw DeviceError.invalidName(text, source: "TIPI_DEVICE") }
+        return try named(text, source: "TIPI_DEVICE", in: survey)
+    }
+
+    /// The device a name such as `cuda:1` designates here; `nil` for `auto`.
+    func named(_ text: String, source: String, in survey: Survey) throws -> Device? {
+        guard let request = DeviceRequest.parse(text) else { throw DeviceError.invalidName(text, source: source) }
         guard let kind = request.kind else { return nil }
         if kind == .cpu { return survey.cpu }
         let candidates = survey.devices.filter { $0.kind == kind }
         let available = survey.devices.map(\.description) + ["cpu"]
         if let index = request.index {
             guard let device = candidates.first(where: { $0.index == index }) else {
-                throw DeviceError.notFound(text, source: "TIPI_DEVICE", available: available)
+                throw DeviceError.notFound(text, source: source, available: available)
             }
             return device
         }
-        guard !candidates.isEmpty else { throw DeviceError.notFound(text, source: "TIPI_DEVICE", available: available) }
+        guard !candidates.isEmpty else { throw DeviceError.notFound(text, source: source, available: available) }
         return rank(Survey(devices: candidates, gpus: survey.gpus, cpu: survey.cpu, source: survey.source, warnings: []), minFreeMemory: nil)
             .ranked.first ?? candidates[0]
     }

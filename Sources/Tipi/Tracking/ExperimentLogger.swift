@@ -113,15 +113,10 @@ public final class ExperimentLogger: Sendable {
     // MARK: - Open runs, exit and signals
 
     private static let open = Mutex<[ObjectIdentifier: Run]>([:])
-    private static let lifecycleInstalled = Mutex(false)
 
     static func remember(_ run: Run) {
         open.withLock { $0[ObjectIdentifier(run)] = run }
-        let first = lifecycleInstalled.withLock { installed -> Bool in
-            defer { installed = true }
-            return !installed
-        }
-        if first { RunSignals.install() }
+        RunSignals.ensureInstalled()
     }
 
     static func forget(_ run: Run) {
@@ -136,10 +131,16 @@ public final class ExperimentLogger: Sendable {
 }
 
 extension Run {
-    /// Creates a run in `store` with its metadata, backends and writer.
-    static func start(
-        project: String, name: String?, config: [String: ConfigValue], tags: [String], notes: String?, group: String?,
-        backends requested: [BackendKind], store: RunStore, sweep: RunMetadata.SweepMembership? = nil
+    /// Creates a run directly (a pipeline does this; scripts use `logger.start`). The run is not the
+    /// logger's: bind it with `withPipelineContext(PipelineContext(run: run))` for `logger.log` to use it.
+    ///
+    /// - Parameter options: Where the backends write (Python tipi's `[pipeline.basic_logger] log_dir` and
+    ///   friends); `TIPI_BACKENDS` still overrides `backends`.
+    public static func start(
+        project: String, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
+        notes: String? = nil, group: String? = nil, backends requested: [BackendKind] = [],
+        options: BackendOptions = BackendOptions(), store: RunStore = .default,
+        sweep: RunMetadata.SweepMembership? = nil
     ) throws -> Run {
         let kinds: [BackendKind]
         if let text = Environment.value("TIPI_BACKENDS") {
@@ -148,7 +149,9 @@ extension Run {
             kinds = requested
         }
         let workers = try kinds.map { kind in
-            BackendWorker(kind: kind, backend: try kind.make(environment: Environment.value), warn: { ExperimentLogger.warn($0) })
+            BackendWorker(
+                kind: kind, backend: try kind.make(environment: Environment.value, options: options),
+                warn: { ExperimentLogger.warn($0) })
         }
         let startTime = Date().timeIntervalSince1970
         let (id, folder) = try store.createRunFolder(project: project, startTime: startTime)
@@ -164,7 +167,7 @@ extension Run {
             workingDirectory: FileManager.default.currentDirectoryPath, git: nil, swiftVersion: ProcessFacts.swiftVersion,
             tipiVersion: Tipi.version, device: nil, sweep: sweepMembership,
             backends: Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, RunMetadata.BackendState()) }),
-            summary: [:], heartbeat: startTime, droppedSteps: nil)
+            summary: [:], heartbeat: startTime, droppedSteps: nil, pipeline: nil)
         let run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { ExperimentLogger.warn($0) })
         ExperimentLogger.remember(run)
         return run

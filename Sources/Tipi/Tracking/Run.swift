@@ -211,6 +211,11 @@ public final class Run: Sendable {
         }
     }
 
+    /// Records what a pipeline did (its processes and their outcome).
+    public func recordPipeline(_ record: RunMetadata.PipelineRecord) {
+        writer.update { $0.pipeline = record }
+    }
+
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).
     public func recordDevice(_ device: Device) {
         writer.update { $0.device = device }

@@ -35,6 +35,8 @@ public struct RunMetadata: Sendable, Codable {
     public var heartbeat: Double?
     /// Steps dropped because their step number went backwards.
     public var droppedSteps: Int?
+    /// For a run made by a pipeline: its processes and what became of each.
+    public var pipeline: PipelineRecord?
 
     /// The git commit of the working directory, and whether it had uncommitted changes.
     public struct GitState: Sendable, Codable, Equatable {
@@ -48,6 +50,41 @@ public struct RunMetadata: Sendable, Codable {
         public var index: Int?
     }
 
+    /// What a pipeline records in its run.
+    public struct PipelineRecord: Sendable, Codable, Equatable {
+        public var name: String
+        public var configFile: String?
+        public var overrides: [String]
+        public var resumedFrom: String?
+        public var processes: [ProcessRecord]
+
+        public init(name: String, configFile: String?, overrides: [String], resumedFrom: String?, processes: [ProcessRecord]) {
+            self.name = name
+            self.configFile = configFile
+            self.overrides = overrides
+            self.resumedFrom = resumedFrom
+            self.processes = processes
+        }
+    }
+
+    /// One process of a pipeline run.
+    public struct ProcessRecord: Sendable, Codable, Equatable {
+        /// `pending`, `running`, `completed`, `skipped`, `failed` or `interrupted`.
+        public var status: String
+        public var key: String
+        public var type: String
+        public var seconds: Double?
+        public var error: String?
+
+        public init(key: String, type: String, status: String, seconds: Double? = nil, error: String? = nil) {
+            self.key = key
+            self.type = type
+            self.status = status
+            self.seconds = seconds
+            self.error = error
+        }
+    }
+
     /// What a backend reports about itself.
     public struct BackendState: Sendable, Codable, Equatable {
         public var location: String?
@@ -55,6 +92,14 @@ public struct RunMetadata: Sendable, Codable {
         public var sentSteps: Int?
         public var complete: Bool?
         public var error: String?
+
+        public init(location: String? = nil, remoteID: String? = nil, sentSteps: Int? = nil, complete: Bool? = nil, error: String? = nil) {
+            self.location = location
+            self.remoteID = remoteID
+            self.sentSteps = sentSteps
+            self.complete = complete
+            self.error = error
+        }
     }
 }
 

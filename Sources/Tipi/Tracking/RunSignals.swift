@@ -19,13 +19,24 @@ import Synchronization
 /// interrupted, so the program does not carry on half-stopped; a dedicated thread reads the pipe, finishes
 /// the runs (bounded by `TIPI_FINISH_TIMEOUT`), restores the default action and sends the signal again.
 /// A second signal during that time ends the process at once.
-enum RunSignals {
+public enum RunSignals {
     nonisolated(unsafe) static var pipeWriteEnd: Int32 = -1
     nonisolated(unsafe) static var signalThread = pthread_t()
     nonisolated(unsafe) static var holdLimit: Double = 20
     static let pending = Atomic<Int32>(0)
 
-    static func install() {
+    /// Makes sure SIGINT/SIGTERM finish open runs (and run ``InterruptHooks``) from now on.
+    public static func ensureInstalled() {
+        let first = installed.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { install() }
+    }
+
+    static let installed = Mutex(false)
+
+    private static func install() {
         atexit { ExperimentLogger.finishAll(status: .finished) }
         let wanted = [SIGINT, SIGTERM].filter(hasDefaultDisposition)
         guard !wanted.isEmpty else { return }
@@ -47,6 +58,7 @@ enum RunSignals {
                 if count < 0, errno == EINTR { continue }
                 return
             }
+            InterruptHooks.runAll()
             ExperimentLogger.finishAll(status: .interrupted)
             ProgressDisplay.shared.finishAtExit()
             signal(number, SIG_DFL)
@@ -102,5 +114,30 @@ enum RunSignals {
             let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
         #endif
         return handler == unsafeBitCast(SIG_DFL, to: Int.self)
+    }
+}
+
+/// Work to do when SIGINT or SIGTERM stops the program, before runs are finished (a pipeline cleans up
+/// its permanences here). Hooks run on the signal thread, in the order they were added.
+public enum InterruptHooks {
+    private static let hooks = Mutex<[(id: Int, hook: @Sendable () -> Void)]>([])
+    private static let counter = Atomic<Int>(0)
+
+    /// Adds a hook; returns a token for ``remove(_:)``.
+    @discardableResult
+    public static func add(_ hook: @escaping @Sendable () -> Void) -> Int {
+        let id = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        hooks.withLock { $0.append((id, hook)) }
+        RunSignals.ensureInstalled()
+        return id
+    }
+
+    public static func remove(_ id: Int) {
+        hooks.withLock { $0.removeAll { $0.id == id } }
+    }
+
+    static func runAll() {
+        let all = hooks.withLock { $0 }
+        for entry in all { entry.hook() }
     }
 }

@@ -54,18 +54,34 @@ public enum BackendKind: String, Sendable, CaseIterable, Codable {
         self != .mlflow
     }
 
-    func make(environment: (String) -> String?) throws -> any TrackingBackend {
+    func make(environment: (String) -> String?, options: BackendOptions = BackendOptions()) throws -> any TrackingBackend {
         switch self {
-        case .tensorboard: return TensorBoardBackend()
-        case .jsonl: return JSONLBackend()
+        case .tensorboard: return TensorBoardBackend(directory: options.tensorboardDirectory.map { URL(fileURLWithPath: $0) })
+        case .jsonl: return JSONLBackend(path: options.jsonlPath)
         case .wandb: return WandBBackend()
         case .mlflow:
-            guard let uri = environment("MLFLOW_TRACKING_URI"), !uri.isEmpty else {
+            guard let uri = environment("MLFLOW_TRACKING_URI") ?? options.mlflowTrackingURI, !uri.isEmpty else {
                 throw TrackingError.backendNotConfigured(
                     backend: "mlflow", reason: "MLFLOW_TRACKING_URI is not set (for example http://127.0.0.1:5000)")
             }
             return try MLflowBackend(trackingURI: uri)
         }
+    }
+}
+
+/// Where backends write, when not in the run folder (set by a pipeline's `[pipeline.*]` tables).
+public struct BackendOptions: Sendable, Equatable {
+    /// The JSONL file (`[pipeline.basic_logger] log_dir` + `metrics_filename`).
+    public var jsonlPath: String?
+    /// The TensorBoard event-file directory (`[pipeline.tensorboard] log_dir`).
+    public var tensorboardDirectory: String?
+    /// The MLflow server when `MLFLOW_TRACKING_URI` is not set (`[pipeline.mlflow] tracking_uri`).
+    public var mlflowTrackingURI: String?
+
+    public init(jsonlPath: String? = nil, tensorboardDirectory: String? = nil, mlflowTrackingURI: String? = nil) {
+        self.jsonlPath = jsonlPath
+        self.tensorboardDirectory = tensorboardDirectory
+        self.mlflowTrackingURI = mlflowTrackingURI
     }
 }
 

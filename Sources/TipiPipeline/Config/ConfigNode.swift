@@ -1,0 +1,96 @@
+import Tipi
+
+/// A config value with the place it was written: the tree every pipeline check and decoder works on.
+public indirect enum ConfigNode: Sendable, Equatable {
+    case int(Int, SourceLocation?)
+    case double(Double, SourceLocation?)
+    case string(String, SourceLocation?)
+    case bool(Bool, SourceLocation?)
+    /// Dates and times, kept as their TOML text.
+    case date(String, SourceLocation?)
+    case array([ConfigNode], SourceLocation?)
+    case table(ConfigTable, SourceLocation?)
+
+    public var location: SourceLocation? {
+        switch self {
+        case .int(_, let location), .double(_, let location), .string(_, let location), .bool(_, let location),
+            .date(_, let location), .array(_, let location), .table(_, let location):
+            return location
+        }
+    }
+
+    /// The TOML type name, for messages: `integer`, `float`, `string`, `boolean`, `date`, `array`, `table`.
+    public var typeName: String {
+        switch self {
+        case .int: return "integer"
+        case .double: return "float"
+        case .string: return "string"
+        case .bool: return "boolean"
+        case .date: return "date"
+        case .array: return "array"
+        case .table: return "table"
+        }
+    }
+
+    /// The value as written, for messages: `"ten"`, `3`, `[1, 2]`.
+    public var text: String {
+        switch self {
+        case .int(let value, _): return String(value)
+        case .double(let value, _): return "\(value)"
+        case .string(let value, _): return "\"\(value)\""
+        case .bool(let value, _): return String(value)
+        case .date(let value, _): return value
+        case .array(let values, _): return "[" + values.map(\.text).joined(separator: ", ") + "]"
+        case .table(let table, _): return "{" + table.entries.map { "\($0.key) = \($0.value.text)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    public var table: ConfigTable? {
+        if case .table(let table, _) = self { return table }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let value, _) = self { return value }
+        return nil
+    }
+
+    /// The same value as a run's config value (for recording the resolved config in the run).
+    public var configValue: ConfigValue {
+        switch self {
+        case .int(let value, _): return .int(value)
+        case .double(let value, _): return .double(value)
+        case .string(let value, _), .date(let value, _): return .string(value)
+        case .bool(let value, _): return .bool(value)
+        case .array(let values, _): return .array(values.map(\.configValue))
+        case .table(let table, _):
+            return .table(Dictionary(table.entries.map { ($0.key, $0.value.configValue) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+}
+
+/// A table whose keys keep the order they were written in.
+public struct ConfigTable: Sendable, Equatable {
+    public var entries: [(key: String, value: ConfigNode)]
+
+    public init(entries: [(key: String, value: ConfigNode)] = []) {
+        self.entries = entries
+    }
+
+    public subscript(key: String) -> ConfigNode? {
+        get { entries.first { $0.key == key }?.value }
+        set {
+            if let index = entries.firstIndex(where: { $0.key == key }) {
+                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            } else if let newValue {
+                entries.append((key, newValue))
+            }
+        }
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+
+    public static func == (lhs: ConfigTable, rhs: ConfigTable) -> Bool {
+        lhs.entries.map(\.key) == rhs.entries.map(\.key) && lhs.entries.map(\.value) == rhs.entries.map(\.value)
+    }
+}

@@ -1,0 +1,208 @@
+import Tipi
+
+/// A pipeline ready to run: settings, permanences created from their params, processes decoded.
+struct BuiltPipeline: @unchecked Sendable {
+    struct PermanenceEntry {
+        var key: String
+        var typeName: String
+        var permanence: any Permanence
+    }
+
+    struct ProcessEntry {
+        var key: String
+        var typeName: String
+        var process: any PipelineProcess
+        var force: Bool
+    }
+
+    var settings: PipelineSettings
+    var permanences: [PermanenceEntry]
+    var processes: [ProcessEntry]
+    var document: ConfigTable
+}
+
+/// Pre-flight: checks the whole config before anything runs — every `type` exists, every param decodes to
+/// its declared type, no unknown keys, referenced permanences exist — and reports *all* problems at once.
+enum PipelineBuilder {
+    static let sections = ["pipeline", "permanences", "processes"]
+
+    static func build(_ document: ConfigTable, definition: PipelineDefinition) -> Result<BuiltPipeline, ConfigProblems> {
+        var problems: [ConfigProblem] = []
+        for key in document.keys where !sections.contains(key) {
+            problems.append(
+                ConfigProblem(
+                    code: "CFG004", location: document[key]?.location, path: key, message: "unknown section",
+                    help: Suggestion.nearest(to: key, in: sections).map { "did you mean [\($0)]?" }
+                        ?? "a config has [pipeline], [permanences.<key>] and [processes.<key>] tables"))
+        }
+        if document["permanences"] == nil, document["processes"] == nil {
+            problems.append(
+                ConfigProblem(
+                    code: "CFG004", message: "the config has no [processes.<key>] table, so there is nothing to run",
+                    help: "add [processes.training] with type = \"train\""))
+        }
+        let settings = PipelineSettings.read(document["pipeline"], problems: &problems)
+
+        var permanences: [BuiltPipeline.PermanenceEntry] = []
+        var broken: [(key: String, typeName: String)] = []
+        for (key, node) in entries(of: "permanences", in: document, problems: &problems) {
+            guard let (typeName, params) = header(key: key, node: node, section: "permanences", reserved: [], problems: &problems) else { continue }
+            guard let type = definition.permanence(named: typeName) else {
+                problems.append(unknownType(typeName, section: "permanences", key: key, node: node, known: definition.allPermanences.map { $0.permanenceName }))
+                continue
+            }
+            if let permanence = makePermanence(type, params: params, path: ["permanences", key, "params"], problems: &problems) {
+                permanences.append(.init(key: key, typeName: typeName, permanence: permanence))
+            } else {
+                broken.append((key, type.permanenceName))
+            }
+        }
+        let resolver = PermanenceResolver(permanences.map { .init(key: $0.key, permanence: $0.permanence) }, broken: broken)
+
+        var processes: [BuiltPipeline.ProcessEntry] = []
+        for (key, node) in entries(of: "processes", in: document, problems: &problems) {
+            guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
+            var force = false
+            if let value = node.table?["force"] {
+                if case .bool(let flag, _) = value {
+                    force = flag
+                } else {
+                    problems.append(
+                        ConfigProblem(code: "CFG004", location: value.location, path: "processes.\(key).force", message: "expected true or false, found \(value.typeName) \(value.text)"))
+                }
+            }
+            guard let type = definition.process(named: typeName) else {
+                problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
+                continue
+            }
+            if let process = makeProcess(type, params: params, path: ["processes", key, "params"], resolver: resolver, problems: &problems) {
+                processes.append(.init(key: key, typeName: typeName, process: process, force: force))
+            }
+        }
+        guard problems.isEmpty else { return .failure(ConfigProblems(problems)) }
+        return .success(BuiltPipeline(settings: settings, permanences: permanences, processes: processes, document: document))
+    }
+
+    /// The tables of a section, in file order.
+    private static func entries(of section: String, in document: ConfigTable, problems: inout [ConfigProblem]) -> [(String, ConfigNode)] {
+        guard let node = document[section] else { return [] }
+        guard case .table(let table, _) = node else {
+            problems.append(ConfigProblem(code: "CFG004", location: node.location, path: section, message: "must be a table of tables ([\(section).<key>])"))
+            return []
+        }
+        var result: [(String, ConfigNode)] = []
+        for (key, value) in table.entries {
+            guard case .table = value else {
+                problems.append(
+                    ConfigProblem(
+                        code: "CFG004", location: value.location, path: "\(section).\(key)",
+                        message: "must be a table with a type, found \(value.typeName) \(value.text)",
+                        help: "write [\(section).\(key)] with type = \"…\" on the next line"))
+                continue
+            }
+            result.append((key, value))
+        }
+        return result
+    }
+
+    /// The `type` and the params of a permanence or process: `params = { … }` (the seed's form) or keys beside
+    /// `type` (Python tipi's form), not both.
+    private static func header(
+        key: String, node: ConfigNode, section: String, reserved: [String], problems: inout [ConfigProblem]
+    ) -> (String, ConfigNode)? {
+        guard case .table(let table, let location) = node else { return nil }
+        guard let typeNode = table["type"] else {
+            problems.append(
+                ConfigProblem(code: "CFG004", location: location, path: "\(section).\(key)", message: "missing `type`", help: "add type = \"…\" naming a \(section == "processes" ? "process" : "permanence")"))
+            return nil
+        }
+        guard case .string(let typeName, _) = typeNode else {
+            problems.append(ConfigProblem(code: "CFG004", location: typeNode.location, path: "\(section).\(key).type", message: "expected a string, found \(typeNode.typeName) \(typeNode.text)"))
+            return nil
+        }
+        let flat = table.entries.filter { $0.key != "type" && $0.key != "params" && !reserved.contains($0.key) }
+        if let params = table["params"] {
+            guard case .table = params else {
+                problems.append(ConfigProblem(code: "CFG004", location: params.location, path: "\(section).\(key).params", message: "expected a table, found \(params.typeName) \(params.text)"))
+                return nil
+            }
+            if let first = flat.first {
+                problems.append(
+                    ConfigProblem(
+                        code: "CFG004", location: first.value.location, path: "\(section).\(key).\(first.key)",
+                        message: "params are given both in `params = { … }` and beside `type`",
+                        help: "move `\(first.key)` into params, or drop the params table"))
+                return nil
+            }
+            return (typeName, params)
+        }
+        return (typeName, .table(ConfigTable(entries: flat), location))
+    }
+
+    private static func unknownType(_ name: String, section: String, key: String, node: ConfigNode, known: [String]) -> ConfigProblem {
+        let kind = section == "processes" ? "process" : "permanence"
+        return ConfigProblem(
+            code: "REG001", location: node.table?["type"]?.location ?? node.location, path: "\(section).\(key).type",
+            message: "no \(kind) type \"\(name)\"",
+            help: Suggestion.nearest(to: name, in: known).map { "did you mean \"\($0)\"?" }
+                ?? "available: \(known.isEmpty ? "none" : known.joined(separator: ", "))")
+    }
+
+    private static func makePermanence<P: Permanence>(
+        _ type: P.Type, params: ConfigNode, path: [String], problems: inout [ConfigProblem]
+    ) -> (any Permanence)? {
+        let permanence: P? = decode(type, params: params, path: path, userInfo: [:], problems: &problems)
+        return permanence
+    }
+
+    private static func makeProcess<P: PipelineProcess>(
+        _ type: P.Type, params: ConfigNode, path: [String], resolver: PermanenceResolver, problems: inout [ConfigProblem]
+    ) -> (any PipelineProcess)? {
+        let process: P? = decode(type, params: params, path: path, userInfo: [.tipiPermanences: resolver], problems: &problems)
+        return process
+    }
+
+    /// Decodes a permanence or process from its params, adding every problem (and unknown keys) to `problems`.
+    static func decode<T>(
+        _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], problems: inout [ConfigProblem]
+    ) -> T? where T: Decodable {
+        let tracker = KeyTracker()
+        let decoder = ConfigDecoder(node: params, path: path, tracker: tracker, userInfo: userInfo)
+        var result: T?
+        var failed = false
+        do {
+            result = try T(from: decoder)
+        } catch let error as ConfigProblems {
+            problems += error.problems
+            failed = true
+        } catch let error as ConfigProblem {
+            problems.append(error)
+            failed = true
+        } catch {
+            problems.append(ConfigProblem(code: "INS001", location: params.location, path: path.joined(separator: "."), message: "\(error)"))
+            failed = true
+        }
+        // Unknown keys can only be told apart when every key was asked for: after success, or for
+        // @PipelineProcess types, which ask for every parameter before reporting.
+        let known = (type as? any PipelineProcess.Type)?.parameters.map(\.name)
+        if !failed || known != nil {
+            for (tablePath, key, asked) in tracker.unknownKeys() {
+                let candidates = tablePath == path ? (known ?? asked) : asked
+                if tablePath == path, known?.contains(key) == true { continue }
+                problems.append(
+                    ConfigProblem(
+                        code: "INS001", location: location(of: key, in: params, tablePath: tablePath, base: path),
+                        path: (tablePath + [key]).joined(separator: "."), message: "unknown param",
+                        help: Suggestion.nearest(to: key, in: candidates).map { "did you mean `\($0)`?" }
+                            ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
+            }
+        }
+        return failed ? nil : result
+    }
+
+    private static func location(of key: String, in params: ConfigNode, tablePath: [String], base: [String]) -> SourceLocation? {
+        var node: ConfigNode? = params
+        for part in tablePath.dropFirst(base.count) { node = node?.table?[part] }
+        return node?.table?[key]?.location ?? params.location
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Synchronization
+import Tipi
+
+/// Runs a built pipeline: one run in the store, the progress display with an overall bar, the device, and
+/// the task-local context that lets `progressBar`, `logger` and `deviceManager` inside the processes use
+/// them. Permanences are initialised in order and always cleaned up in reverse order — after success, after
+/// a failing process, and after Ctrl-C — and a failing cleanup does not stop the others.
+struct PipelineExecutor {
+    struct Options {
+        var name: String
+        var configFile: String?
+        var overrides: [String]
+        var resume: String?
+        var store: RunStore = .default
+    }
+
+    enum Outcome {
+        case completed(Run)
+        case failed(Run?, [ConfigProblem])
+    }
+
+    static func run(_ pipeline: BuiltPipeline, options: Options) async -> Outcome {
+        let settings = pipeline.settings
+        // Resume: processes completed in the earlier run are skipped (unless force = true).
+        var completedBefore: Set<String> = []
+        if let resume = options.resume {
+            do {
+                let previous = try options.store.run(matching: resume)
+                completedBefore = Set(previous.metadata.pipeline?.processes.filter { $0.status == "completed" }.map(\.key) ?? [])
+            } catch {
+                return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot resume: \(error)")])
+            }
+        }
+        let run: Run
+        do {
+            let config = ConfigNode.table(pipeline.document, nil).configValue
+            let values: [String: ConfigValue]
+            if case .table(let table) = config { values = table } else { values = [:] }
+            run = try Run.start(
+                project: settings.project ?? options.name, name: settings.runName, config: values,
+                tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
+                store: options.store)
+        } catch {
+            return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
+        }
+        let records = ProcessRecords(
+            pipeline.processes.map { RunMetadata.ProcessRecord(key: $0.key, type: $0.typeName, status: "pending") })
+        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, options.resume)
+        let record: @Sendable () -> Void = {
+            run.recordPipeline(
+                RunMetadata.PipelineRecord(
+                    name: name, configFile: configFile, overrides: overrides, resumedFrom: resume,
+                    processes: records.state.withLock { $0 }))
+        }
+        record()
+
+        let display = ProgressDisplay(mode: settings.enableProgress ? nil : .off)
+        let overall = ProgressBar(total: pipeline.processes.count, desc: "Pipeline", leave: true, display: display)
+        let cleanup = Cleanup(pipeline.permanences)
+        // Ctrl-C: clean up the permanences created so far, record the run as interrupted.
+        let hook = InterruptHooks.add {
+            records.state.withLock { records in
+                for index in records.indices where records[index].status == "running" { records[index].status = "interrupted" }
+            }
+            record()
+            cleanup.runBlocking(display: display)
+        }
+        defer { InterruptHooks.remove(hook) }
+
+        var problems: [ConfigProblem] = []
+        var device: Device?
+        for entry in pipeline.permanences {
+            do {
+                try await withPipelineContext(PipelineContext(processName: entry.key, progress: display, run: run)) {
+                    try await entry.permanence.initialize()
+                }
+                cleanup.initialized(entry.key)
+                if let devicePermanence = entry.permanence as? DevicePermanence, device == nil {
+                    device = devicePermanence.device
+                    if let device { run.recordDevice(device) }
+                }
+            } catch {
+                problems.append(
+                    ConfigProblem(code: "PERMA003", path: "permanences.\(entry.key)", message: "initialize() failed: \(describe(error))"))
+                break
+            }
+        }
+
+        if problems.isEmpty {
+            for (index, entry) in pipeline.processes.enumerated() {
+                overall.setDescription("process \(index + 1)/\(pipeline.processes.count): \(entry.key)")
+                let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
+                let start = Date()
+                var status = "completed"
+                do {
+                    if !entry.force, completedBefore.contains(entry.key) {
+                        status = "skipped"
+                    } else if !entry.force, try await withPipelineContext(context, operation: { try await entry.process.skip() }) {
+                        status = "skipped"
+                    } else {
+                        set(records, index, status: "running")
+                        record()
+                        try await withPipelineContext(context) { try await execute(entry.process) }
+                        for permanence in pipeline.permanences { try await permanence.permanence.checkpoint() }
+                    }
+                    set(records, index, status: status, seconds: Date().timeIntervalSince(start))
+                } catch {
+                    let message = describe(error)
+                    set(records, index, status: "failed", seconds: Date().timeIntervalSince(start), error: message)
+                    problems.append(
+                        ConfigProblem(
+                            code: "PROC001", path: "processes.\(entry.key)",
+                            message: "process \(entry.key) (\(entry.typeName)) failed: \(message)",
+                            help: "fix it, then `run --resume \(run.id)` continues after the processes that completed"))
+                    record()
+                    break
+                }
+                record()
+                overall.update()
+            }
+        }
+        overall.close()
+        let cleanupProblems = await cleanup.run(display: display)
+        problems += cleanupProblems
+        record()
+        display.write(summary(records.state.withLock { $0 }, run: run))
+        run.finish(status: problems.isEmpty ? .finished : .failed)
+        return problems.isEmpty ? .completed(run) : .failed(run, problems)
+    }
+
+    private static func execute<P: PipelineProcess>(_ process: P) async throws {
+        _ = try await process.run()
+    }
+
+    private static func set(
+        _ records: ProcessRecords, _ index: Int, status: String, seconds: Double? = nil, error: String? = nil
+    ) {
+        records.state.withLock { records in
+            records[index].status = status
+            if let seconds { records[index].seconds = seconds }
+            if let error { records[index].error = error }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let problems = error as? ConfigProblems { return problems.problems.map(\.description).joined(separator: "; ") }
+        if let localized = error as? LocalizedError, let text = localized.errorDescription { return text }
+        let text = "\(error)"
+        return text.isEmpty ? String(describing: type(of: error)) : text
+    }
+
+    /// The table printed at the end: each process, its status and time.
+    static func summary(_ records: [RunMetadata.ProcessRecord], run: Run) -> String {
+        var rows = [["PROCESS", "TYPE", "STATUS", "TIME"]]
+        for record in records {
+            rows.append([record.key, record.type, record.status, record.seconds.map { String(format: "%.2fs", $0) } ?? "-"])
+        }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            row.enumerated().map { $0.offset == 3 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        lines.append("run \(run.id) (\(run.name)) in \(run.folder.path)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The processes' records, shared with the interrupt hook.
+final class ProcessRecords: Sendable {
+    let state: Mutex<[RunMetadata.ProcessRecord]>
+
+    init(_ records: [RunMetadata.ProcessRecord]) {
+        state = Mutex(records)
+    }
+}
+
+/// The permanences to clean up: those created, in reverse order; each one once.
+final class Cleanup: @unchecked Sendable {
+    private let entries: [BuiltPipeline.PermanenceEntry]
+    private let lock = NSLock()
+    private var done = false
+
+    init(_ entries: [BuiltPipeline.PermanenceEntry]) {
+        self.entries = entries
+    }
+
+    func initialized(_ key: String) {}
+
+    private func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
+
+    /// Cleans up every permanence, newest first; failures are reported, not fatal.
+    func run(display: ProgressDisplay) async -> [ConfigProblem] {
+        guard claim() else { return [] }
+        var problems: [ConfigProblem] = []
+        for entry in entries.reversed() {
+            do {
+                try await entry.permanence.cleanup()
+            } catch {
+                problems.append(
+                    ConfigProblem(
+                        code: "PERMA003", path: "permanences.\(entry.key)",
+                        message: "cleanup() failed: \(PipelineExecutor.describe(error)) (the other permanences were still cleaned up)"))
+            }
+        }
+        return problems
+    }
+
+    /// For the signal thread: runs the async cleanup and waits (bounded).
+    func runBlocking(display: ProgressDisplay) {
+        let finished = DispatchSemaphore(value: 0)
+        let box = ProblemsBox()
+        Task.detached {
+            box.problems = await self.run(display: display)
+            finished.signal()
+        }
+        _ = finished.wait(timeout: .now() + 30)
+        for problem in box.problems { display.write(problem.description, to: .progress) }
+    }
+
+    private final class ProblemsBox: @unchecked Sendable {
+        var problems: [ConfigProblem] = []
+    }
+}

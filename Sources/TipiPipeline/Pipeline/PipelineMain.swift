@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import Tipi
+
+/// Makes an executable a pipeline program (level 5):
+///
+/// ```swift
+/// @main
+/// struct Spirals: PipelineMain {
+///     static let processes = #processes(train, evaluate)
+///     static let permanences: [any Permanence.Type] = [Dataset.self]
+/// }
+/// ```
+///
+/// The program then answers:
+/// - `run [CONFIG] [--set KEY=VALUE]… [--resume RUN] [--debug]` — validate everything, then run;
+/// - `validate [CONFIG] [--set KEY=VALUE]…` — report every problem with file:line:column, or say it is valid;
+/// - `inspect [--json]` — the processes and permanences, their params with types, defaults and docs, and a
+///   config template.
+///
+/// CONFIG defaults to ``defaultConfig`` (`configs/pipeline.toml`, or Python tipi's
+/// `configs/pipeline_config.toml`). Exit status: 0 success, 1 a process failed, 2 the config is invalid,
+/// 130/143 interrupted.
+public protocol PipelineMain {
+    /// The process types (`#processes(train, evaluate)`).
+    static var processes: [any PipelineProcess.Type] { get }
+    /// The permanence types configs may name (the built-in `Device` is always available).
+    static var permanences: [any Permanence.Type] { get }
+    /// The pipeline's name (the default project of its runs); the executable's name by default.
+    static var pipelineName: String { get }
+    /// The config used when none is given.
+    static var defaultConfig: String { get }
+}
+
+extension PipelineMain {
+    public static var permanences: [any Permanence.Type] { [] }
+    public static var pipelineName: String {
+        URL(fileURLWithPath: CommandLine.arguments.first ?? "pipeline").lastPathComponent
+    }
+    public static var defaultConfig: String { "configs/pipeline.toml" }
+
+    /// The entry point: parses the command line and runs the command.
+    public static func main() async {
+        PipelineProgram.install(
+            PipelineDefinition(name: pipelineName, processes: processes, permanences: permanences), defaultConfig: defaultConfig)
+        await PipelineCommand.main()
+    }
+}
+
+/// The definition of the running pipeline program, for its commands.
+enum PipelineProgram {
+    private static let current = Mutex<(PipelineDefinition, String)?>(nil)
+
+    static func install(_ definition: PipelineDefinition, defaultConfig: String) {
+        current.withLock { $0 = (definition, defaultConfig) }
+    }
+
+    static var definition: PipelineDefinition {
+        current.withLock { $0?.0 } ?? PipelineDefinition(name: "pipeline", processes: [], permanences: [])
+    }
+
+    static var defaultConfig: String {
+        let configured = current.withLock { $0?.1 } ?? "configs/pipeline.toml"
+        if !FileManager.default.fileExists(atPath: configured),
+            FileManager.default.fileExists(atPath: "configs/pipeline_config.toml")
+        {
+            return "configs/pipeline_config.toml"
+        }
+        return configured
+    }
+}
+
+struct PipelineCommand: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: PipelineProgram.definition.name,
+            abstract: "The \(PipelineProgram.definition.name) pipeline: run it, validate a config, or inspect its processes.",
+            subcommands: [PipelineRunCommand.self, PipelineValidateCommand.self, PipelineInspectCommand.self])
+    }
+}
+
+/// Options shared by `run` and `validate`.
+struct ConfigOptions: ParsableArguments {
+    @Argument(help: "The config file (default: configs/pipeline.toml).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. processes.training.params.epochs=3.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    var path: String { config ?? PipelineProgram.defaultConfig }
+
+    /// Loads, overrides and pre-flights the config; prints every problem and exits 2 when it is invalid.
+    func build() throws -> (BuiltPipeline, String) {
+        let path = self.path
+        do {
+            let document = try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: path))
+            switch PipelineBuilder.build(document, definition: PipelineProgram.definition) {
+            case .success(let built): return (built, path)
+            case .failure(let problems): throw problems
+            }
+        } catch let problems as ConfigProblems {
+            report(problems)
+            throw ExitCode(2)
+        }
+    }
+}
+
+func report(_ error: ConfigProblems) {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+}
+
+struct PipelineRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Validate the config, then run the pipeline.")
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(help: ArgumentHelp("Continue an earlier run: processes it completed are skipped (unless force = true).", valueName: "run"))
+    var resume: String?
+
+    @Flag(help: "Print errors with all their details.")
+    var debug = false
+
+    func run() async throws {
+        let (built, path) = try config.build()
+        let outcome = await PipelineExecutor.run(
+            built,
+            options: .init(name: PipelineProgram.definition.name, configFile: path, overrides: config.overrides, resume: resume))
+        switch outcome {
+        case .completed:
+            return
+        case .failed(_, let problems):
+            report(ConfigProblems(problems))
+            throw ExitCode(problems.contains { $0.code == "CFG005" } ? 2 : 1)
+        }
+    }
+}
+
+struct PipelineValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Check a config without running anything: every problem, with its place.")
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() async throws {
+        let (built, path) = try config.build()
+        print("\(path) is valid: \(built.permanences.count) permanence\(built.permanences.count == 1 ? "" : "s"), \(built.processes.count) process\(built.processes.count == 1 ? "" : "es") (\(built.processes.map(\.key).joined(separator: " → ")))")
+        for key in built.settings.ignored {
+            print("note: \(key) is accepted for compatibility with Python tipi and not used")
+        }
+    }
+}
+
+struct PipelineInspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show the processes and permanences, their params, and a config template.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let definition = PipelineProgram.definition
+        print(json ? Inspection.json(definition) : Inspection.text(definition))
+    }
+}

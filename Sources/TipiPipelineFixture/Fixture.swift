@@ -1,0 +1,143 @@
+import Foundation
+import TipiPipeline
+
+/// A small generated data set: points on two interleaved spirals.
+final class Dataset: Permanence, @unchecked Sendable {
+    static var summary: String? { "Two interleaved spirals of `size` points." }
+    let size: Int
+    private(set) var points: [(x: Double, y: Double, label: Int)] = []
+
+    enum CodingKeys: String, CodingKey {
+        case size
+    }
+
+    func initialize() async throws {
+        points = (0..<size).map { index in
+            let t = Double(index / 2) / Double(max(size / 2, 1)) * 3 * Double.pi
+            let sign: Double = index % 2 == 0 ? 1 : -1
+            return (sign * t * cos(t) / 10, sign * t * sin(t) / 10, index % 2)
+        }
+    }
+}
+
+/// Records its lifecycle in a file, so tests can see initialize, checkpoint and cleanup happen.
+final class Journal: Permanence, @unchecked Sendable {
+    let path: String
+    var failCleanup: Bool? = false
+
+    func note(_ line: String) {
+        let handle = FileHandle(forWritingAtPath: path) ?? {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            return FileHandle(forWritingAtPath: path)
+        }()
+        handle?.seekToEndOfFile()
+        handle?.write(Data((line + "\n").utf8))
+        try? handle?.close()
+    }
+
+    func initialize() async throws { note("initialize \(path.split(separator: "/").last ?? "")") }
+    func checkpoint() async throws { note("checkpoint") }
+    func cleanup() async throws {
+        note("cleanup")
+        if failCleanup == true { throw JournalError.cleanupFailed }
+    }
+
+    enum JournalError: Error, CustomStringConvertible {
+        case cleanupFailed
+        var description: String { "the journal could not be closed" }
+    }
+}
+
+enum Optimizer: String, Decodable, Sendable, CaseIterable {
+    case sgd, adam
+}
+
+/// Shuffles the data set.
+@PipelineProcess
+func prepare(seed: Int = 42, data: Dataset) {
+    print("prepare seed=\(seed) points=\(data.points.count)")
+}
+
+/// Fits a logistic model to the spirals.
+///
+/// - Parameters:
+///   - epochs: Passes over the data.
+///   - learningRate: The step size.
+///   - optimizer: sgd or adam.
+@PipelineProcess
+func train(epochs: Int = 3, learningRate: Double = 0.1, optimizer: Optimizer = .sgd, data: Dataset) async throws -> Double {
+    let device = deviceManager.getDevice()
+    var loss = 1.0
+    for epoch in progressBar(0..<epochs, desc: "Epochs") {
+        for _ in progressBar(data.points, desc: "Batches") {
+            loss *= 1 - learningRate / Double(max(data.size, 1))
+        }
+        logger.log(["loss": loss, "epoch": Double(epoch)])
+    }
+    print("train epochs=\(epochs) lr=\(learningRate) optimizer=\(optimizer.rawValue) device=\(device) in-pipeline=\(PipelineContext.isInPipeline)")
+    return loss
+}
+
+/// Counts the points above a threshold.
+/// - Parameter threshold: The cut-off.
+@PipelineProcess
+func evaluate(_ split: String = "test", threshold: Double) throws -> Int {
+    print("evaluate split=\(split) threshold=\(threshold)")
+    return 0
+}
+
+/// Fails on purpose.
+@PipelineProcess
+func explode(message: String = "boom") throws {
+    struct Explosion: Error, CustomStringConvertible {
+        let description: String
+    }
+    throw Explosion(description: message)
+}
+
+/// Takes no params.
+@PipelineProcess
+func ping() {
+    print("ping")
+}
+
+/// A public process: its generated type is public too.
+@PipelineProcess
+public func announce(count: Int = 1) {
+    print("announce \(count)")
+}
+
+/// Sleeps, so tests can interrupt a running pipeline.
+@PipelineProcess
+func wait(seconds: Double = 30) async throws {
+    print("waiting")
+    fflush(nil)
+    try await Task.sleep(for: .seconds(seconds))
+}
+
+enum Steps {
+    /// Writes the results.
+    @PipelineProcess
+    static func export(format: String = "csv", journal: Journal) {
+        journal.note("export \(format)")
+        print("export format=\(format)")
+    }
+}
+
+/// A process written by hand, as the seed's level 5 shows them.
+struct Report: PipelineProcess {
+    var title = "report"
+
+    func skip() async throws -> Bool { title == "skip-me" }
+
+    func run() async throws {
+        print("report \(title)")
+    }
+}
+
+@main
+struct Fixture: PipelineMain {
+    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, Steps.export, Report.self)
+    static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self]
+    static var pipelineName: String { "fixture" }
+}
