@@ -32,9 +32,9 @@ struct StepSemanticsTests {
         return (0..<batch.rowCount).map { row in
             var values: [String: Double] = [:]
             for position in batch.range(ofRow: row) {
-                values[contents.keys[Int(batch.keys[position])]] = batch.values[position]
+                values[contents.keys[Int(batch.entries[position].key)]] = batch.entries[position].value
             }
-            return (batch.steps[row], values)
+            return (batch.rows[row].step, values)
         }
     }
 
@@ -161,7 +161,7 @@ struct RunStoreTests {
         for cut in [good + 3, good + 9, bytes.count - 1] {
             let contents = Array(bytes[0..<cut]).withUnsafeBytes { MetricLog.decode($0) }
             #expect(contents.keys == ["loss"])
-            #expect(contents.batch.steps == [0])
+            #expect(contents.batch.rows.map(\.step) == [0])
             #expect(contents.ignoredBytes == cut - good)
         }
         var corrupted = bytes

@@ -80,7 +80,9 @@ struct TOMLLocator {
                 skipSpaces()
                 let key = scanKey()
                 table = key
-                record(key, key: start, value: start)
+                for depth in 1...max(key.count, 1) where depth <= key.count {
+                    record(Array(key.prefix(depth)), key: start, value: start)
+                }
                 while let next = current, next != "\n" { advance() }
                 _ = isArray
             } else {

@@ -13,6 +13,8 @@ struct PipelineExecutor {
         var overrides: [String]
         var resume: String?
         var store: RunStore = .default
+        /// Where bars go; a new display on standard error by default.
+        var display: ProgressDisplay?
     }
 
     enum Outcome {
@@ -55,7 +57,7 @@ struct PipelineExecutor {
         }
         record()
 
-        let display = ProgressDisplay(mode: settings.enableProgress ? nil : .off)
+        let display = options.display ?? ProgressDisplay(mode: settings.enableProgress ? nil : .off)
         let overall = ProgressBar(total: pipeline.processes.count, desc: "Pipeline", leave: true, display: display)
         let cleanup = Cleanup(pipeline.permanences)
         // Ctrl-C: clean up the permanences created so far, record the run as interrupted.

@@ -54,7 +54,7 @@ public final class ProcessParameterDecoder {
                 }
             }
         }
-        switch resolver.resolve(T.self, named: named) {
+        switch resolver.resolve(T.self, named: named, parameter: key) {
         case .success(let permanence):
             return permanence
         case .failure(let problem):
@@ -105,7 +105,7 @@ final class PermanenceResolver: @unchecked Sendable {
         case failure(ConfigProblem)
     }
 
-    func resolve<T: Permanence>(_ type: T.Type, named: String?) -> Resolution<T> {
+    func resolve<T: Permanence>(_ type: T.Type, named: String?, parameter: String) -> Resolution<T> {
         if let named {
             if broken.contains(where: { $0.key == named }) {
                 return .failure(ConfigProblem(code: "PERMA002", message: "permanence '\(named)' could not be created (see its problem above)"))
@@ -115,7 +115,9 @@ final class PermanenceResolver: @unchecked Sendable {
                     ConfigProblem(
                         code: "PERMA002", message: "no permanence '\(named)' is configured",
                         help: Suggestion.nearest(to: named, in: entries.map(\.key)).map { "did you mean '\($0)'?" }
-                            ?? "configured permanences: \(entries.map(\.key).joined(separator: ", "))"))
+                            ?? (entries.isEmpty
+                                ? "no permanence is configured; add [permanences.\(named)] with type = \"\(T.permanenceName)\""
+                                : "configured permanences: \(entries.map(\.key).joined(separator: ", "))")))
             }
             guard let permanence = entry.permanence as? T else {
                 return .failure(
@@ -142,7 +144,7 @@ final class PermanenceResolver: @unchecked Sendable {
             ConfigProblem(
                 code: "INS001",
                 message: "several permanences have type \(T.permanenceName) (\(matches.map(\.key).joined(separator: ", ")))",
-                help: "name one in the params, e.g. = \"\(matches[0].key)\""))
+                help: "name the one to use in the params: \(parameter) = \"\(matches[0].key)\""))
     }
 
     func location(ofParams decoder: any Decoder) -> SourceLocation? {

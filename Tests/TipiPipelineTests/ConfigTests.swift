@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+@testable import TipiPipeline
+
+@Suite("Config files")
+struct ConfigTests {
+    static let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Configs")
+
+    func build(_ text: String) -> Result<BuiltPipeline, ConfigProblems> {
+        do {
+            return PipelineBuilder.build(try ConfigLoader.parse(text: text, file: "test.toml"), definition: testDefinition)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test("both param forms, file order, locations, and integer → Double")
+    func forms() throws {
+        let text = """
+            [permanences.data]
+            type = "Points"
+            params = { count = 7 }
+
+            [processes.second]
+            type = "fit"
+            epochs = 5
+            rate = 1
+
+            [processes.first]
+            type = "noop"
+            """
+        let table = try ConfigLoader.parse(text: text, file: "test.toml")
+        #expect(table["processes"]?.table?.keys == ["second", "first"])
+        #expect(table["processes"]?.table?["second"]?.table?["epochs"]?.location == SourceLocation(file: "test.toml", line: 7, column: 10))
+        #expect(table["permanences"]?.table?["data"]?.table?["params"]?.table?["count"]?.location?.line == 3)
+        let built = try build(text).get()
+        #expect(built.processes.map(\.key) == ["second", "first"])
+        let fit = try #require(built.processes[0].process as? fitProcess)
+        #expect(fit.epochs == 5 && fit.rate == 1.0 && fit.data.count == 7)
+    }
+
+    @Test("the locator places keys in inline tables, quoted keys, and after multi-line arrays")
+    func locator() throws {
+        let text = """
+            # comment with = sign
+            [processes."odd key"]
+            type = "noop"   # trailing
+            list = [
+              1, 2,  # inside
+              3,
+            ]
+            inline = { a = 1, b = { c = "x,}" } }
+            'literal' = 'text'
+            """
+        let locator = TOMLLocator(text: text, file: "f")
+        #expect(locator.place(["processes", "odd key"])?.key.line == 2)
+        #expect(locator.place(["processes", "odd key", "type"])?.value == SourceLocation(file: "f", line: 3, column: 8))
+        #expect(locator.place(["processes", "odd key", "inline", "b", "c"])?.value == SourceLocation(file: "f", line: 8, column: 29))
+        #expect(locator.place(["processes", "odd key", "literal"])?.key.line == 9)
+    }
+
+    @Test("--set overrides are typed like the file, and located on the command line")
+    func overrides() throws {
+        let base = try ConfigLoader.parse(text: "[processes.t]\ntype = \"fit\"\n[permanences.d]\ntype = \"Points\"\ncount = 1\n", file: "c.toml")
+        let table = try ConfigLoader.apply(overrides: ["processes.t.params.epochs=9", "processes.t.params.rate=0.5", "permanences.d.count=4"], to: base)
+        #expect(table["processes"]?.table?["t"]?.table?["params"]?.table?["epochs"] == .int(9, SourceLocation(file: "", line: 0, column: 0, override: "processes.t.params.epochs=9")))
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.apply(overrides: ["nonsense"], to: base) }
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.apply(overrides: ["processes.t.type.x=1"], to: base) }
+    }
+
+    @Test("every broken config gets its messages, all at once", arguments: [
+        "unknown-type", "wrong-param-type", "unknown-param", "missing-type", "missing-param", "invalid-toml",
+        "logger-conflict", "params-both-forms", "missing-permanence", "unknown-section", "not-a-table", "ambiguous-permanence",
+    ])
+    func brokenConfig(name: String) throws {
+        let file = Self.configs.appendingPathComponent("\(name).toml").path
+        var rendered: String
+        do {
+            let table = try ConfigLoader.load(file: file)
+            switch PipelineBuilder.build(table, definition: testDefinition) {
+            case .success: rendered = "valid"
+            case .failure(let problems): rendered = problems.description
+            }
+        } catch {
+            rendered = error.description
+        }
+        rendered = rendered.replacingOccurrences(of: Self.configs.path + "/", with: "")
+        #expect(Snapshot.verify(rendered + "\n", named: "broken-\(name)") == nil)
+    }
+
+    @Test("Python tipi's config shape validates unchanged: flat keys, force, [pipeline] flags and logger tables")
+    func pythonTipiConfig() throws {
+        let text = """
+            [pipeline]
+            enable_progress = false  # Enable progress bars for pipeline execution
+            enable_wandb = false     # Enable Weights & Biases logging
+            enable_basic_logger = true
+            [pipeline.basic_logger]
+            log_dir = "runs/exp1"
+            metrics_filename = "metrics.jsonl"
+            log_level = "info"
+            log_file = "runs/exp1/framework.log"
+
+            [permanences]
+            [permanences.data]
+            type = "Points"
+            count = 3
+
+            [processes]
+            [processes.load_data]
+            type = "noop"
+            force = false
+
+            [processes.train]
+            type = "fit"
+            force = true
+            epochs = 10
+            rate = 0.001
+            """
+        let built = try build(text).get()
+        #expect(built.settings.enableProgress == false)
+        #expect(built.settings.backends == [.jsonl])
+        #expect(built.settings.options.jsonlPath == "runs/exp1/metrics.jsonl")
+        #expect(built.settings.ignored.sorted() == ["pipeline.basic_logger.log_file", "pipeline.basic_logger.log_level"])
+        #expect(built.processes.map(\.force) == [false, true])
+    }
+
+    @Test("every [pipeline] logger selection")
+    func loggers() throws {
+        for (text, expected) in [
+            ("logger = \"basic\"", [BackendKind.jsonl]), ("logger = \"TensorBoard\"", [.tensorboard]), ("logger = \"wandb\"", [.wandb]),
+            ("logger = \"mlflow\"", [.mlflow]), ("enable_tensorboard = true", [.tensorboard]), ("enable_mlflow = true", [.mlflow]),
+            ("logger = \"wandb\"\nenable_tensorboard = true", [.wandb]), ("", []),
+        ] {
+            let built = try build("[pipeline]\n\(text)\n[processes.p]\ntype = \"noop\"\n").get()
+            #expect(built.settings.backends == expected, "\(text)")
+        }
+        let options = try build(
+            """
+            [pipeline]
+            logger = "mlflow"
+            [pipeline.mlflow]
+            tracking_uri = "http://127.0.0.1:5055"
+            experiment = "exp"
+            [pipeline.tensorboard]
+            log_dir = "tb"
+            [pipeline.wandb]
+            project = "ignored-because-mlflow-set-it"
+            entity = "lab"
+            [processes.p]
+            type = "noop"
+            """
+        ).get().settings
+        #expect(options.options.mlflowTrackingURI == "http://127.0.0.1:5055")
+        #expect(options.options.tensorboardDirectory == "tb")
+        #expect(options.project == "exp")
+        #expect(options.ignored.contains("pipeline.wandb.entity"))
+    }
+}

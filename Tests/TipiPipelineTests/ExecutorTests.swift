@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import Testing
+import Tipi
+import TipiTestSupport
+
+@testable import TipiPipeline
+
+/// The executor's tests share the event log, so they run one at a time.
+@Suite("Running pipelines", .serialized)
+struct ExecutorTests {
+    let store = RunStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)"))
+    let terminal = FakeTerminal(columns: 100, isTerminal: false)
+
+    func run(_ text: String, resume: String? = nil) async throws -> (PipelineExecutor.Outcome, [String]) {
+        EventLog.shared.reset()
+        let built = try PipelineBuilder.build(try ConfigLoader.parse(text: text, file: "t.toml"), definition: testDefinition).get()
+        let display = ProgressDisplay(output: terminal, mode: .plain, automaticRefresh: false)
+        let outcome = await PipelineExecutor.run(
+            built, options: .init(name: "tests", configFile: "t.toml", overrides: [], resume: resume, store: store, display: display))
+        return (outcome, EventLog.shared.all)
+    }
+
+    static let lifecycle = """
+        [permanences.a]
+        type = "Points"
+        count = 1
+
+        [permanences.b]
+        type = "Notes"
+        name = "b"
+
+        [processes.first]
+        type = "fit"
+        params = { epochs = 3, data = "a" }
+
+        [processes.second]
+        type = "noop"
+        """
+
+    @Test("initialize in order, checkpoint after each process, cleanup in reverse order; the run records it all")
+    func lifecycle() async throws {
+        let (outcome, events) = try await run(Self.lifecycle)
+        #expect(events == [
+            "initialize points 1", "initialize notes b", "fit epochs=3 rate=0.1 points=1", "checkpoint points 1", "noop",
+            "checkpoint points 1", "cleanup notes b", "cleanup points 1",
+        ])
+        guard case .completed(let run) = outcome else { Issue.record("failed: \(outcome)"); return }
+        let stored = try store.run(matching: run.id)
+        #expect(stored.status == .finished)
+        #expect(stored.metadata.pipeline?.processes.map(\.status) == ["completed", "completed"])
+        #expect(stored.metadata.config["processes"] != nil)
+        #expect(terminal.raw.contains("PROCESS  TYPE  STATUS     TIME"))
+    }
+
+    @Test("a failing process stops the pipeline, cleanup still runs, and a failing cleanup does not stop the others")
+    func failure() async throws {
+        let (outcome, events) = try await run(
+            """
+            [permanences.a]
+            type = "Points"
+            count = 1
+            failCleanup = true
+
+            [permanences.b]
+            type = "Notes"
+            name = "b"
+
+            [processes.ok]
+            type = "noop"
+
+            [processes.broken]
+            type = "fail"
+            message = "out of memory"
+
+            [processes.never]
+            type = "noop"
+            """)
+        #expect(events == ["initialize points 1", "initialize notes b", "noop", "checkpoint points 1", "fail", "cleanup notes b", "cleanup points 1"])
+        guard case .failed(let run?, let problems) = outcome else { Issue.record("expected a failure"); return }
+        #expect(problems.map(\.code) == ["PROC001", "PERMA003"])
+        #expect(problems[0].description.contains("process broken (fail) failed: out of memory"))
+        #expect(problems[0].help == "fix it, then `run --resume \(run.id)` continues after the processes that completed")
+        #expect(problems[1].description.contains("permanences.a: cleanup() failed: disk went away"))
+        let stored = try store.run(matching: run.id)
+        #expect(stored.status == .failed)
+        #expect(stored.metadata.pipeline?.processes.map(\.status) == ["completed", "failed", "pending"])
+        #expect(stored.metadata.pipeline?.processes[1].error == "out of memory")
+    }
+
+    @Test("pre-flight: a bad param of the last process is reported before the first process runs")
+    func preflight() throws {
+        EventLog.shared.reset()
+        let text = Self.lifecycle + "\n[processes.last]\ntype = \"fit\"\nparams = { epochs = 2.5, data = \"a\" }\n"
+        let result = PipelineBuilder.build(try ConfigLoader.parse(text: text, file: "t.toml"), definition: testDefinition)
+        guard case .failure(let problems) = result else { Issue.record("expected problems"); return }
+        #expect(problems.problems.count == 1)
+        #expect(problems.problems[0].description.hasPrefix("error[INS001]: t.toml:17:21: processes.last.params.epochs: expected Int (a whole number), found float 2.5"))
+        #expect(EventLog.shared.all.isEmpty)
+    }
+
+    @Test("resume skips what completed; force runs it anyway; skip() is honoured unless forced")
+    func resume() async throws {
+        let failing = Self.lifecycle + "\n[processes.third]\ntype = \"fail\"\n"
+        let (first, _) = try await run(failing)
+        guard case .failed(let failed?, _) = first else { Issue.record("expected a failure"); return }
+        let fixed = Self.lifecycle + "\n[processes.third]\ntype = \"noop\"\n"
+        let (second, events) = try await run(fixed, resume: failed.id)
+        guard case .completed(let resumed) = second else { Issue.record("expected success"); return }
+        #expect(!events.contains { $0.hasPrefix("fit") })
+        #expect(events.filter { $0 == "noop" }.count == 1)
+        let record = try store.run(matching: resumed.id).metadata.pipeline
+        #expect(record?.processes.map(\.status) == ["skipped", "skipped", "completed"])
+        #expect(record?.resumedFrom == failed.id)
+
+        let forced = Self.lifecycle.replacingOccurrences(of: "type = \"fit\"", with: "type = \"fit\"\nforce = true")
+        let (_, again) = try await run(forced, resume: failed.id)
+        #expect(again.contains { $0.hasPrefix("fit") })
+
+        let (_, cached) = try await run("[processes.c]\ntype = \"Cached\"\n")
+        #expect(!cached.contains("cached ran"))
+        let (_, forcedCache) = try await run("[processes.c]\ntype = \"Cached\"\nforce = true\n")
+        #expect(forcedCache.contains("cached ran"))
+    }
+}
