@@ -113,8 +113,11 @@ public struct PipelineSettings: Sendable, Equatable {
         }
         if let (kind, _) = selected { settings.backends = [kind] }
 
-        for (tableName, keys) in loggerTables {
-            guard let value = table[tableName] else { continue }
+        // A fixed order, the selected logger's table first, so the same config always means the same thing.
+        let order = ["basic_logger", "tensorboard", "wandb", "mlflow"]
+        let tableOrder = order.filter { $0 == selected?.1 } + order.filter { $0 != selected?.1 }
+        for tableName in tableOrder {
+            guard let keys = loggerTables[tableName], let value = table[tableName] else { continue }
             guard case .table(let options, _) = value else {
                 problems.append(ConfigProblem(code: "CFG004", location: value.location, path: "pipeline.\(tableName)", message: "must be a table"))
                 continue
