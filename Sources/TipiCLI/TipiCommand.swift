@@ -8,10 +8,14 @@ public struct TipiCommand: AsyncParsableCommand {
         abstract: "Progress bars, experiment tracking and pipelines for research code in Swift.",
         discussion: """
             Start with a plain Swift program and add one concept at a time: progress bars around loops, \
-            experiment logging, device selection, pipelines. `tipi demo` shows the progress bars; `tipi devices` the devices.
+            experiment logging, device selection, pipelines. `tipi create NAME` starts a pipeline project; \
+            `tipi runs` shows what was recorded; `tipi demo` runs the demo pipeline.
             """,
         version: Tipi.version,
-        subcommands: [InfoCommand.self, DemoCommand.self, RunsCommand.self, DevicesCommand.self]
+        subcommands: [
+            CreateCommand.self, AddCommand.self, ListCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self,
+            RemoveCommand.self, CleanCommand.self, RunsCommand.self, DevicesCommand.self, InfoCommand.self, DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -62,7 +62,13 @@ public enum RunSignals {
             ExperimentLogger.finishAll(status: .interrupted)
             ProgressDisplay.shared.finishAtExit()
             signal(number, SIG_DFL)
-            kill(getpid(), number)
+            // Deliver it to this thread, unblocked, so the default action ends the process by the signal
+            // (the shell then reports 128 + n); _exit is the fallback.
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, number)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+            raise(number)
             usleep(500_000)
             _exit(128 + number)
         }

@@ -10,8 +10,12 @@ enum Inspection {
             let parameters = process.parameters
             let width = parameters.map { signature($0).count }.max() ?? 0
             for parameter in parameters {
-                let text = signature(parameter).padding(toLength: width, withPad: " ", startingAt: 0)
-                lines.append("      \(text)" + (parameter.help.map { "   \($0)" } ?? ""))
+                let text = signature(parameter)
+                guard let help = parameter.help else {
+                    lines.append("      \(text)")
+                    continue
+                }
+                lines.append("      \(text.padding(toLength: width, withPad: " ", startingAt: 0))   \(help)")
             }
         }
         lines += ["", "permanences"]

@@ -57,7 +57,9 @@ struct PipelineExecutor {
         }
         record()
 
-        let display = options.display ?? ProgressDisplay(mode: settings.enableProgress ? nil : .off)
+        let display =
+            options.display
+            ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
         let overall = ProgressBar(total: pipeline.processes.count, desc: "Pipeline", leave: true, display: display)
         let cleanup = Cleanup(pipeline.permanences)
         // Ctrl-C: clean up the permanences created so far, record the run as interrupted.

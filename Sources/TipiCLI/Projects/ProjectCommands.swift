@@ -1,0 +1,268 @@
+import ArgumentParser
+import Foundation
+
+/// `tipi create NAME`.
+struct CreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a pipeline project (a SwiftPM package) and link it.")
+
+    @Argument(help: "The project's name: a Swift identifier, e.g. SpiralClassifier.")
+    var name: String
+
+    @Option(name: .shortAndLong, help: "The folder to create it in (default: the current folder).")
+    var location: String?
+
+    @Option(help: "Tipi as a dependency: a local path or a git URL (default: this tipi's source, or TIPI_PACKAGE).")
+    var tipi: String?
+
+    @Flag(help: "Do not link the project (tipi add can do it later).")
+    var noLink = false
+
+    func run() throws {
+        if let problem = ProjectTemplate.problem(with: name) { throw CLIError(problem) }
+        let parent = URL(fileURLWithPath: location ?? FileManager.default.currentDirectoryPath)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("the folder \(parent.path) does not exist")
+        }
+        let root = parent.appendingPathComponent(name)
+        guard !FileManager.default.fileExists(atPath: root.path) else { throw CLIError("\(root.path) already exists") }
+        guard let dependency = tipi ?? ProcessInfo.processInfo.environment["TIPI_PACKAGE"] ?? ProjectPaths.tipiSource?.path else {
+            throw CLIError("where is Tipi? pass --tipi PATH-OR-URL (or set TIPI_PACKAGE)")
+        }
+        let template = ProjectTemplate(name: name, tipi: dependency)
+        for file in template.files {
+            let url = root.appendingPathComponent(file.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try file.contents.write(to: url, atomically: true, encoding: .utf8)
+        }
+        print("created \(root.path)")
+        for file in template.files { print("  \(file.path)") }
+        if !noLink {
+            try ProjectRegistry(paths: ProjectPaths()).link(name, to: root, replace: false)
+            print("linked as '\(name)'")
+        }
+        print("")
+        print("next: tipi validate \(name)   then   tipi run \(name)")
+    }
+}
+
+/// `tipi add PATH|GIT-URL`.
+struct AddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Link a pipeline project: a local package folder, or a git URL to clone.")
+
+    @Argument(help: "A folder with a Package.swift, or a git URL (https://, git@, git://).")
+    var source: String
+
+    @Option(name: .shortAndLong, help: "The name to link it under (default: the folder's or repository's name).")
+    var name: String?
+
+    @Option(name: .shortAndLong, help: "The branch to clone.")
+    var branch: String?
+
+    @Flag(help: "Replace an existing link of the same name.")
+    var force = false
+
+    func run() throws {
+        let paths = ProjectPaths()
+        let isURL = ["https://", "http://", "git@", "git://"].contains { source.hasPrefix($0) }
+        var root: URL
+        if isURL {
+            let repository = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".git", with: "") } ?? "project"
+            root = paths.cacheDirectory.appendingPathComponent("projects").appendingPathComponent(name ?? repository)
+            guard !FileManager.default.fileExists(atPath: root.path) else {
+                throw CLIError("\(root.path) already exists; `tipi remove \(name ?? repository) --delete-source` removes it first")
+            }
+            try FileManager.default.createDirectory(at: root.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var arguments = ["git", "clone", "--quiet"]
+            if let branch { arguments += ["--branch", branch] }
+            let status = try PackageRunner.spawn(arguments + [source, root.path], output: 2)
+            guard status == 0 else { throw CLIError("git clone \(source) failed (exit \(status)); see git's message above") }
+        } else {
+            root = URL(fileURLWithPath: source).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError("\(source) is not a folder")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) else {
+            throw CLIError("\(root.path) has no Package.swift: a pipeline project is a SwiftPM package (`tipi create NAME` makes one)")
+        }
+        let linkName = name ?? root.lastPathComponent
+        if let problem = ProjectTemplate.problem(with: linkName), linkName.contains("/") {
+            throw CLIError(problem)
+        }
+        try ProjectRegistry(paths: paths).link(linkName, to: root, replace: force)
+        print("linked '\(linkName)' → \(root.path)")
+        let project = ProjectRegistry(paths: paths).project(named: linkName)
+        print(project.defaultConfig.map { "config: \($0.path)" } ?? "note: no configs/pipeline.toml in it; pass -c CONFIG to run")
+        print("next: tipi inspect \(linkName), tipi validate \(linkName), tipi run \(linkName)")
+    }
+}
+
+/// `tipi list`.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the linked pipeline projects.")
+
+    @Flag(name: .shortAndLong, help: "Also show each project's configs.")
+    var verbose = false
+
+    func run() throws {
+        let projects = ProjectRegistry(paths: ProjectPaths()).all()
+        guard !projects.isEmpty else {
+            print("no projects linked (`tipi create NAME` makes one, `tipi add PATH` links one)")
+            return
+        }
+        var rows = [["NAME", "STATUS", "CONFIG", "SOURCE"]]
+        for project in projects {
+            let status = project.source == nil ? "broken link" : (project.defaultConfig == nil ? "no config" : "ready")
+            rows.append([
+                project.name, status, project.defaultConfig.map { _ in "✓" } ?? "✗",
+                (project.source?.path ?? "(missing)") + (project.isCloned ? " (cloned)" : ""),
+            ])
+        }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(row.enumerated().map { $0.offset == 3 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        if verbose {
+            for project in projects {
+                guard let source = project.source else { continue }
+                let configs = ((try? FileManager.default.contentsOfDirectory(atPath: source.appendingPathComponent("configs").path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+                print("\(project.name) configs: \(configs.isEmpty ? "none" : configs.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// Options of the commands that run a project's executable.
+struct ProjectRunOptions: ParsableArguments {
+    @Argument(help: "The project's name (see tipi list).")
+    var name: String
+
+    @Option(name: [.short, .customLong("config")], help: "The config file, relative to the current folder (default: the project's configs/pipeline.toml).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    func configPath(_ project: LinkedProject) throws -> String {
+        if let config { return URL(fileURLWithPath: config).standardizedFileURL.path }
+        guard let path = project.defaultConfig?.path else {
+            throw CLIError("project '\(project.name)' has no configs/pipeline.toml; pass -c CONFIG")
+        }
+        return path
+    }
+}
+
+/// `tipi run NAME`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Build a linked project (release) and run its pipeline.",
+        discussion: "Runs are recorded under the current folder's tipi-runs (or TIPI_DIR). TIPI_BUILD_CONFIGURATION=debug builds faster.")
+
+    @OptionGroup var options: ProjectRunOptions
+
+    @Option(help: "Continue an earlier run (see the executable's `run --resume`).")
+    var resume: String?
+
+    func run() throws {
+        let project = try ProjectRegistry(paths: ProjectPaths()).require(options.name)
+        let config = try options.configPath(project)
+        let binary = try PackageRunner.build(project)
+        var arguments = [binary, "run", config] + options.overrides.flatMap { ["--set", $0] }
+        if let resume { arguments += ["--resume", resume] }
+        let status = try PackageRunner.spawn(arguments)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `tipi validate NAME`.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Build a linked project and check a config without running anything.")
+
+    @OptionGroup var options: ProjectRunOptions
+
+    func run() throws {
+        let project = try ProjectRegistry(paths: ProjectPaths()).require(options.name)
+        let config = try options.configPath(project)
+        let binary = try PackageRunner.build(project)
+        let status = try PackageRunner.spawn([binary, "validate", config] + options.overrides.flatMap { ["--set", $0] })
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `tipi inspect NAME`.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show a linked project's processes, permanences, params and a config template.")
+
+    @Argument(help: "The project's name.")
+    var name: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let project = try ProjectRegistry(paths: ProjectPaths()).require(name)
+        let binary = try PackageRunner.build(project)
+        let status = try PackageRunner.spawn([binary, "inspect"] + (json ? ["--json"] : []))
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `tipi remove NAME`.
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove", abstract: "Unlink a project.")
+
+    @Argument(help: "The project's name.")
+    var name: String
+
+    @Flag(help: "Also delete a clone that `tipi add URL` made (never a folder of yours).")
+    var deleteSource = false
+
+    func run() throws {
+        let registry = ProjectRegistry(paths: ProjectPaths())
+        let project = registry.project(named: name)
+        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: project.link.path)) != nil else {
+            throw CLIError("no project '\(name)' is linked" + (Suggestions.nearest(name, registry.all().map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+        }
+        try FileManager.default.removeItem(at: project.link)
+        print("unlinked '\(name)'")
+        if deleteSource, let source = project.source {
+            guard project.isCloned else {
+                print("kept \(source.path): it is not a clone made by tipi add")
+                return
+            }
+            try FileManager.default.removeItem(at: source)
+            print("deleted \(source.path)")
+        }
+    }
+}
+
+/// `tipi clean`.
+struct CleanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clean", abstract: "Remove links to projects that no longer exist.")
+
+    @Flag(name: [.short, .customLong("dry-run")], help: "Only show what would be removed.")
+    var dryRun = false
+
+    func run() throws {
+        let broken = ProjectRegistry(paths: ProjectPaths()).all().filter { $0.source == nil }
+        guard !broken.isEmpty else {
+            print("no broken links")
+            return
+        }
+        for project in broken {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: project.link.path)) ?? "?"
+            if dryRun {
+                print("would remove '\(project.name)' → \(target)")
+            } else {
+                try FileManager.default.removeItem(at: project.link)
+                print("removed '\(project.name)' → \(target)")
+            }
+        }
+    }
+}

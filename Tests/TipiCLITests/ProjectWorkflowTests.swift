@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+/// The `tipi` tool end to end, in a temporary HOME: create → add → list → validate → run → runs show.
+/// The project's build products live in `.build-e2e` (reused between local runs; CI builds them once).
+@Suite("Project workflow with the tipi tool")
+struct ProjectWorkflowTests {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID().uuidString)")
+    static let buildPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build-e2e").path
+
+    func tipi(_ arguments: [String], in directory: URL? = nil) throws -> Executables.Result {
+        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
+        return try Executables.run(
+            path, arguments,
+            environment: [
+                "HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
+                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path, "TIPI_BUILD_CONFIGURATION": "debug",
+                "TIPI_BUILD_PATH": Self.buildPath, "TIPI_PROGRESS": "plain",
+            ],
+            removing: ["TIPI_DIR", "TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR", "TIPI_BACKENDS"],
+            workingDirectory: (directory ?? home).path, timeout: 900)
+    }
+
+    @Test("create → add → list → validate → run → runs show")
+    func workflow() throws {
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("work"), withIntermediateDirectories: true)
+        let work = home.appendingPathComponent("work")
+
+        let refused = try tipi(["create", "2fast"], in: work)
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("'2fast' is not a Swift identifier"))
+
+        let created = try tipi(["create", "Spirals", "--no-link"], in: work)
+        #expect(created.status == 0, "\(created.standardError)")
+        #expect(created.standardOutput.contains("Sources/Spirals/Training.swift"))
+
+        let added = try tipi(["add", work.appendingPathComponent("Spirals").path, "--name", "spirals"], in: work)
+        #expect(added.status == 0, "\(added.standardError)")
+        #expect(added.standardOutput.hasPrefix("linked 'spirals' → "))
+        #expect(try tipi(["add", work.appendingPathComponent("Spirals").path, "--name", "spirals"], in: work).status != 0)
+
+        let list = try tipi(["list"], in: work)
+        #expect(list.standardOutput.split(separator: "\n").last?.hasPrefix("spirals  ready   ✓") == true, "\(list.standardOutput)")
+
+        let validate = try tipi(["validate", "spirals"], in: work)
+        #expect(validate.status == 0, "\(validate.standardError)")
+        #expect(validate.standardOutput.contains("is valid: 1 permanence, 2 processes (training → evaluation)"))
+
+        let bad = try tipi(["validate", "spirals", "--set", "processes.training.params.epochs=many"], in: work)
+        #expect(bad.status == 2)
+        #expect(bad.standardError.contains("error[INS001]: --set processes.training.params.epochs=many"))
+
+        let run = try tipi(["run", "spirals", "--set", "processes.training.params.epochs=4"], in: work)
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("training on cpu"))
+        let runLine = try #require(run.standardOutput.split(separator: "\n").last { $0.hasPrefix("run ") })
+        let id = String(runLine.split(separator: " ")[1])
+
+        let show = try tipi(["runs", "show", id], in: work)
+        #expect(show.status == 0, "\(show.standardError)")
+        #expect(show.standardOutput.contains("status:     finished"))
+        #expect(show.standardOutput.contains("processes.training.params.epochs = 4"))
+        #expect(show.standardOutput.contains("loss "))
+        #expect(show.standardOutput.contains("eval/mse"))
+
+        let missing = try tipi(["run", "spiral"], in: work)
+        #expect(missing.status != 0)
+        #expect(missing.standardError.contains("no project 'spiral' is linked; did you mean 'spirals'?"))
+
+        try FileManager.default.removeItem(at: work.appendingPathComponent("Spirals"))
+        #expect(try tipi(["clean", "--dry-run"], in: work).standardOutput.contains("would remove 'spirals'"))
+        #expect(try tipi(["clean"], in: work).standardOutput.contains("removed 'spirals'"))
+        #expect(try tipi(["list"], in: work).standardOutput.contains("no projects linked"))
+    }
+}
