@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "TipiPipelineTests",
             dependencies: ["TipiPipeline", "TipiTestSupport"],
-            exclude: ["Configs"]
+            exclude: ["Configs", "__Snapshots__"]
         ),
         // A pipeline program that uses every form of the macro; the end-to-end tests run it.
         .executableTarget(name: "TipiPipelineFixture", dependencies: ["TipiPipeline"]),
@@ -72,6 +72,19 @@ let package = Package(
             name: "ProgressBenchmark",
             dependencies: ["Tipi"],
             path: "Benchmarks/ProgressBenchmark"
+        ),
+        // The five levels, one executable each (Examples/), on a small spiral-classification problem.
+        .target(name: "SpiralKit", path: "Examples/SpiralKit"),
+        .executableTarget(name: "Level0", dependencies: ["SpiralKit"], path: "Examples/Level0"),
+        .executableTarget(name: "Level1", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level1"),
+        .executableTarget(name: "Level2", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level2"),
+        .executableTarget(name: "Level3", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level3"),
+        .executableTarget(name: "Level4", dependencies: ["SpiralKit", "TipiPipeline"], path: "Examples/Level4"),
+        .executableTarget(name: "Level5", dependencies: ["SpiralKit", "TipiPipeline"], path: "Examples/Level5", exclude: ["configs"]),
+        .executableTarget(
+            name: "PipelineBenchmark",
+            dependencies: ["TipiPipeline"],
+            path: "Benchmarks/PipelineBenchmark"
         ),
         .executableTarget(
             name: "TrackingBenchmark",

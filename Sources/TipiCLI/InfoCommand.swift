@@ -24,6 +24,9 @@ struct InfoCommand: ParsableCommand {
             "swift: \(compilerVersion)",
             "platform: \(platform)",
             "working directory: \(FileManager.default.currentDirectoryPath)",
+            "run store: \(RunStore.default.root.path)",
+            "projects: \(ProjectPaths(environment: environment).projectsDirectory.path)",
+            "clones: \(ProjectPaths(environment: environment).cacheDirectory.appendingPathComponent("projects").path)",
             "progress: \(display.mode.rawValue) mode"
                 + (errorOutput.isTerminal ? ", stderr is a terminal" : ", stderr is not a terminal")
                 + (errorOutput.size().map { ", \($0.columns) columns" } ?? ""),

@@ -9,7 +9,7 @@ public struct TipiCommand: AsyncParsableCommand {
         discussion: """
             Start with a plain Swift program and add one concept at a time: progress bars around loops, \
             experiment logging, device selection, pipelines. `tipi create NAME` starts a pipeline project; \
-            `tipi runs` shows what was recorded; `tipi demo` runs the demo pipeline.
+            `tipi runs` shows what was recorded; `tipi demo` shows the progress bars.
             """,
         version: Tipi.version,
         subcommands: [

@@ -173,9 +173,13 @@ public final class ProgressDisplay: Sendable {
     /// The bars are cleared, the text is written (with a final newline added when missing) and the bars are
     /// drawn again below it. Without a terminal the text is simply written.
     public func write(_ text: String, to destination: Destination = .text) {
+        write(text, to: destination == .text ? textOutput : output)
+    }
+
+    /// Writes text above the live bars to a given output.
+    func write(_ text: String, to target: any TerminalOutput) {
         let now = time.now()
         let text = text.hasSuffix("\n") ? text : text + "\n"
-        let target = destination == .text ? textOutput : output
         state.withLock { state in
             if mode == .tty {
                 output.write(clearSequence(&state))

@@ -35,5 +35,16 @@ public struct EnvironmentVariable: Sendable {
         .init(name: "TIPI_NVML", meaning: "0 skips NVML and uses nvidia-smi"),
         .init(name: "TIPI_NVML_LIBRARY", meaning: "NVML library file (default libnvidia-ml.so.1)"),
         .init(name: "TIPI_CLAIMS_DIR", meaning: "directory of GPU claim locks (default /tmp/tipi-claims)"),
+        .init(name: "TIPI_DIR", meaning: "the run store (default ./tipi-runs)"),
+        .init(name: "TIPI_BACKENDS", meaning: "extra backends: tensorboard, wandb, mlflow, jsonl (comma list)"),
+        .init(name: "MLFLOW_TRACKING_URI", meaning: "the MLflow server of the mlflow backend"),
+        .init(name: "TIPI_FINISH_TIMEOUT", meaning: "seconds backends get to finish a run (default 10)"),
+        .init(name: "TIPI_SWEEP_ID", meaning: "the sweep a run belongs to (with TIPI_SWEEP_INDEX)"),
+        .init(name: "TIPI_CONFIG_DIR", meaning: "tipi's config folder (default $XDG_CONFIG_HOME/tipi)"),
+        .init(name: "TIPI_PROJECTS_DIR", meaning: "linked projects (default <config>/projects)"),
+        .init(name: "TIPI_CACHE_DIR", meaning: "clones of `tipi add URL` (default $XDG_CACHE_HOME/tipi)"),
+        .init(name: "TIPI_BUILD_CONFIGURATION", meaning: "how tipi run builds projects: release (default) or debug"),
+        .init(name: "TIPI_BUILD_PATH", meaning: "keep projects' build products here instead of in the projects"),
+        .init(name: "TIPI_PACKAGE", meaning: "the Tipi dependency `tipi create` writes (a path or a git URL)"),
     ]
 }

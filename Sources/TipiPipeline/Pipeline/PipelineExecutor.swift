@@ -56,11 +56,22 @@ struct PipelineExecutor {
                     processes: records.state.withLock { $0 }))
         }
         record()
+        // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
+        var lastRecord = Date()
+        func recordSoon() {
+            let now = Date()
+            if now.timeIntervalSince(lastRecord) >= 1 {
+                record()
+                lastRecord = now
+            }
+        }
 
         let display =
             options.display
             ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
         let overall = ProgressBar(total: pipeline.processes.count, desc: "Pipeline", leave: true, display: display)
+        // With live bars, what the processes print goes above the bars instead of through them.
+        let capture = options.display == nil ? OutputCapture.start(into: display) : nil
         let cleanup = Cleanup(pipeline.permanences)
         // Ctrl-C: clean up the permanences created so far, record the run as interrupted.
         let hook = InterruptHooks.add {
@@ -104,7 +115,7 @@ struct PipelineExecutor {
                         status = "skipped"
                     } else {
                         set(records, index, status: "running")
-                        record()
+                        recordSoon()
                         try await withPipelineContext(context) { try await execute(entry.process) }
                         for permanence in pipeline.permanences { try await permanence.permanence.checkpoint() }
                     }
@@ -120,16 +131,17 @@ struct PipelineExecutor {
                     record()
                     break
                 }
-                record()
+                recordSoon()
                 overall.update()
             }
         }
         overall.close()
+        capture?.stop()
         let cleanupProblems = await cleanup.run(display: display)
         problems += cleanupProblems
         record()
-        display.write(summary(records.state.withLock { $0 }, run: run))
         run.finish(status: problems.isEmpty ? .finished : .failed)
+        display.write(summary(records.state.withLock { $0 }, run: run, settings: settings))
         return problems.isEmpty ? .completed(run) : .failed(run, problems)
     }
 
@@ -155,7 +167,7 @@ struct PipelineExecutor {
     }
 
     /// The table printed at the end: each process, its status and time.
-    static func summary(_ records: [RunMetadata.ProcessRecord], run: Run) -> String {
+    static func summary(_ records: [RunMetadata.ProcessRecord], run: Run, settings: PipelineSettings) -> String {
         var rows = [["PROCESS", "TYPE", "STATUS", "TIME"]]
         for record in records {
             rows.append([record.key, record.type, record.status, record.seconds.map { String(format: "%.2fs", $0) } ?? "-"])
@@ -165,7 +177,23 @@ struct PipelineExecutor {
             row.enumerated().map { $0.offset == 3 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }
-        lines.append("run \(run.id) (\(run.name)) in \(run.folder.path)")
+        let metadata = run.metadata
+        let seconds = (metadata.endTime ?? metadata.startTime) - metadata.startTime
+        lines.append("")
+        lines.append("run \(run.id) (\(run.name)): \(metadata.status.rawValue) in \(String(format: "%.1f", seconds)) s, in \(run.folder.path)")
+        let keys = metadata.summary.keys.sorted()
+        if !keys.isEmpty {
+            let values = keys.map { key in "\(key)=\(ProgressFormatting.number(metadata.summary[key]?.last ?? .nan))" }
+            lines.append("final metrics: " + values.joined(separator: "  "))
+            lines.append("look at it:    tipi runs show \(run.id)    tipi runs plot \(run.id) \(keys.first { $0.contains("loss") } ?? keys[0])")
+        } else {
+            lines.append("look at it:    tipi runs show \(run.id)")
+        }
+        let store = run.folder.deletingLastPathComponent().deletingLastPathComponent().path
+        if metadata.backends["tensorboard"] != nil {
+            lines.append("TensorBoard:   tensorboard --logdir \(settings.options.tensorboardDirectory ?? store)")
+        }
+        if let wandb = metadata.backends["wandb"]?.location { lines.append("W&B:           wandb sync \(wandb)") }
         return lines.joined(separator: "\n")
     }
 }
@@ -230,5 +258,15 @@ final class Cleanup: @unchecked Sendable {
 
     private final class ProblemsBox: @unchecked Sendable {
         var problems: [ConfigProblem] = []
+    }
+}
+
+/// Short numbers for summaries.
+enum ProgressFormatting {
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
+        return String(format: "%.4g", value)
     }
 }

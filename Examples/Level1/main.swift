@@ -1,0 +1,22 @@
+// Level 1: progress bars around the loops.
+import SpiralKit
+import Tipi
+
+func train(epochs: Int = 40, learningRate: Double = 0.5, data: SpiralData) -> Double {
+    var model = MLP(inputs: 2, hidden: 32, classes: data.classes)
+    var loss = 0.0
+    for epoch in progressBar(0..<epochs, desc: "Epochs") {
+        loss = 0
+        for batch in progressBar(data.batches(size: 32, epoch: epoch), desc: "Batches") {
+            loss += model.step(batch, data: data, learningRate: learningRate) / Double(data.batchCount(size: 32))
+        }
+    }
+    data.model = model
+    let accuracy = model.accuracy(on: data)
+    print("loss \(loss), accuracy \(accuracy)")
+    return accuracy
+}
+
+let data = SpiralData(points: 300, classes: 3, noise: 0.2)
+let accuracy = train(epochs: Int(CommandLine.arguments.dropFirst().first ?? "") ?? 40, data: data)
+print("final accuracy: \(accuracy)")
