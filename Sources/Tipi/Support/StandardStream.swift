@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -40,4 +41,31 @@ func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) 
 /// `close(2)`, under a name that does not clash with methods called `close`.
 func closeDescriptor(_ descriptor: Int32) {
     _ = close(descriptor)
+}
+
+/// Writes every byte, retrying short writes and `EINTR`; returns the `errno` text of a failure, or `nil`.
+func writeFully(_ bytes: [UInt8], to descriptor: Int32) -> (written: Int, error: String?) {
+    var offset = 0
+    let failure: String? = bytes.withUnsafeBytes { buffer in
+        guard let base = buffer.baseAddress else { return nil }
+        while offset < buffer.count {
+            let result = write(descriptor, base + offset, buffer.count - offset)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            offset += result
+        }
+        return nil
+    }
+    return (offset, failure)
+}
+
+/// `YYYYMMDD<separator>HHMMSS` in UTC, for folder names (run folders, W&B offline runs).
+func utcStamp(_ time: Double, separator: String) -> String {
+    var seconds = time_t(time)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(format: "%04d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday) + separator
+        + String(format: "%02d%02d%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
 }

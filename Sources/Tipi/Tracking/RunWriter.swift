@@ -180,18 +180,7 @@ final class RunWriter: Sendable {
     /// Appends bytes; on a failed or short write, cuts the file back to its last good size so that no torn
     /// record sits in front of later ones. Returns the reason of a failure.
     private static func append(_ bytes: [UInt8], to descriptor: Int32, goodSize: inout off_t) -> String? {
-        var written = 0
-        let failure: String? = bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
-                }
-                written += result
-            }
-            return nil
-        }
+        let (written, failure) = writeFully(bytes, to: descriptor)
         if failure != nil {
             _ = ftruncate(descriptor, goodSize)
             return failure

@@ -76,16 +76,8 @@ final class TensorBoardBackend: TrackingBackend {
     }
 
     private func writeOrThrow(_ bytes: [UInt8], path: String) throws {
-        var offset = 0
-        try bytes.withUnsafeBytes { buffer in
-            while offset < buffer.count {
-                let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += written
-            }
+        if let error = writeFully(bytes, to: descriptor).error {
+            throw TrackingError.storeNotWritable(path: path, reason: error)
         }
     }
 

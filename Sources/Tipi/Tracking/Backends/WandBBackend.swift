@@ -173,12 +173,7 @@ final class WandBBackend: TrackingBackend {
     }
 
     static func folderStamp(_ time: Double) -> String {
-        var seconds = time_t(time)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d%02d%02d_%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-            parts.tm_min, parts.tm_sec)
+        utcStamp(time, separator: "_")
     }
 }
 
@@ -234,16 +229,8 @@ final class LevelDBLogWriter {
     }
 
     private func emit(_ bytes: [UInt8]) throws {
-        var written = 0
-        try bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = systemWrite(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
-                }
-                written += result
-            }
+        if let error = writeFully(bytes, to: descriptor).error {
+            throw TrackingError.storeNotWritable(path: path, reason: error)
         }
         offset += bytes.count
     }

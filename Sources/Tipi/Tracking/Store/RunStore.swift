@@ -74,12 +74,7 @@ public struct RunStore: Sendable {
     }
 
     static func folderTimestamp(_ time: Double) -> String {
-        var seconds = time_t(time)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d%02d%02d-%02d%02d%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-            parts.tm_min, parts.tm_sec)
+        utcStamp(time, separator: "-")
     }
 
     /// A project name usable as a folder name (`/` and control characters replaced).
