@@ -22,6 +22,10 @@ struct NVMLDiscovery: GPUDiscovery {
     private typealias UtilizationFunction = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt32>) -> Int32
     private typealias IndexFunction = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt32>) -> Int32
 
+    private static func string(_ characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     func discover() -> GPUDiscoveryResult? {
         if Environment.value("TIPI_NVML") == "0" { return nil }
         guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
@@ -66,11 +70,11 @@ struct NVMLDiscovery: GPUDiscovery {
             var info = GPUInfo(index: Int(index), name: "NVIDIA GPU \(index)")
             var text = [CChar](repeating: 0, count: 128)
             if let getName, getName(device, &text, UInt32(text.count)) == 0 {
-                info.name = String(cString: text)
+                info.name = Self.string(text)
             }
             text = [CChar](repeating: 0, count: 128)
             if let getUUID, getUUID(device, &text, UInt32(text.count)) == 0 {
-                info.uuid = String(cString: text)
+                info.uuid = Self.string(text)
             }
             var memory = [UInt64](repeating: 0, count: 3)  // nvmlMemory_t: total, free, used
             if let getMemory, getMemory(device, &memory) == 0 {
