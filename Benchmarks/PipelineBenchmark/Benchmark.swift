@@ -49,6 +49,14 @@ enum PipelineBenchmark {
         }
         let perProcess = (median(bigs) - median(singles)) / 1999 * 1e6
 
+        var validateOne: [Double] = []
+        var validateMany: [Double] = []
+        for _ in 0..<repeats {
+            validateOne.append(await time { precondition(runner.validate(text: one).isEmpty) })
+            validateMany.append(await time { precondition(runner.validate(text: many).isEmpty) })
+        }
+        let validationPerProcess = (median(validateMany) - median(validateOne)) / 1999 * 1e6
+
         let hundred = config(100)
         var validations: [Double] = []
         for _ in 0..<repeats * 4 {
@@ -59,6 +67,8 @@ enum PipelineBenchmark {
         print("pipeline of 1 process                 \(String(format: "%8.2f ms", median(singles) * 1000))   (run creation, display, summary)")
         print("pipeline of 2,000 processes           \(String(format: "%8.2f ms", median(bigs) * 1000))")
         print("overhead per process                  \(String(format: "%8.2f µs", perProcess))   target ≤ 5 µs; Python tipi ≈ 35–65 µs")
+        print("  of which parsing + validation       \(String(format: "%8.2f µs", validationPerProcess))")
+        print("  of which running + recording        \(String(format: "%8.2f µs", perProcess - validationPerProcess))")
         print("validate a 100-process config         \(String(format: "%8.2f ms", median(validations) * 1000))   target < 50 ms")
 
         if let tipi {

@@ -15,6 +15,8 @@ struct PipelineExecutor {
         var store: RunStore = .default
         /// Where bars go; a new display on standard error by default.
         var display: ProgressDisplay?
+        /// Errors with every detail (`run --debug`).
+        var debug = false
     }
 
     enum Outcome {
@@ -121,7 +123,7 @@ struct PipelineExecutor {
                     }
                     set(records, index, status: status, seconds: Date().timeIntervalSince(start))
                 } catch {
-                    let message = describe(error)
+                    let message = options.debug ? "\(describe(error)) [\(String(reflecting: error))]" : describe(error)
                     set(records, index, status: "failed", seconds: Date().timeIntervalSince(start), error: message)
                     problems.append(
                         ConfigProblem(

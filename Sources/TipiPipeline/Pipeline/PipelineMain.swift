@@ -119,14 +119,15 @@ struct PipelineRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Continue an earlier run: processes it completed are skipped (unless force = true).", valueName: "run"))
     var resume: String?
 
-    @Flag(help: "Print errors with all their details.")
+    @Flag(help: "Print a failing process's error with all its details (its type and fields).")
     var debug = false
 
     func run() async throws {
         let (built, path) = try config.build()
         let outcome = await PipelineExecutor.run(
             built,
-            options: .init(name: PipelineProgram.definition.name, configFile: path, overrides: config.overrides, resume: resume))
+            options: .init(
+                name: PipelineProgram.definition.name, configFile: path, overrides: config.overrides, resume: resume, debug: debug))
         switch outcome {
         case .completed:
             return
