@@ -112,7 +112,8 @@ for index in 1..<10_000 {
     try templateJSON.replacingOccurrences(of: template.id, with: id).write(
         to: folder.appendingPathComponent("run.json"), atomically: false, encoding: .utf8)
 }
-let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
+let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs(withConfig: false) } }) * 1000
+let listJSONTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
 let listCount = listStore.runs().runs.count
 
 let big = try logger.start(project: "big", name: "million", store: store)
@@ -133,7 +134,8 @@ row("logger.log([3 scalars]) incl. the literal", String(format: "%.1f ns/call", 
 row("run.log(prebuilt dictionary of 3)", String(format: "%.1f ns/call", prebuilt), "")
 row("sustained into the store", String(format: "%.2f M scalars/s", storeRate / 1e6), "target ≥ 5 M/s, writer keeping up, finish included")
 row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorboardRate / 1e6), "target ≥ 2 M/s")
-row("list \(listCount) runs (RunStore.runs)", String(format: "%.0f ms", listTime), "target < 200 ms")
+row("list \(listCount) runs (tipi runs)", String(format: "%.0f ms", listTime), "target < 200 ms")
+row("list \(listCount) runs with configs (--json)", String(format: "%.0f ms", listJSONTime), "")
 row("history of a \(points)-point metric", String(format: "%.0f ms", showTime), "target < 100 ms")
 
 guard let python else {

@@ -49,7 +49,7 @@ struct RunsListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (runs, problems) = store.store.runs(project: project)
+        let (runs, problems) = store.store.runs(project: project, withConfig: json)
         let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
         if json {
             print(RunsJSON.list(shown))

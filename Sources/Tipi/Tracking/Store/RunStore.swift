@@ -105,7 +105,10 @@ public struct RunStore: Sendable {
     }
 
     /// Every run, newest first (optionally of one project). Unreadable folders are skipped and reported.
-    public func runs(project: String? = nil) -> (runs: [StoredRun], problems: [String]) {
+    ///
+    /// - Parameter withConfig: Decode each run's config too (for JSON output). A table of runs does not need
+    ///   it, and skipping it makes listing thousands of runs several times faster.
+    public func runs(project: String? = nil, withConfig: Bool = true) -> (runs: [StoredRun], problems: [String]) {
         let manager = FileManager.default
         let projects: [String]
         if let project {
@@ -127,10 +130,13 @@ public struct RunStore: Sendable {
         DispatchQueue.concurrentPerform(iterations: allFolders.count) { index in
             let folder = allFolders[index]
             let file = folder.appendingPathComponent(Self.metadataFile)
-            guard let data = try? Data(contentsOf: file) else { return }
+            guard let data = Self.readSmallFile(file.path) else { return }
             let result: Result<StoredRun, RunStoreProblem>
             do {
-                let metadata = try JSONDecoder().decode(RunMetadata.self, from: data)
+                let metadata =
+                    withConfig
+                    ? try JSONDecoder().decode(RunMetadata.self, from: data)
+                    : try JSONDecoder().decode(ListedRun.self, from: data).metadata
                 result = .success(StoredRun(metadata: metadata, folder: folder, status: Self.effectiveStatus(metadata)))
             } catch {
                 result = .failure(RunStoreProblem(text: "\(file.path): not a readable run.json (\(error))"))
@@ -163,6 +169,26 @@ public struct RunStore: Sendable {
         }
         let suggestion = Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
         throw TrackingError.runNotFound(query, store: root.path, suggestion: suggestion)
+    }
+
+    /// A small file's bytes with plain POSIX calls (cheaper than `Data(contentsOf:)` for thousands of files).
+    static func readSmallFile(_ path: String) -> Data? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var data = Data(count: 16_384)
+        var length = 0
+        while true {
+            if length == data.count { data.count *= 2 }
+            let count = data.withUnsafeMutableBytes { buffer in
+                read(descriptor, buffer.baseAddress! + length, buffer.count - length)
+            }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            length += count
+        }
+        data.count = length
+        return data
     }
 
     /// `running` when the owner is alive; `crashed` when it is gone (same host: the pid is dead or reused;
@@ -218,4 +244,29 @@ public struct MetricHistory: Sendable {
 
 struct RunStoreProblem: Error, Sendable {
     var text: String
+}
+
+/// The fields a table of runs shows (and those that decide the status): decoding only these is much faster
+/// than the whole `run.json`.
+struct ListedRun: Decodable {
+    var id: String
+    var project: String
+    var name: String
+    var status: RunStatus
+    var startTime: Double
+    var endTime: Double?
+    var tags: [String]?
+    var host: String
+    var pid: Int32
+    var processStart: UInt64?
+    var heartbeat: Double?
+    var summary: [String: MetricSummary]
+
+    var metadata: RunMetadata {
+        RunMetadata(
+            id: id, project: project, name: name, status: status, startTime: startTime, endTime: endTime, config: [:],
+            tags: tags ?? [], notes: nil, group: nil, host: host, pid: pid, processStart: processStart, command: [],
+            workingDirectory: "", git: nil, swiftVersion: "", tipiVersion: "", device: nil, sweep: nil, backends: [:],
+            summary: summary, heartbeat: heartbeat, droppedSteps: nil, pipeline: nil)
+    }
 }
