@@ -75,3 +75,51 @@ struct ProjectWorkflowTests {
         #expect(try tipi(["list"], in: work).standardOutput.contains("no projects linked"))
     }
 }
+
+@Suite("tipi add from a git repository")
+struct GitAddTests {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-git-\(UUID().uuidString)")
+
+    func tipi(_ arguments: [String]) throws -> Executables.Result {
+        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
+        return try Executables.run(
+            path, arguments,
+            environment: ["HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
+                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path],
+            removing: ["TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR"], workingDirectory: home.path)
+    }
+
+    func git(_ arguments: [String], in directory: URL) throws {
+        let result = try Executables.run("/usr/bin/git", ["-C", directory.path] + arguments, removing: [])
+        try #require(result.status == 0, "git \(arguments): \(result.standardError)")
+    }
+
+    @Test("a git URL is cloned into the cache, listed as cloned, and removed with --delete-source")
+    func cloneAndRemove() throws {
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        #expect(try tipi(["create", "Remote", "--no-link"]).status == 0)
+        let source = home.appendingPathComponent("Remote")
+        try git(["init", "-q", "-b", "main"], in: source)
+        try git(["-c", "user.name=t", "-c", "user.email=t@example.com", "add", "."], in: source)
+        try git(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "scaffold"], in: source)
+        try git(["branch", "experiment"], in: source)
+
+        let added = try tipi(["add", "file://\(source.path)", "--name", "remote", "--branch", "experiment"])
+        #expect(added.status == 0, "\(added.standardError)")
+        let clone = home.appendingPathComponent(".cache/tipi/projects/remote")
+        #expect(FileManager.default.fileExists(atPath: clone.appendingPathComponent("Package.swift").path))
+        #expect(try tipi(["list"]).standardOutput.contains("(cloned)"))
+        let again = try tipi(["add", "file://\(source.path)", "--name", "remote"])
+        #expect(again.status != 0)
+        #expect(again.standardError.contains("already exists"))
+
+        let removed = try tipi(["remove", "remote", "--delete-source"])
+        #expect(removed.standardOutput.contains("deleted \(clone.path)"))
+        #expect(!FileManager.default.fileExists(atPath: clone.path))
+        #expect(FileManager.default.fileExists(atPath: source.path))
+
+        let notPackage = try tipi(["add", home.path])
+        #expect(notPackage.status != 0)
+        #expect(notPackage.standardError.contains("has no Package.swift"))
+    }
+}

@@ -66,7 +66,7 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let paths = ProjectPaths()
-        let isURL = ["https://", "http://", "git@", "git://"].contains { source.hasPrefix($0) }
+        let isURL = ["https://", "http://", "git@", "git://", "ssh://", "file://"].contains { source.hasPrefix($0) }
         var root: URL
         if isURL {
             let repository = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".git", with: "") } ?? "project"
