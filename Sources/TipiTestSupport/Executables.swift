@@ -53,6 +53,11 @@ public enum Executables {
             (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? ""
         }
 
+        /// What the process has written to standard error so far.
+        public var standardErrorSoFar: String {
+            (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+        }
+
         /// Sends a signal to the process.
         public func signal(_ number: Int32) {
             kill(pid, number)
@@ -78,8 +83,8 @@ public enum Executables {
             let result = Result(
                 status: signaled ? status & 0x7f : (status >> 8) & 0xff,
                 signal: signaled ? status & 0x7f : nil,
-                standardOutput: (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "",
-                standardError: (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")
+                standardOutput: standardOutputSoFar,
+                standardError: standardErrorSoFar)
             try? FileManager.default.removeItem(at: directory)
             finished = result
             return result

@@ -10,7 +10,9 @@ struct DevicesCommandTests {
     }
 
     func environment(_ fake: FakeNvidiaSMI, claims: String, extra: [String: String] = [:]) -> [String: String] {
-        ["TIPI_NVIDIA_SMI": fake.path, "TIPI_CLAIMS_DIR": claims, "TIPI_NVML": "0"].merging(extra) { _, new in new }
+        // A generous nvidia-smi timeout: on a loaded machine the default 5 s can pass and the CPU be chosen.
+        ["TIPI_NVIDIA_SMI": fake.path, "TIPI_CLAIMS_DIR": claims, "TIPI_NVML": "0", "TIPI_NVIDIA_SMI_TIMEOUT": "60"]
+            .merging(extra) { _, new in new }
     }
 
     func claimsDirectory() -> String {
@@ -77,7 +79,7 @@ struct DevicesCommandTests {
         let holder = try Executables.start(try tipi(), ["devices", "--claim", "60"], environment: env, removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
         let deadline = Date().addingTimeInterval(30)
         while holder.standardOutputSoFar.isEmpty, Date() < deadline { usleep(20_000) }
-        #expect(holder.standardOutputSoFar == "cuda:1\n")
+        #expect(holder.standardOutputSoFar == "cuda:1\n", "the holder's standard error: \(holder.standardErrorSoFar)")
         let busy = try Executables.run(try tipi(), ["devices"], environment: env, removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
         #expect(busy.standardOutput.contains("pid \(holder.pid)"))
         #expect(busy.standardOutput.contains("getDevice() would pick cuda:0"))

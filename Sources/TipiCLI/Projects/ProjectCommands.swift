@@ -66,10 +66,9 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let paths = ProjectPaths()
-        let isURL = ["https://", "http://", "git@", "git://", "ssh://", "file://"].contains { source.hasPrefix($0) }
         var root: URL
-        if isURL {
-            let repository = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".git", with: "") } ?? "project"
+        if GitURL.isURL(source) {
+            let repository = GitURL.repositoryName(source) ?? "project"
             root = paths.cacheDirectory.appendingPathComponent("projects").appendingPathComponent(name ?? repository)
             guard !FileManager.default.fileExists(atPath: root.path) else {
                 throw CLIError("\(root.path) already exists; `tipi remove \(name ?? repository) --delete-source` removes it first")

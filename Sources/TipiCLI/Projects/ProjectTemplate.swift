@@ -28,12 +28,11 @@ struct ProjectTemplate {
     }
 
     var packageIdentity: String {
-        let last = tipi.split(separator: "/").last.map(String.init) ?? "tipi"
-        return (last.hasSuffix(".git") ? String(last.dropLast(4)) : last).lowercased()
+        (GitURL.repositoryName(tipi) ?? "tipi").lowercased()
     }
 
     var dependency: String {
-        tipi.contains("://") || tipi.hasPrefix("git@")
+        GitURL.isURL(tipi)
             ? ".package(url: \"\(tipi)\", branch: \"main\")"
             : ".package(path: \"\(tipi)\")"
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Tipi
 
-/// The JSON of `tipi runs --json` and `tipi runs show --json` (documented in docs/runs.md).
+/// The JSON of `tipi runs --json` and `tipi runs show --json` (documented in docs/tracking.md).
 enum RunsJSON {
     /// One run, as `tipi runs --json` lists it.
     struct RunObject: Encodable {

@@ -75,30 +75,16 @@ struct TOMLLocator {
             if character == "[" {
                 let start = here
                 advance()
-                let isArray = current == "["
-                if isArray { advance() }
+                if current == "[" { advance() }  // an array of tables: `[[name]]`
                 skipSpaces()
                 let key = scanKey()
                 table = key
-                for depth in 1...max(key.count, 1) where depth <= key.count {
-                    record(Array(key.prefix(depth)), key: start, value: start)
+                for depth in key.indices {
+                    record(Array(key.prefix(depth + 1)), key: start, value: start)
                 }
                 while let next = current, next != "\n" { advance() }
-                _ = isArray
-            } else {
-                let start = here
-                let key = scanKey()
-                guard !key.isEmpty else {
-                    while let next = current, next != "\n" { advance() }
-                    continue
-                }
-                skipSpaces()
-                if current == "=" { advance() }
-                skipSpaces()
-                let valueStart = here
-                for depth in 1..<key.count { record(table + key.prefix(depth), key: start, value: start) }
-                record(table + key, key: start, value: valueStart)
-                scanValue(path: table + key)
+            } else if !scanAssignment(under: table) {
+                while let next = current, next != "\n" { advance() }
             }
         }
     }
@@ -168,6 +154,22 @@ struct TOMLLocator {
         return text
     }
 
+    /// Scans `key = value` at the cursor, recording the key (and its dotted parents) under `path`, then the
+    /// value; `false` when no key stands there.
+    private mutating func scanAssignment(under path: [String]) -> Bool {
+        let start = here
+        let key = scanKey()
+        guard !key.isEmpty else { return false }
+        skipSpaces()
+        if current == "=" { advance() }
+        skipSpaces()
+        let valueStart = here
+        for depth in 1..<key.count { record(path + key.prefix(depth), key: start, value: start) }
+        record(path + key, key: start, value: valueStart)
+        scanValue(path: path + key)
+        return true
+    }
+
     private mutating func scanValue(path: [String]) {
         guard let character = current else { return }
         switch character {
@@ -184,19 +186,7 @@ struct TOMLLocator {
                     advance()
                     continue
                 }
-                let start = here
-                let key = scanKey()
-                if key.isEmpty {
-                    advance()
-                    continue
-                }
-                skipSpaces()
-                if current == "=" { advance() }
-                skipSpaces()
-                let valueStart = here
-                for depth in 1..<key.count { record(path + key.prefix(depth), key: start, value: start) }
-                record(path + key, key: start, value: valueStart)
-                scanValue(path: path + key)
+                if !scanAssignment(under: path) { advance() }
             }
         case "[":
             advance()
