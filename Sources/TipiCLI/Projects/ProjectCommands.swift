@@ -52,7 +52,7 @@ struct AddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add", abstract: "Link a pipeline project: a local package folder, or a git URL to clone.")
 
-    @Argument(help: "A folder with a Package.swift, or a git URL (https://, git@, git://).")
+    @Argument(help: "A folder with a Package.swift, or a git URL (https://, ssh://, git@, git://, file://).")
     var source: String
 
     @Option(name: .shortAndLong, help: "The name to link it under (default: the folder's or repository's name).")
