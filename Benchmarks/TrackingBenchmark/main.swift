@@ -29,7 +29,7 @@ while let argument = arguments.next() {
 
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-bench-\(getpid())")
 defer { try? FileManager.default.removeItem(at: root) }
-nonisolated(unsafe) let store = RunStore(root: root)
+let store = RunStore(root: root)
 setenv("TIPI_BACKENDS", "", 1)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

@@ -45,12 +45,7 @@ struct NvidiaSMIDiscovery: GPUDiscovery {
         if let executable, !executable.isEmpty {
             return executable
         }
-        let path = Environment.value("PATH") ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/nvidia-smi"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        return ProcessRunner.executableOnPath("nvidia-smi")
     }
 }
 

@@ -18,6 +18,15 @@ enum ProcessRunner {
         case failedToStart(String)
     }
 
+    /// The first executable file called `name` in a directory of `PATH`.
+    static func executableOnPath(_ name: String) -> String? {
+        for directory in (Environment.value("PATH") ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
     static func run(_ executable: String, _ arguments: [String], timeout: Double) -> Outcome {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-\(getpid())-\(UUID().uuidString).out").path
         defer { unlink(file) }

@@ -145,7 +145,7 @@ enum ProcessFacts {
 
     /// The git state of the working directory (nil outside a repository or without git); at most ~2 s.
     static func gitState() -> RunMetadata.GitState? {
-        guard let git = executableOnPath("git") else { return nil }
+        guard let git = ProcessRunner.executableOnPath("git") else { return nil }
         guard case .exited(0, let head) = ProcessRunner.run(git, ["rev-parse", "HEAD"], timeout: 2) else { return nil }
         let commit = head.trimmingCharacters(in: .whitespacesAndNewlines)
         guard commit.count == 40 else { return nil }
@@ -154,13 +154,5 @@ enum ProcessFacts {
             dirty = !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
         return RunMetadata.GitState(commit: commit, dirty: dirty)
-    }
-
-    static func executableOnPath(_ name: String) -> String? {
-        for directory in (Environment.value("PATH") ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
     }
 }
