@@ -6,4 +6,17 @@
 public enum Tipi {
     /// The version of the Tipi package.
     public static let version = "0.1.0"
+
+    /// The Swift compiler that built Tipi (and so the program using it): `"6.3"`, `"6.4 or newer"`….
+    public static var swiftVersion: String {
+        #if compiler(>=6.4)
+            return "6.4 or newer"
+        #elseif compiler(>=6.3)
+            return "6.3"
+        #elseif compiler(>=6.2)
+            return "6.2"
+        #else
+            return "older than 6.2"
+        #endif
+    }
 }

@@ -21,7 +21,7 @@ struct InfoCommand: ParsableCommand {
         let errorOutput = FileDescriptorOutput.standardError
         var lines = [
             "tipi \(Tipi.version)",
-            "swift: \(compilerVersion)",
+            "swift: \(Tipi.swiftVersion)",
             "platform: \(platform)",
             "working directory: \(FileManager.default.currentDirectoryPath)",
             "run store: \(RunStore.default.root.path)",
@@ -50,18 +50,6 @@ struct InfoCommand: ParsableCommand {
             lines.append("  " + variable.name.padding(toLength: width, withPad: " ", startingAt: 0) + variable.meaning)
         }
         return lines
-    }
-
-    static var compilerVersion: String {
-        #if compiler(>=6.4)
-            return "6.4 or newer"
-        #elseif compiler(>=6.3)
-            return "6.3"
-        #elseif compiler(>=6.2)
-            return "6.2"
-        #else
-            return "older than 6.2"
-        #endif
     }
 
     static var platform: String {

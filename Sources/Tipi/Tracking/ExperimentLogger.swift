@@ -164,7 +164,7 @@ extension Run {
             id: id, project: project, name: name ?? RunNames.generate(), status: .running, startTime: startTime,
             endTime: nil, config: config, tags: tags, notes: notes, group: group, host: ProcessFacts.host, pid: getpid(),
             processStart: ProcessFacts.ownStartTime, command: CommandLine.arguments,
-            workingDirectory: FileManager.default.currentDirectoryPath, git: nil, swiftVersion: ProcessFacts.swiftVersion,
+            workingDirectory: FileManager.default.currentDirectoryPath, git: nil, swiftVersion: Tipi.swiftVersion,
             tipiVersion: Tipi.version, device: nil, sweep: sweepMembership,
             backends: Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, RunMetadata.BackendState()) }),
             summary: [:], heartbeat: startTime, droppedSteps: nil, pipeline: nil)

@@ -131,18 +131,6 @@ enum ProcessFacts {
         return current == start
     }
 
-    static var swiftVersion: String {
-        #if compiler(>=6.4)
-            return "6.4+"
-        #elseif compiler(>=6.3)
-            return "6.3"
-        #elseif compiler(>=6.2)
-            return "6.2"
-        #else
-            return "<6.2"
-        #endif
-    }
-
     /// The git state of the working directory (nil outside a repository or without git); at most ~2 s.
     static func gitState() -> RunMetadata.GitState? {
         guard let git = ProcessRunner.executableOnPath("git") else { return nil }
