@@ -128,19 +128,7 @@ public struct RunStore: Sendable {
         let results = Mutex([Int: Result<StoredRun, RunStoreProblem>]())
         let allFolders = folders
         DispatchQueue.concurrentPerform(iterations: allFolders.count) { index in
-            let folder = allFolders[index]
-            let file = folder.appendingPathComponent(Self.metadataFile)
-            guard let data = Self.readSmallFile(file.path) else { return }
-            let result: Result<StoredRun, RunStoreProblem>
-            do {
-                let metadata =
-                    withConfig
-                    ? try JSONDecoder().decode(RunMetadata.self, from: data)
-                    : try JSONDecoder().decode(ListedRun.self, from: data).metadata
-                result = .success(StoredRun(metadata: metadata, folder: folder, status: Self.effectiveStatus(metadata)))
-            } catch {
-                result = .failure(RunStoreProblem(text: "\(file.path): not a readable run.json (\(error))"))
-            }
+            guard let result = Self.readRun(allFolders[index], withConfig: withConfig) else { return }
             results.withLock { $0[index] = result }
         }
         var found: [StoredRun] = []
@@ -155,9 +143,35 @@ public struct RunStore: Sendable {
         return (found, problems)
     }
 
+    /// The run in `folder` (`nil` when the folder has no `run.json`), decoded whole or only as far as a
+    /// listing needs.
+    static func readRun(_ folder: URL, withConfig: Bool) -> Result<StoredRun, RunStoreProblem>? {
+        let file = folder.appendingPathComponent(metadataFile)
+        guard let data = readSmallFile(file.path) else { return nil }
+        do {
+            let metadata =
+                withConfig
+                ? try JSONDecoder().decode(RunMetadata.self, from: data)
+                : try JSONDecoder().decode(ListedRun.self, from: data).metadata
+            return .success(StoredRun(metadata: metadata, folder: folder, status: effectiveStatus(metadata)))
+        } catch {
+            return .failure(RunStoreProblem(text: "\(file.path): not a readable run.json (\(error))"))
+        }
+    }
+
     /// Finds a run by id, unique id prefix, folder name, or name (the newest run of that name).
+    ///
+    /// The search reads every run as a listing does; only the run found is decoded whole.
     public func run(matching query: String, project: String? = nil) throws -> StoredRun {
-        let all = runs(project: project).runs
+        let listed = try listedRun(matching: query, project: project)
+        guard let whole = Self.readRun(listed.folder, withConfig: true) else {
+            throw RunStoreProblem(text: "\(listed.folder.path): run.json disappeared while it was read")
+        }
+        return try whole.get()
+    }
+
+    private func listedRun(matching query: String, project: String?) throws -> StoredRun {
+        let all = runs(project: project, withConfig: false).runs
         if let exact = all.first(where: { $0.metadata.id == query || $0.folder.lastPathComponent == query }) {
             return exact
         }
@@ -242,8 +256,9 @@ public struct MetricHistory: Sendable {
     }
 }
 
-struct RunStoreProblem: Error, Sendable {
+struct RunStoreProblem: Error, Sendable, CustomStringConvertible {
     var text: String
+    var description: String { text }
 }
 
 /// The fields a table of runs shows (and those that decide the status): decoding only these is much faster
