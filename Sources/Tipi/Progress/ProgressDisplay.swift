@@ -31,6 +31,8 @@ public final class ProgressDisplay: Sendable {
             output: FileDescriptorOutput.standardError, textOutput: FileDescriptorOutput.standardOutput)
         atexit { ProgressDisplay.shared.finishAtExit() }
         if display.mode == .tty { WindowSizeWatcher.start(display) }
+        // Warnings from any part of Tipi appear above the bars rather than through them.
+        Diagnostics.setSink { line in ProgressDisplay.current.write(line, to: .progress) }
         return display
     }()
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -13,6 +15,33 @@ enum Environment {
         return String(cString: raw)
     }
 
+    /// A number read from the environment, validated: finite, within `range`. Anything else (`nan`,
+    /// `inf`, `1e300`, garbage, out of range) gives one warning naming the variable, what was expected and
+    /// the default used, and the default. An unset or empty variable is the default, silently.
+    package static func number(_ name: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
+        guard let text = value(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
+        if let number = Double(text), number.isFinite, range.contains(number) { return number }
+        Diagnostics.warnOnce(
+            key: "environment:" + name,
+            "\(name)=\(TerminalText.excerpt(text, limit: 40)) is not a number from \(format(range.lowerBound)) to "
+                + "\(format(range.upperBound)); using \(format(fallback))")
+        return fallback
+    }
+
+    /// An integer read from the environment, validated like ``number(_:default:in:)``.
+    package static func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
+        guard let text = value(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return fallback }
+        if let number = Int(text), range.contains(number) { return number }
+        Diagnostics.warnOnce(
+            key: "environment:" + name,
+            "\(name)=\(TerminalText.excerpt(text, limit: 40)) is not a whole number from \(range.lowerBound) to "
+                + "\(range.upperBound); using \(fallback)")
+        return fallback
+    }
+
+    private static func format(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
 }
 
 /// An environment variable Tipi reads, with what it does (listed by `tipi info`).
