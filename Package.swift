@@ -91,5 +91,11 @@ let package = Package(
             dependencies: ["Tipi"],
             path: "Benchmarks/TrackingBenchmark"
         ),
+        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with --sanitize=fuzzer; a plain build
+        // replays a corpus through them, which the tests do (docs/fuzzing.md).
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI"),
+        .executableTarget(name: "FuzzMetricLog", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzMetricLog"),
+        .executableTarget(name: "FuzzConfig", dependencies: ["TipiPipeline", "FuzzSupport"], path: "Fuzz/FuzzConfig"),
     ]
 )
