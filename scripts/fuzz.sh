@@ -31,7 +31,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$work/corpus"
     log="$work/fuzz.log"
     echo "[fuzz] $target for ${seconds}s" >&2
-    if (cd "$work" && "../../$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    if (cd "$work" && SWIFT_BACKTRACE=enable=no "../../$binary" -artifact_prefix=./ -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
             -max_len=65536 -print_final_stats=1 corpus "../../Fuzz/Corpus/$target") >"$log" 2>&1; then
         runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "?")
         echo "[fuzz] $target: $runs inputs, 0 crashes" >&2
