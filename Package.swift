@@ -6,6 +6,15 @@ import PackageDescription
 // - `Tipi`: levels 1–3. Depends on swift-log only, so a script that wants a progress bar builds in seconds.
 // - `TipiPipeline`: levels 4–5 (the macro, TOML configs, the pipeline). Brings swift-syntax and TOMLKit.
 // - `tipi`: the command-line tool (it builds and runs pipeline projects; it does not link swift-syntax).
+// `TIPI_FUZZ=1 swift build --product Fuzz…` (what scripts/fuzz.sh does) instruments the code under test and the
+// fuzz targets for libFuzzer, and links libFuzzer's driver (TIPI_FUZZ_RUNTIME: libclang_rt.fuzzer_no_main)
+// into the fuzz targets only. SwiftPM's --sanitize=fuzzer would also link libFuzzer's `main` into the macro
+// plugin, a host tool with a `main` of its own.
+let fuzzing = Context.environment["TIPI_FUZZ"] == "1"
+let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("TIPI_FUZZ")] : []
+let fuzzLinking: [LinkerSetting] =
+    fuzzing ? [.unsafeFlags([Context.environment["TIPI_FUZZ_RUNTIME"] ?? "libclang_rt.fuzzer_no_main.a"]), .linkedLibrary("stdc++")] : []
+
 let package = Package(
     name: "Tipi",
     platforms: [.macOS(.v15)],
@@ -24,7 +33,8 @@ let package = Package(
     targets: [
         .target(
             name: "Tipi",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: instrumented
         ),
         .macro(
             name: "TipiMacros",
@@ -39,7 +49,8 @@ let package = Package(
                 "Tipi", "TipiMacros",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: instrumented
         ),
         .target(
             name: "TipiCLI",
@@ -91,11 +102,20 @@ let package = Package(
             dependencies: ["Tipi"],
             path: "Benchmarks/TrackingBenchmark"
         ),
-        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with --sanitize=fuzzer; a plain build
-        // replays a corpus through them, which the tests do (docs/fuzzing.md).
-        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI"),
-        .executableTarget(name: "FuzzMetricLog", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzMetricLog"),
-        .executableTarget(name: "FuzzConfig", dependencies: ["TipiPipeline", "FuzzSupport"], path: "Fuzz/FuzzConfig"),
+        // Fuzz targets (libFuzzer, see docs/fuzzing.md): `scripts/fuzz.sh` builds them with TIPI_FUZZ=1; a
+        // plain build makes each a replayer of its corpus, which the tests run.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(
+            name: "FuzzSupport", dependencies: ["CFuzzDriver"], path: "Fuzz/FuzzSupport",
+            swiftSettings: fuzzing ? [.define("TIPI_FUZZ")] : []),
+        .executableTarget(
+            name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI",
+            swiftSettings: instrumented, linkerSettings: fuzzLinking),
+        .executableTarget(
+            name: "FuzzMetricLog", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzMetricLog",
+            swiftSettings: instrumented, linkerSettings: fuzzLinking),
+        .executableTarget(
+            name: "FuzzConfig", dependencies: ["TipiPipeline", "FuzzSupport"], path: "Fuzz/FuzzConfig",
+            swiftSettings: instrumented, linkerSettings: fuzzLinking),
     ]
 )

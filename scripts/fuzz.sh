@@ -19,11 +19,17 @@ product() {
     esac
 }
 
+# libFuzzer's driver without its `main` (the targets keep theirs), from the toolchain's clang runtime.
+swiftc_path=$(readlink -f "$(command -v swiftc)")
+runtime=$(ls "$(dirname "$swiftc_path")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-"$(uname -m)".a 2>/dev/null | head -n 1)
+[ -n "$runtime" ] || { echo "fuzz.sh: libclang_rt.fuzzer_no_main not found in the Swift toolchain" >&2; exit 1; }
+export TIPI_FUZZ_RUNTIME="$runtime"
+
 status=0
 for target in "${targets[@]}"; do
     name=$(product "$target")
     echo "[fuzz] building $name with libFuzzer" >&2
-    swift build --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DTIPI_FUZZ --product "$name" 2>&1 \
+    TIPI_FUZZ=1 swift build --scratch-path .build-fuzz --product "$name" 2>&1 \
         | grep -E "error|warning: unhandled|Compiling $name|Build complete" >&2 || true
     binary=".build-fuzz/debug/$name"
     [ -x "$binary" ] || { echo "[fuzz] $name did not build" >&2; exit 1; }

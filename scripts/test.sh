@@ -2,7 +2,8 @@
 # Builds everything and runs the whole test suite. This is the README's test command and what CI runs.
 # It installs and starts what the tests need first, so it works on a fresh machine:
 #   - .venv-test: TensorBoard, tbparse, wandb and MLflow, whose own readers check Tipi's files;
-#   - a local MLflow server on 127.0.0.1:5055 (stopped again at the end if this script started it).
+#   - a local MLflow server on 127.0.0.1:5055 (stopped again at the end if this script started it);
+#   - the fuzz targets, run for TIPI_FUZZ_SECONDS (default 60) each with libFuzzer (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +33,8 @@ export TIPI_TEST_VENV="$PWD/.venv-test" TIPI_TEST_MLFLOW_URI="http://127.0.0.1:$
 
 # The non-terminal bars, tracking and devices are tested on the real executables, so build them first.
 swift build
+# Each fuzz target for a bounded time (TIPI_FUZZ_SECONDS, default 60; 0 skips them): a crash fails the run.
+if [ "${TIPI_FUZZ_SECONDS:-60}" != 0 ]; then
+    scripts/fuzz.sh "${TIPI_FUZZ_SECONDS:-60}"
+fi
 swift test

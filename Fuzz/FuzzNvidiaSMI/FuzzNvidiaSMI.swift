@@ -7,12 +7,6 @@ func fuzzOne(_ bytes: [UInt8]) {
     _ = NvidiaSMIParser.parse(text)
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzOne(FuzzReplay.bytes(data, size))
-    return 0
+@main struct Fuzz {
+    static func main() { FuzzReplay.main(fuzzOne) }
 }
-
-#if !TIPI_FUZZ
-    @main struct Replay { static func main() { FuzzReplay.main(fuzzOne) } }
-#endif

@@ -1,15 +1,35 @@
 import Foundation
 
-/// What every fuzz target shares: the libFuzzer entry point calls `body` with one input; built without
-/// libFuzzer (a plain `swift build`), the target replays files instead, so the corpus doubles as a
-/// regression suite that the tests run.
+#if TIPI_FUZZ
+    import CFuzzDriver
+#endif
+
+/// What every fuzz target shares: its `main` calls ``FuzzReplay/main(_:)`` with a function that must never
+/// crash, whatever the bytes.
 ///
-/// `scripts/fuzz.sh` builds the targets with `--sanitize=fuzzer -Xswiftc -DTIPI_FUZZ` and runs each for
-/// a bounded time; see docs/fuzzing.md.
+/// Built by `scripts/fuzz.sh` (`TIPI_FUZZ=1`), the target hands control to libFuzzer, which calls the
+/// function with generated inputs. Built plainly, it replays the files named on its command line instead,
+/// so the corpus doubles as a regression suite that `swift test` runs (docs/fuzzing.md).
 public enum FuzzReplay {
-    /// Runs `body` on every file named on the command line (folders: every file inside, sorted), and on
-    /// nothing else. Prints how many inputs ran; a crash is the failure.
-    public static func main(_ body: ([UInt8]) -> Void) {
+    nonisolated(unsafe) static var body: (([UInt8]) -> Void)?
+
+    /// Runs the fuzzer (fuzz builds) or replays every file named on the command line (folders: every file
+    /// inside, sorted), printing how many inputs ran; a crash is the failure.
+    public static func main(_ body: @escaping ([UInt8]) -> Void) {
+        #if TIPI_FUZZ
+            Self.body = body
+            var argc = CommandLine.argc
+            var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                FuzzReplay.body?(FuzzReplay.bytes(data, size))
+                return 0
+            })
+        #else
+            replay(body)
+        #endif
+    }
+
+    static func replay(_ body: ([UInt8]) -> Void) {
         var paths: [String] = []
         for argument in CommandLine.arguments.dropFirst() {
             var isFolder: ObjCBool = false
@@ -31,8 +51,7 @@ public enum FuzzReplay {
         print("replayed \(paths.count) inputs, 0 crashes")
     }
 
-    /// The bytes libFuzzer hands over.
-    public static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+    static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
         guard let data, size > 0 else { return [] }
         return Array(UnsafeBufferPointer(start: data, count: size))
     }
