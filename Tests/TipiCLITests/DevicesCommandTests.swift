@@ -110,7 +110,7 @@ struct DevicesCommandTests {
             removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
         #expect(result.status == 0)
         #expect(result.standardOutput == "cpu\n")
-        #expect(result.standardError == "tipi: nvidia-smi cannot reach the NVIDIA driver (exit 9); using the CPU\n")
+        #expect(result.standardError == "tipi: warning: nvidia-smi cannot reach the NVIDIA driver (exit 9); using the CPU\n")
 
         let garbage = try FakeNvidiaSMI(output: "\u{7}%%garbage,,\nNaN, ?, ?\n0, GPU-x, Half a li")
         defer { garbage.remove() }
