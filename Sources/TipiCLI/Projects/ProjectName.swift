@@ -23,7 +23,7 @@ enum ProjectName {
         if name.isEmpty { return "the name is empty; \(hint)" }
         if name == "." || name == ".." { return "'.' and '..' are folders, not names; \(hint)" }
         if name.contains("/") || name.contains("\\") { return "it contains a path separator; \(hint)" }
-        if TerminalText.printable(name) != name || name.unicodeScalars.contains(where: { $0.value == 0 }) {
+        if TerminalText.printable(name) != name || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "it contains control characters; \(hint)"
         }
         if name.hasPrefix("-") { return "it starts with '-' (it would read as an option); \(hint)" }
