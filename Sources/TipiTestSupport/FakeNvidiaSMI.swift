@@ -35,8 +35,18 @@ public struct FakeNvidiaSMI: Sendable {
             exit \(status)
             """
         try setOutput(bytes)
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try Self.writeExecutable(script, to: path)
+    }
+
+    /// Writes the script through a close-on-exec descriptor: a process that another test starts at that
+    /// moment must not inherit it open for writing, or running the script fails with "Text file busy".
+    private static func writeExecutable(_ text: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == bytes.count else { throw POSIXError(.EIO) }
     }
 
     /// Replaces what the script prints from its next run on (atomically: a run never sees half of it).

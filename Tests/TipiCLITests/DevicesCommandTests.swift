@@ -53,7 +53,7 @@ struct DevicesCommandTests {
         let first = try #require(devices.first?["device"] as? [String: Any])
         #expect(first["index"] as? Int == 0)
         #expect(first["physicalIndex"] as? Int == 2)
-        #expect(devices.count == 3)
+        #expect(devices.count == 3, "\(result.standardOutput) \(result.standardError)")
         let choice = try #require(object["choice"] as? [String: Any])
         #expect(choice["physicalIndex"] as? Int == 0)
         #expect(choice["index"] as? Int == 1)
