@@ -16,6 +16,13 @@ struct DevicesHostileTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
     }
 
+    /// A new, empty temporary folder.
+    func folder(_ name: String) throws -> String {
+        let path = temporary(name)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
     func run(_ arguments: [String], _ fake: FakeNvidiaSMI, _ extra: [String: String], timeout: Double = 120) throws -> Executables.Result {
         let environment = ["TIPI_NVIDIA_SMI": fake.path, "TIPI_CLAIMS_DIR": temporary("claims"), "TIPI_NVML": "0", "TIPI_NVIDIA_SMI_TIMEOUT": "60"]
             .merging(extra) { _, new in new }
@@ -84,8 +91,7 @@ struct DevicesHostileTests {
     func defaultDirectory() throws {
         let fake = try FakeNvidiaSMI()
         defer { fake.remove() }
-        let runtime = temporary("runtime")
-        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        let runtime = try folder("runtime")
         let environment = ["TIPI_NVIDIA_SMI": fake.path, "TIPI_NVML": "0", "TIPI_NVIDIA_SMI_TIMEOUT": "60", "XDG_RUNTIME_DIR": runtime]
         let first = try Executables.start(try tipi(), ["devices", "--claim", "3"], environment: environment, removing: removed)
         let second = try Executables.start(try tipi(), ["devices", "--claim", "3"], environment: environment, removing: removed)
@@ -103,8 +109,7 @@ struct DevicesHostileTests {
     func stuckNVML() throws {
         let fake = try FakeNvidiaSMI()
         defer { fake.remove() }
-        let directory = temporary("fake-nvml")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try folder("fake-nvml")
         try """
             #include <unistd.h>
             int nvmlInit_v2(void) { sleep(600); return 0; }

@@ -27,13 +27,19 @@ struct DeviceClaimsTests {
         try #require(chmod(path, mode) == 0)
     }
 
+    /// A file of someone's that must survive: `content`, with `mode`.
+    func victim(_ content: String, mode: mode_t = 0o600) throws -> String {
+        let path = temporary("victim")
+        try content.write(toFile: path, atomically: false, encoding: .utf8)
+        try #require(chmod(path, mode) == 0)
+        return path
+    }
+
     @Test("a symlink planted in a world-writable claims directory: the victim file keeps its content and mode")
     func plantedSymlink() throws {
         let directory = temporary("claims")
         try makeDirectory(directory, mode: 0o1777)
-        let victim = temporary("victim")
-        try "secret\n".write(toFile: victim, atomically: false, encoding: .utf8)
-        try #require(chmod(victim, 0o600) == 0)
+        let victim = try victim("secret\n")
         try FileManager.default.createSymbolicLink(atPath: directory + "/GPU-victim-0.lock", withDestinationPath: victim)
         let warnings = Warnings()
         let device = manager(gpus, claimsDirectory: directory, warnings: warnings).getDevice()
@@ -48,8 +54,7 @@ struct DeviceClaimsTests {
     func hardLinkAndFIFO() throws {
         let directory = temporary("claims")
         try makeDirectory(directory, mode: 0o700)
-        let victim = temporary("victim")
-        try "precious data\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        let victim = try victim("precious data\n", mode: 0o644)
         try #require(link(victim, directory + "/GPU-victim-0.lock") == 0)
         let warnings = Warnings()
         #expect(manager(gpus, claimsDirectory: directory, warnings: warnings).getDevice().description == "cuda:0")

@@ -15,6 +15,14 @@ struct StuckDiscovery: GPUDiscovery {
     }
 }
 
+/// A manager that finds GPUs through `discoveries` alone, with a fresh claims directory.
+func manager(discoveries: [any GPUDiscovery], warnings: Warnings = Warnings()) -> DeviceManager {
+    DeviceManager(
+        discoveries: discoveries,
+        claims: DeviceClaims(directory: FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID())").path),
+        environment: { _ in nil }, warn: { message in warnings.lines.withLock { $0.append(message) } })
+}
+
 @Suite("nvidia-smi output that attacks the parser")
 struct NvidiaSMIHostileOutputTests {
     @Test("memory of 2^43 MiB or more: the line is skipped with a warning, never a trap")
@@ -87,10 +95,7 @@ struct DeviceStabilityTests {
     func sameDevice() throws {
         let fake = try FakeNvidiaSMI()
         defer { fake.remove() }
-        let m = DeviceManager(
-            discoveries: [NvidiaSMIDiscovery(executable: fake.path, timeout: 30)],
-            claims: DeviceClaims(directory: FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID())").path),
-            environment: { _ in nil }, warn: { _ in })
+        let m = manager(discoveries: [NvidiaSMIDiscovery(executable: fake.path, timeout: 30)])
         let first = m.getDevice()
         #expect(first.description == "cuda:1")
         // This process filled GPU 1; GPU 0 is now the freest.
@@ -130,10 +135,7 @@ struct DeviceStabilityTests {
         defer { fake.remove() }
         let warnings = Warnings()
         let nvml = TimeLimitedDiscovery(StuckDiscovery(seconds: 30), timeout: 0.5)
-        let m = DeviceManager(
-            discoveries: [nvml, NvidiaSMIDiscovery(executable: fake.path, timeout: 30)],
-            claims: DeviceClaims(directory: FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID())").path),
-            environment: { _ in nil }, warn: { message in warnings.lines.withLock { $0.append(message) } })
+        let m = manager(discoveries: [nvml, NvidiaSMIDiscovery(executable: fake.path, timeout: 30)], warnings: warnings)
         let start = Date()
         #expect(m.getDevice().description == "cuda:1")
         #expect(Date().timeIntervalSince(start) < 10)
