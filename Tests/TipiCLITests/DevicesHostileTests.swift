@@ -73,6 +73,12 @@ struct DevicesHostileTests {
         #expect(result.standardOutput.utf8.count + result.standardError.utf8.count < 4000)
         #expect(!result.standardOutput.contains("\u{1B}"))
         #expect(result.standardOutput.contains("has 1 fields, expected 6"))
+
+        // A TIPI_DEVICE with escape codes is quoted escaped (and cut) in the error.
+        let forced = try run(["devices", "--claim", "0"], evil, ["TIPI_DEVICE": "\u{1B}[2J\u{1B}]0;x\u{7}" + String(repeating: "z", count: 10_000)])
+        #expect(forced.status != 0)
+        #expect(forced.standardError.contains("TIPI_DEVICE=\\u{1B}[2J\\u{1B}]0;x\\u{7}zzz"))
+        #expect(!forced.standardError.contains("\u{1B}") && forced.standardError.utf8.count < 1000)
     }
 
     @Test("GPUs of different models without CUDA_DEVICE_ORDER=PCI_BUS_ID: a warning saying what to set")

@@ -58,6 +58,21 @@ struct ProjectSafetyTests {
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: projects.appendingPathComponent("gone").path)) == nil)
     }
 
+    @Test("names of entries in the projects folder are printed escaped by list and clean")
+    func escapedNames() throws {
+        let evil = "evil\u{1B}[2J\u{1B}]0;owned\u{7}"
+        try FileManager.default.createSymbolicLink(
+            atPath: projects.appendingPathComponent(evil).path, withDestinationPath: home.appendingPathComponent("gone\u{1B}[31m").path)
+        let list = try tipi(["list"])
+        #expect(list.status == 0)
+        #expect(list.standardOutput.contains("evil\\u{1B}[2J\\u{1B}]0;owned\\u{7}"))
+        let cleaned = try tipi(["clean"])
+        #expect(cleaned.standardOutput.contains("removed 'evil\\u{1B}[2J"))
+        for output in [list.standardOutput, cleaned.standardOutput, list.standardError, cleaned.standardError] {
+            #expect(!output.contains("\u{1B}") && !output.contains("\u{7}"))
+        }
+    }
+
     @Test("add DIR --name .. --force is refused before anything is touched; the projects folder's parent is intact")
     func dotDotName() throws {
         let source = try package(home.appendingPathComponent("Work/Spirals"))
