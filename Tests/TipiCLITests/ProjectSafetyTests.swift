@@ -124,6 +124,34 @@ struct ProjectSafetyTests {
         #expect(try tipi(["add", cache.appendingPathComponent("projects/sneaky").path, "--name", "sneaky"]).status == 0)
         #expect(try tipi(["remove", "sneaky", "--delete-source"]).standardOutput.contains("kept"))
         #expect(exists(lookalike.appendingPathComponent("Package.swift")))
+        // Nor a folder of the user's directly inside the cache (made by hand, or TIPI_CACHE_DIR pointing elsewhere).
+        let byHand = try package(cache.appendingPathComponent("projects/ByHand"))
+        #expect(try tipi(["add", byHand.path, "--name", "byhand"]).status == 0)
+        #expect(try tipi(["remove", "byhand", "--delete-source"]).standardOutput.contains("kept"))
+        #expect(exists(byHand.appendingPathComponent("Package.swift")))
+    }
+
+    @Test("an empty TIPI_CACHE_DIR or TIPI_PROJECTS_DIR is unset, not the current folder")
+    func emptyVariables() throws {
+        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
+        let work = try package(home.appendingPathComponent("Work/projects/Mine"))
+        try FileManager.default.createSymbolicLink(
+            atPath: home.appendingPathComponent("Work/dangling").path, withDestinationPath: home.appendingPathComponent("nowhere").path)
+        let environment = [
+            "HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
+            "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path, "TIPI_CACHE_DIR": "", "TIPI_PROJECTS_DIR": "",
+        ]
+        let workDirectory = home.appendingPathComponent("Work").path
+        let cleaned = try Executables.run(path, ["clean"], environment: environment, removing: ["TIPI_CONFIG_DIR"], workingDirectory: workDirectory)
+        #expect(cleaned.status == 0)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: home.appendingPathComponent("Work/dangling").path)) != nil)
+        let added = try Executables.run(path, ["add", work.path, "--name", "mine"], environment: environment, removing: ["TIPI_CONFIG_DIR"], workingDirectory: workDirectory)
+        #expect(added.status == 0, "\(added.standardError)")
+        #expect(exists(projects.appendingPathComponent("mine")))
+        let removed = try Executables.run(
+            path, ["remove", "mine", "--delete-source"], environment: environment, removing: ["TIPI_CONFIG_DIR"], workingDirectory: workDirectory)
+        #expect(removed.standardOutput.contains("kept"))
+        #expect(exists(work.appendingPathComponent("Package.swift")))
     }
 
     @Test("remove ../x is refused: a link outside the projects folder stays")

@@ -116,8 +116,8 @@ enum NvidiaSMIParser {
         return (gpus, warnings)
     }
 
-    /// A memory field: `nil` when it is not a number that fits, `.some(nil)` when the driver says it is
-    /// unavailable (a bracketed value), else the bytes.
+    /// A memory field that could be read: its bytes, or `nil` bytes when the value is unknown (a bracketed
+    /// `[N/A]`, or not a number). ``mebibytes(_:)`` returns no `Memory` at all for a figure too large to be true.
     struct Memory {
         var value: Int64?
     }

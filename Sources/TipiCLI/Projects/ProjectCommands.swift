@@ -86,6 +86,7 @@ struct AddCommand: ParsableCommand {
             guard status == 0 else {
                 throw CLIError("git clone \(TerminalText.excerpt(source)) failed (exit \(status)); see git's message above")
             }
+            try Data(source.utf8).write(to: clone.appendingPathComponent(ProjectPaths.cloneMarker))
             root = clone
         }
         guard let root else { throw CLIError("\(TerminalText.excerpt(source)) is neither a folder nor a git URL") }

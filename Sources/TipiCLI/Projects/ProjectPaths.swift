@@ -13,15 +13,21 @@ struct ProjectPaths {
     let projectsDirectory: URL
     let cacheDirectory: URL
 
+    /// An empty variable counts as unset (it would otherwise mean the current folder, and `tipi clean` or
+    /// `remove --delete-source` would work there); `XDG_*` values must be absolute, as the XDG spec says.
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory())
-        let config = environment["TIPI_CONFIG_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? environment["XDG_CONFIG_HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent("tipi") }
+        func path(_ name: String, absolute: Bool = false) -> URL? {
+            guard let value = environment[name], !value.isEmpty, !absolute || value.hasPrefix("/") else { return nil }
+            return URL(fileURLWithPath: value)
+        }
+        let home = path("HOME", absolute: true) ?? URL(fileURLWithPath: NSHomeDirectory())
+        let config = path("TIPI_CONFIG_DIR")
+            ?? path("XDG_CONFIG_HOME", absolute: true)?.appendingPathComponent("tipi")
             ?? home.appendingPathComponent(".config/tipi")
         configDirectory = config
-        projectsDirectory = environment["TIPI_PROJECTS_DIR"].map { URL(fileURLWithPath: $0) } ?? config.appendingPathComponent("projects")
-        cacheDirectory = environment["TIPI_CACHE_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent("tipi") }
+        projectsDirectory = path("TIPI_PROJECTS_DIR") ?? config.appendingPathComponent("projects")
+        cacheDirectory = path("TIPI_CACHE_DIR")
+            ?? path("XDG_CACHE_HOME", absolute: true)?.appendingPathComponent("tipi")
             ?? home.appendingPathComponent(".cache/tipi")
     }
 
@@ -36,12 +42,19 @@ struct ProjectPaths {
         return URL(fileURLWithPath: String(cString: resolved)).pathComponents
     }
 
+    /// The file `tipi add URL` leaves in the `.git` folder of each clone it makes.
+    static let cloneMarker = ".git/tipi-clone"
+
     /// Whether `folder` is a clone `tipi add URL` made: a folder directly inside ``clonesDirectory``, once
-    /// links are resolved (a folder whose path merely starts with the cache's path is not).
+    /// links are resolved (a folder whose path merely starts with the cache's path is not), holding the
+    /// clone marker (so a cache directory pointed at the wrong place still deletes nothing of the user's).
     func isClone(_ folder: URL) -> Bool {
         guard let clones = Self.resolvedComponents(clonesDirectory), let components = Self.resolvedComponents(folder)
         else { return false }
-        return components.count == clones.count + 1 && Array(components.dropLast()) == clones
+        guard components.count == clones.count + 1, Array(components.dropLast()) == clones else { return false }
+        var info = stat()
+        let marker = NSString.path(withComponents: components + Self.cloneMarker.split(separator: "/").map(String.init))
+        return lstat(marker, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// The source checkout of this `tipi` (used as the Tipi dependency of `tipi create`d projects), when known.
