@@ -91,6 +91,22 @@ struct NvidiaSMIHostileOutputTests {
 
 @Suite("getDevice() over time")
 struct DeviceStabilityTests {
+    @Test("getDevice() never changes the process environment (no setenv racing with other threads)")
+    func noSetenv() throws {
+        try #require(getenv("CUDA_DEVICE_ORDER") == nil, "the test needs CUDA_DEVICE_ORDER unset")
+        let warnings = Warnings()
+        let models = [gpu(0, used: 10), GPUInfo(index: 1, uuid: "GPU-h100-\(UUID())", name: "NVIDIA H100", memoryTotal: 80 << 30, memoryUsed: 0, memoryFree: 80 << 30, utilization: 0)]
+        let device = manager(models, warnings: warnings).getDevice()
+        #expect(device.kind == .cuda)
+        #expect(getenv("CUDA_DEVICE_ORDER") == nil)
+        #expect(warnings.all.count == 1)
+        #expect(warnings.all.first?.contains("start the program with CUDA_DEVICE_ORDER=PCI_BUS_ID") == true)
+        let quiet = Warnings()
+        _ = manager(models, environment: ["CUDA_DEVICE_ORDER": "PCI_BUS_ID"], warnings: quiet).getDevice()
+        _ = manager([gpu(0, used: 10), gpu(1, used: 20)], warnings: quiet).getDevice()  // one model: orders agree
+        #expect(quiet.all.isEmpty)
+    }
+
     @Test("a second getDevice() returns the first device even once it is full (fake nvidia-smi changing between calls)")
     func sameDevice() throws {
         let fake = try FakeNvidiaSMI()
@@ -111,22 +127,6 @@ struct DeviceStabilityTests {
         #expect(second.memoryFree == (81920 - 80000) * mib)  // fresh figures, same GPU
         // Asking for two adds the best other GPU after the first.
         #expect(m.getDevices(count: 2).map(\.description) == ["cuda:1", "cuda:0"])
-    }
-
-    @Test("getDevice() never changes the process environment (no setenv racing with other threads)")
-    func noSetenv() throws {
-        try #require(getenv("CUDA_DEVICE_ORDER") == nil, "the test needs CUDA_DEVICE_ORDER unset")
-        let warnings = Warnings()
-        let models = [gpu(0, used: 10), GPUInfo(index: 1, uuid: "GPU-h100-\(UUID())", name: "NVIDIA H100", memoryTotal: 80 << 30, memoryUsed: 0, memoryFree: 80 << 30, utilization: 0)]
-        let device = manager(models, warnings: warnings).getDevice()
-        #expect(device.kind == .cuda)
-        #expect(getenv("CUDA_DEVICE_ORDER") == nil)
-        #expect(warnings.all.count == 1)
-        #expect(warnings.all.first?.contains("start the program with CUDA_DEVICE_ORDER=PCI_BUS_ID") == true)
-        let quiet = Warnings()
-        _ = manager(models, environment: ["CUDA_DEVICE_ORDER": "PCI_BUS_ID"], warnings: quiet).getDevice()
-        _ = manager([gpu(0, used: 10), gpu(1, used: 20)], warnings: quiet).getDevice()  // one model: orders agree
-        #expect(quiet.all.isEmpty)
     }
 
     @Test("a stuck NVML is abandoned after the timeout, with a warning; nvidia-smi is tried next")
