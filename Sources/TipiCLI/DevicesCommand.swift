@@ -23,12 +23,18 @@ struct DevicesCommand: ParsableCommand {
             valueName: "seconds"))
     var holdSeconds: Double?
 
+    func validate() throws {
+        if let holdSeconds, !(holdSeconds.isFinite && (0...3600).contains(holdSeconds)) {
+            throw ValidationError("--claim takes seconds from 0 to 3600, not \(holdSeconds)")
+        }
+    }
+
     func run() throws {
         if let holdSeconds {
             let device = try deviceManager.selectDevice()
             print(device)
             fflush(nil)
-            usleep(UInt32(max(0, min(holdSeconds, 3600)) * 1_000_000))
+            usleep(UInt32(holdSeconds * 1_000_000))
             return
         }
         let inventory = deviceManager.inventory()
@@ -42,6 +48,8 @@ struct DevicesCommand: ParsableCommand {
         }
     }
 
+    /// The inventory as the lines `tipi devices` prints; every text from outside (GPU names, reasons,
+    /// warnings) is made printable.
     static func table(_ inventory: DeviceInventory) -> [String] {
         let header = ["DEVICE", "NAME", "MEMORY USED / TOTAL", "UTIL", "CLAIMED BY"]
         var rows: [[String]] = [header]
@@ -52,7 +60,7 @@ struct DevicesCommand: ParsableCommand {
                 let used = device.memoryUsed.map { String(format: "%.1f", Double($0) / 1_073_741_824) } ?? "?"
                 memory = "\(used) / \(String(format: "%.1f", Double(total) / 1_073_741_824)) GiB"
             }
-            var name = device.name
+            var name = TerminalText.printable(device.name)
             if device.kind == .cpu, let cores = device.cores { name += " (\(cores) cores)" }
             if let physical = device.physicalIndex, physical != device.index { name += " [nvidia-smi \(physical)]" }
             rows.append([
@@ -67,9 +75,9 @@ struct DevicesCommand: ParsableCommand {
             }.joined(separator: "  ")
         }
         lines.append("")
-        lines.append("getDevice() would pick \(inventory.choice): \(inventory.reason)")
+        lines.append("getDevice() would pick \(inventory.choice): \(TerminalText.printable(inventory.reason))")
         lines.append("found through: \(inventory.source)")
-        for warning in inventory.warnings { lines.append("warning: \(warning)") }
+        for warning in inventory.warnings { lines.append("warning: \(TerminalText.printable(warning))") }
         return lines
     }
 }

@@ -1,12 +1,15 @@
 import Foundation
 
-/// A fake `nvidia-smi` for tests: a shell script that prints a fixed CSV (or fails like a machine without a
-/// driver, or hangs), so the real process path is exercised on machines without GPUs.
+/// A fake `nvidia-smi` for tests: a shell script that prints the bytes of a file beside it (a fixed CSV,
+/// binary garbage, a huge line), or fails like a machine without a driver, or hangs, so the real process
+/// path is exercised on machines without GPUs. ``setOutput(_:)`` changes what the next run prints.
 public struct FakeNvidiaSMI: Sendable {
     /// Where the script lives (a fresh temporary directory; put it first on `PATH`, or in `TIPI_NVIDIA_SMI`).
     public let directory: String
     /// The script's path.
     public var path: String { directory + "/nvidia-smi" }
+    /// The file whose bytes the script prints.
+    public var outputPath: String { directory + "/output" }
 
     /// Three GPUs with different free memory: GPU 1 is the freest, GPU 2 the fullest.
     public static let threeGPUs = """
@@ -17,19 +20,43 @@ public struct FakeNvidiaSMI: Sendable {
 
     /// Writes a script that prints `output` and exits with `status` (after `delay` seconds).
     public init(output: String = FakeNvidiaSMI.threeGPUs, status: Int32 = 0, delay: Double = 0) throws {
+        try self.init(bytes: Array((output + "\n").utf8), status: status, delay: delay)
+    }
+
+    /// Writes a script that prints `bytes` exactly and exits with `status` (after `delay` seconds).
+    public init(bytes: [UInt8], status: Int32 = 0, delay: Double = 0) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-nvsmi-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = """
             #!/bin/sh
             case "$*" in *--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu*) ;; *) echo "unsupported query: $*" >&2; exit 2 ;; esac
             \(delay > 0 ? "sleep \(delay)" : "")
-            cat <<'FAKE_END'
-            \(output)
-            FAKE_END
+            cat '\(outputPath)'
             exit \(status)
             """
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try setOutput(bytes)
+        try Self.writeExecutable(script, to: path)
+    }
+
+    /// Writes the script through a close-on-exec descriptor: a process that another test starts at that
+    /// moment must not inherit it open for writing, or running the script fails with "Text file busy".
+    private static func writeExecutable(_ text: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// Replaces what the script prints from its next run on (atomically: a run never sees half of it).
+    public func setOutput(_ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+    }
+
+    /// Replaces what the script prints from its next run on.
+    public func setOutput(_ text: String) throws {
+        try setOutput(Array((text + "\n").utf8))
     }
 
     /// The message and exit status of `nvidia-smi` on a machine whose driver is not loaded.

@@ -111,7 +111,7 @@ struct GitAddTests {
         #expect(try tipi(["list"]).standardOutput.contains("(cloned)"))
         let again = try tipi(["add", "file://\(source.path)", "--name", "remote"])
         #expect(again.status != 0)
-        #expect(again.standardError.contains("already exists"))
+        #expect(again.standardError.contains("a project 'remote' is already linked"))  // refused before cloning again
 
         let removed = try tipi(["remove", "remote", "--delete-source"])
         #expect(removed.standardOutput.contains("deleted \(clone.path)"))

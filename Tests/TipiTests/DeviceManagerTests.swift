@@ -64,7 +64,11 @@ struct DeviceManagerTests {
         #expect(warnings.all[0].contains("more than 80% of its memory in use (cuda:0 93% used, cuda:1 85% used)"))
         m.maxMemoryUsage = 0.95
         #expect(m.getDevice().description == "cuda:1")
-        #expect(manager([gpu(0, used: 76000)], environment: ["TIPI_MAX_MEMORY_USAGE": "0.99"]).getDevice().kind == .cuda)
+        let loose = manager([gpu(0, used: 76000)])
+        loose.maxMemoryUsage = 0.99
+        #expect(loose.getDevice().kind == .cuda)
+        loose.maxMemoryUsage = .nan  // never a NaN limit: the default
+        #expect(loose.maxMemoryUsage == 0.8)
     }
 
     @Test("minFreeMemory skips GPUs that are too full")

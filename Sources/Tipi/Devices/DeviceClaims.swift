@@ -12,13 +12,26 @@ import Foundation
 /// process exits. The kernel drops the lock when the process dies, even after `kill -9`, so a claim can
 /// never outlive its owner.
 ///
-/// The directory is `TIPI_CLAIMS_DIR`, or `/tmp/tipi-claims` (created world-writable with the sticky bit,
-/// so that every user on a shared node sees the same claims).
+/// The directory is `TIPI_CLAIMS_DIR`, else `$XDG_RUNTIME_DIR/tipi-claims`, else `/tmp/tipi-claims-<uid>`;
+/// Tipi creates it with mode 0700. Every process of one user finds the same directory, so claims work
+/// across them.
+///
+/// Nothing in the directory is trusted: a directory that someone else could tamper with (not owned by this
+/// user or by root with the sticky bit, or group/world-writable without the sticky bit, or a symbolic link)
+/// is refused. Lock files are opened without following symbolic links, never truncated, never given a wider
+/// mode; the owner's pid is written only into a regular file this user owns that has no other link.
 final class DeviceClaims: Sendable {
     let directory: String
 
     init(directory: String? = nil) {
-        self.directory = directory ?? Environment.value("TIPI_CLAIMS_DIR") ?? "/tmp/tipi-claims"
+        self.directory = directory ?? Self.defaultDirectory()
+    }
+
+    /// `TIPI_CLAIMS_DIR`, else `$XDG_RUNTIME_DIR/tipi-claims`, else `/tmp/tipi-claims-<uid>`.
+    static func defaultDirectory() -> String {
+        if let chosen = Environment.value("TIPI_CLAIMS_DIR"), !chosen.isEmpty { return chosen }
+        if let runtime = Environment.value("XDG_RUNTIME_DIR"), runtime.hasPrefix("/") { return runtime + "/tipi-claims" }
+        return "/tmp/tipi-claims-\(geteuid())"
     }
 
     /// A claim held by this process: the open, locked file.
@@ -36,56 +49,126 @@ final class DeviceClaims: Sendable {
         }
     }
 
+    /// What an attempt to claim a GPU gave.
+    enum Attempt {
+        /// This process holds the claim now.
+        case claimed(Claim)
+        /// Another process holds it.
+        case busy
+        /// The lock file cannot be used safely (not a regular file, a link, unreadable): the reason.
+        case unusable(String)
+    }
+
     static func key(for gpu: GPUInfo) -> String {
         let raw = gpu.uuid ?? "gpu-\(gpu.index)"
-        return String(raw.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        return String(raw.prefix(128).map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
     }
 
-    private func path(_ key: String) -> String {
-        "\(directory)/\(key).lock"
+    private static func fileName(_ key: String) -> String {
+        "\(key).lock"
     }
 
-    /// Makes sure the directory exists; returns a reason when it cannot.
+    /// Makes sure the directory exists and is safe to use; returns a reason when it is not.
     func prepare() -> String? {
-        var info = stat()
-        if stat(directory, &info) == 0 { return nil }
-        if mkdir(directory, 0o1777) != 0, errno != EEXIST {
+        if mkdir(directory, 0o700) != 0, errno != EEXIST {
             return "cannot create the GPU claims directory \(directory): \(String(cString: strerror(errno)))"
         }
-        chmod(directory, 0o1777)
+        switch openDirectory() {
+        case .success(let descriptor):
+            close(descriptor)
+            return nil
+        case .failure(let problem):
+            return problem.reason
+        }
+    }
+
+    /// Why a claims directory is refused.
+    struct DirectoryProblem: Error {
+        let reason: String
+    }
+
+    /// Opens the directory (not following a symbolic link) and checks its owner and mode.
+    private func openDirectory() -> Result<Int32, DirectoryProblem> {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let cause = errno == ELOOP || errno == ENOTDIR ? "it is a symbolic link or not a directory" : String(cString: strerror(errno))
+            return .failure(DirectoryProblem(reason: "the GPU claims directory \(directory) cannot be used: \(cause)"))
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            close(descriptor)
+            return .failure(DirectoryProblem(reason: "the GPU claims directory \(directory) cannot be read: \(String(cString: strerror(errno)))"))
+        }
+        if let problem = Self.problem(owner: info.st_uid, mode: UInt32(info.st_mode)) {
+            close(descriptor)
+            return .failure(
+                DirectoryProblem(
+                    reason: "the GPU claims directory \(directory) is refused: \(problem) "
+                        + "(use a directory of yours with mode 0700, or 1777 to share claims; TIPI_CLAIMS_DIR)"))
+        }
+        return .success(descriptor)
+    }
+
+    /// Why a directory with this owner and mode is unsafe for claims, or `nil` when it is safe.
+    static func problem(owner: uid_t, mode: UInt32) -> String? {
+        let sticky = mode & UInt32(S_ISVTX) != 0
+        let octal = String(mode & 0o7777, radix: 8)
+        if owner != geteuid(), !(owner == 0 && sticky) {
+            return "it belongs to user \(owner), not to you (and is not root's with the sticky bit)"
+        }
+        if mode & 0o022 != 0, !sticky {
+            return "others may write to it (mode \(octal)) and it has no sticky bit"
+        }
         return nil
     }
 
-    /// Tries to claim `key` without waiting; `nil` when another process holds it (or it cannot be locked).
-    func tryClaim(_ key: String) -> Claim? {
-        let file = path(key)
-        var descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+    /// Tries to claim `key` without waiting.
+    func tryClaim(_ key: String) -> Attempt {
+        let directoryDescriptor: Int32
+        switch openDirectory() {
+        case .success(let descriptor): directoryDescriptor = descriptor
+        case .failure(let problem): return .unusable(problem.reason)
+        }
+        defer { close(directoryDescriptor) }
+        let name = Self.fileName(key)
+        let flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        var descriptor = openat(directoryDescriptor, name, O_RDWR | O_CREAT | flags, 0o644)
         var writable = true
-        if descriptor < 0 {
-            descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0, errno == EACCES {
+            descriptor = openat(directoryDescriptor, name, O_RDONLY | flags)
             writable = false
         }
-        guard descriptor >= 0 else { return nil }
-        if writable { fchmod(descriptor, 0o666) }
+        guard descriptor >= 0 else {
+            let cause = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            return .unusable("the claim file \(directory)/\(name) cannot be used: \(cause)")
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1 else {
+            close(descriptor)
+            return .unusable("the claim file \(directory)/\(name) is not a plain file with one link; remove it")
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            return nil
+            return .busy
         }
-        if writable {
-            let text = "\(getpid())\n"
-            _ = ftruncate(descriptor, 0)
+        if writable, info.st_uid == geteuid() {
+            // Fixed width, so the record always covers an earlier one without truncating the file.
+            let text = String(getpid()).padding(toLength: 11, withPad: " ", startingAt: 0) + "\n"
             _ = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
         }
-        return Claim(descriptor: descriptor, key: key)
+        return .claimed(Claim(descriptor: descriptor, key: key))
     }
 
-    /// The pid holding `key`, or `nil` when nobody holds it. A lock held by this very process is reported
-    /// with this process's pid.
+    /// The pid holding `key`, or `nil` when nobody holds it (or the directory or file cannot be trusted).
+    /// A lock held by this very process is reported with this process's pid.
     func holder(of key: String) -> Int32? {
-        let file = path(key)
-        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        guard case .success(let directoryDescriptor) = openDirectory() else { return nil }
+        defer { close(directoryDescriptor) }
+        let descriptor = openat(directoryDescriptor, Self.fileName(key), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         if flock(descriptor, LOCK_SH | LOCK_NB) == 0 {
             flock(descriptor, LOCK_UN)
             return nil
@@ -93,7 +176,8 @@ final class DeviceClaims: Sendable {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = pread(descriptor, &buffer, buffer.count, 0)
         guard count > 0 else { return -1 }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Int32(text) ?? -1
+        let line = buffer[0..<count].split(separator: UInt8(ascii: "\n")).first ?? []
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        return Int32(text).flatMap { $0 > 0 ? $0 : nil } ?? -1
     }
 }

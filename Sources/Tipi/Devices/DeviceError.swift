@@ -8,10 +8,10 @@ public enum DeviceError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidName(let name, let source):
-            return "\(source)=\(name) is not a device name; expected cpu, cuda, cuda:N, metal, metal:N or auto"
+            return "\(source)=\(TerminalText.excerpt(name, limit: 60)) is not a device name; expected cpu, cuda, cuda:N, metal, metal:N or auto"
         case .notFound(let name, let source, let available):
             let list = available.joined(separator: ", ")
-            var text = "\(source)=\(name): no such device here; devices found: \(list)"
+            var text = "\(source)=\(TerminalText.excerpt(name, limit: 60)): no such device here; devices found: \(list)"
             if name.hasPrefix("cuda"), !available.contains(where: { $0.hasPrefix("cuda") }) {
                 text += " (no NVIDIA GPU is visible: check the driver, nvidia-smi and CUDA_VISIBLE_DEVICES)"
             }

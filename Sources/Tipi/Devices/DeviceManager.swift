@@ -31,12 +31,14 @@ public let deviceManager = DeviceManager()
 ///
 /// The claim is an advisory lock (`flock`) held until the process exits; the kernel releases it even after
 /// `kill -9`. When every suitable GPU is claimed, the best one is shared, with a warning. Calling
-/// `getDevice()` again in the same process returns the device it already claimed.
+/// `getDevice()` again in the same process returns the device it chose first, even once that GPU is full
+/// (this process is probably what fills it).
 ///
 /// NVIDIA GPUs are found through NVML (`libnvidia-ml.so.1`, loaded at run time) or, failing that,
-/// `nvidia-smi` (`TIPI_NVIDIA_SMI`, killed after `TIPI_NVIDIA_SMI_TIMEOUT` seconds); Apple GPUs through Metal.
-/// So that ``Device/index`` matches the CUDA runtime's numbering, `CUDA_DEVICE_ORDER` is set to `PCI_BUS_ID`
-/// when the program has not set it.
+/// `nvidia-smi` (`TIPI_NVIDIA_SMI`); both are abandoned after `TIPI_NVIDIA_SMI_TIMEOUT` seconds. Apple GPUs
+/// through Metal. ``Device/index`` follows `nvidia-smi`'s (PCI bus) order: set `CUDA_DEVICE_ORDER=PCI_BUS_ID`
+/// before the program starts so that CUDA numbers GPUs the same way (Tipi never changes the environment of
+/// a running program; it warns when GPUs of different models make the two orders differ).
 public final class DeviceManager: Sendable {
     let discoveries: [any GPUDiscovery]
     let claims: DeviceClaims
@@ -47,37 +49,49 @@ public final class DeviceManager: Sendable {
     private struct ManagerState {
         var maxMemoryUsage: Double
         var held: [String: DeviceClaims.Claim] = [:]
+        /// The GPUs automatic choice returned, first choice first (by claim key): later calls return them again.
+        var chosen: [String] = []
         var warned: Set<String> = []
     }
 
-    /// Creates a manager reading the process environment and warning on standard error (above any bars).
+    /// Creates a manager reading the process environment and warning through Tipi's diagnostics (on
+    /// standard error, above any bars).
     public convenience init() {
-        var discoveries: [any GPUDiscovery] = [NVMLDiscovery(), NvidiaSMIDiscovery()]
+        let timeout = NvidiaSMIDiscovery.defaultTimeout()
+        var discoveries: [any GPUDiscovery] = [
+            TimeLimitedDiscovery(NVMLDiscovery(), timeout: timeout), NvidiaSMIDiscovery(timeout: timeout),
+        ]
         #if canImport(Metal)
             discoveries.append(MetalDiscovery())
         #endif
         self.init(
             discoveries: discoveries, claims: DeviceClaims(), environment: { Environment.value($0) },
-            warn: { ProgressDisplay.current.write("tipi: \($0)", to: .progress) })
+            warn: { Diagnostics.warn($0) },
+            maxMemoryUsage: Environment.number("TIPI_MAX_MEMORY_USAGE", default: 0.8, in: 0...1))
     }
 
     init(
         discoveries: [any GPUDiscovery], claims: DeviceClaims,
-        environment: @escaping @Sendable (String) -> String?, warn: @escaping @Sendable (String) -> Void
+        environment: @escaping @Sendable (String) -> String?, warn: @escaping @Sendable (String) -> Void,
+        maxMemoryUsage: Double = 0.8
     ) {
         self.discoveries = discoveries
         self.claims = claims
         self.environment = environment
         self.warn = warn
-        let limit = environment("TIPI_MAX_MEMORY_USAGE").flatMap(Double.init).map { min(max($0, 0), 1) } ?? 0.8
-        self.state = Mutex(ManagerState(maxMemoryUsage: limit))
+        self.state = Mutex(ManagerState(maxMemoryUsage: Self.clamped(maxMemoryUsage)))
+    }
+
+    /// `value` within 0…1 (NaN is 0.8, the default).
+    private static func clamped(_ value: Double) -> Double {
+        value.isNaN ? 0.8 : min(max(value, 0), 1)
     }
 
     /// GPUs with more than this fraction of their memory in use are not chosen (Python tipi's 80 % by default;
     /// `TIPI_MAX_MEMORY_USAGE`).
     public var maxMemoryUsage: Double {
         get { state.withLock { $0.maxMemoryUsage } }
-        set { state.withLock { $0.maxMemoryUsage = min(max(newValue, 0), 1) } }
+        set { state.withLock { $0.maxMemoryUsage = Self.clamped(newValue) } }
     }
 
     // MARK: - Choosing
@@ -114,20 +128,21 @@ public final class DeviceManager: Sendable {
         let survey = survey()
         if let forced = try forcedDevice(in: survey) {
             if forced.kind == .cuda, let gpu = survey.gpu(for: forced) { _ = claim(gpu, force: true) }
-            return [finalize(forced)]
+            return [finalize(forced, in: survey)]
         }
+        // The GPUs this process chose before, still visible, come first and whatever their load now: a
+        // second getDevice() returns the same device as the first.
+        let earlier = state.withLock { state in state.chosen + state.held.keys.filter { !state.chosen.contains($0) }.sorted() }
+        var chosen: [Device] = earlier.compactMap { key in
+            survey.devices.first { device in survey.gpu(for: device).map(DeviceClaims.key(for:)) == key }
+        }
+        chosen = Array(chosen.prefix(count))
         let plan = rank(survey, minFreeMemory: minFreeMemory)
-        if let reason = plan.fallbackReason {
+        if let reason = plan.fallbackReason, chosen.isEmpty {
             warnOnce(reason)
             return [survey.cpu]
         }
         survey.warnings.forEach(warnOnce)
-        var chosen: [Device] = []
-        // This process's own claims first, so repeated calls return the same devices.
-        let held = state.withLock { Set($0.held.keys) }
-        for device in plan.ranked where chosen.count < count {
-            if let gpu = survey.gpu(for: device), held.contains(DeviceClaims.key(for: gpu)) { chosen.append(device) }
-        }
         for device in plan.ranked where chosen.count < count && !chosen.contains(device) {
             if let gpu = survey.gpu(for: device), claim(gpu, force: false) { chosen.append(device) }
         }
@@ -142,7 +157,16 @@ public final class DeviceManager: Sendable {
         } else if chosen.count < count {
             warnOnce("asked for \(count) GPUs, \(chosen.count) available and unclaimed: using \(chosen.map(\.description).joined(separator: ", "))")
         }
-        return chosen.map(finalize)
+        remember(chosen, in: survey)
+        return chosen.map { finalize($0, in: survey) }
+    }
+
+    /// Records the GPUs returned by automatic choice, so later calls return them again.
+    private func remember(_ devices: [Device], in survey: Survey) {
+        let keys = devices.compactMap { survey.gpu(for: $0).map(DeviceClaims.key(for:)) }
+        state.withLock { state in
+            for key in keys where !state.chosen.contains(key) { state.chosen.append(key) }
+        }
     }
 
     /// The device a name designates (`cpu`, `cuda`, `cuda:1`, `metal`, `auto`), claimed like
@@ -152,7 +176,7 @@ public final class DeviceManager: Sendable {
         let survey = survey()
         if let forced = try forcedDevice(in: survey) ?? named(name, source: "device", in: survey) {
             if forced.kind == .cuda, let gpu = survey.gpu(for: forced) { _ = claim(gpu, force: true) }
-            return finalize(forced)
+            return finalize(forced, in: survey)
         }
         return try selectDevice(minFreeMemory: minFreeMemory)
     }
@@ -173,7 +197,7 @@ public final class DeviceManager: Sendable {
         do {
             if let forced = try forcedDevice(in: survey) {
                 choice = forced
-                reason = "TIPI_DEVICE=\(environment("TIPI_DEVICE") ?? "") forces it"
+                reason = "TIPI_DEVICE=\(TerminalText.excerpt(environment("TIPI_DEVICE") ?? "", limit: 60)) forces it"
             } else {
                 let plan = rank(survey, minFreeMemory: nil)
                 if let fallback = plan.fallbackReason {
@@ -334,6 +358,8 @@ public final class DeviceManager: Sendable {
         String(format: "%.1f GiB", Double(bytes) / 1_073_741_824)
     }
 
+    /// Claims `gpu` for this process; `false` when another process holds it (and `force` is not set).
+    /// When claims cannot be used safely, GPUs are chosen without them (one warning).
     private func claim(_ gpu: GPUInfo, force: Bool) -> Bool {
         let key = DeviceClaims.key(for: gpu)
         if state.withLock({ $0.held[key] != nil }) { return true }
@@ -341,14 +367,21 @@ public final class DeviceManager: Sendable {
             warnOnce(problem + "; GPUs are chosen without claims")
             return true
         }
-        guard let claim = claims.tryClaim(key) else { return force }
-        state.withLock { $0.held[key] = claim }
-        return true
+        switch claims.tryClaim(key) {
+        case .claimed(let claim):
+            state.withLock { $0.held[key] = claim }
+            return true
+        case .busy:
+            return force
+        case .unusable(let problem):
+            warnOnce(problem + "; this GPU is chosen without a claim")
+            return true
+        }
     }
 
-    private func finalize(_ device: Device) -> Device {
-        if device.kind == .cuda, environment("CUDA_DEVICE_ORDER") == nil {
-            setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0)
+    private func finalize(_ device: Device, in survey: Survey) -> Device {
+        if device.kind == .cuda, environment("CUDA_DEVICE_ORDER") != "PCI_BUS_ID" {
+            warnAboutDeviceOrder(survey)
         }
         if let run = logger.run, !run.isFinished, run.metadata.device == nil {
             run.recordDevice(device)
@@ -361,8 +394,18 @@ public final class DeviceManager: Sendable {
         if isNew { warn(message) }
     }
 
+    /// CUDA numbers GPUs fastest first unless `CUDA_DEVICE_ORDER=PCI_BUS_ID`; with GPUs of one model the two
+    /// orders agree, with several models they may not, and `cuda:N` could then name another GPU in CUDA.
+    private func warnAboutDeviceOrder(_ survey: Survey) {
+        let models = Set(survey.gpus.values.map(\.name))
+        guard models.count > 1 else { return }
+        warnOnce(
+            "GPUs of different models (\(models.sorted().joined(separator: ", "))) and CUDA_DEVICE_ORDER is not PCI_BUS_ID: "
+                + "CUDA may number them differently from Tipi and nvidia-smi; start the program with CUDA_DEVICE_ORDER=PCI_BUS_ID")
+    }
+
     private func exitWithConfigurationError(_ error: any Error) -> Never {
-        ProgressDisplay.current.write("error: \(error)", to: .progress)
+        Diagnostics.emit("error: " + TerminalText.printable("\(error)"))
         exit(2)
     }
 }

@@ -16,7 +16,7 @@
                 let total = Int64(clamping: device.recommendedMaxWorkingSetSize)
                 let used = Int64(clamping: device.currentAllocatedSize)
                 return GPUInfo(
-                    index: offset, uuid: nil, name: device.name, memoryTotal: total, memoryUsed: used,
+                    index: offset, uuid: nil, name: TerminalText.printable(device.name), memoryTotal: total, memoryUsed: used,
                     memoryFree: max(total - used, 0), utilization: nil)
             }
             return GPUDiscoveryResult(gpus: gpus, source: name, warnings: [])

@@ -70,11 +70,11 @@ struct NVMLDiscovery: GPUDiscovery {
             var info = GPUInfo(index: Int(index), name: "NVIDIA GPU \(index)")
             var text = [CChar](repeating: 0, count: 128)
             if let getName, getName(device, &text, UInt32(text.count)) == 0 {
-                info.name = Self.string(text)
+                info.name = TerminalText.printable(Self.string(text))
             }
             text = [CChar](repeating: 0, count: 128)
             if let getUUID, getUUID(device, &text, UInt32(text.count)) == 0 {
-                info.uuid = Self.string(text)
+                info.uuid = TerminalText.printable(Self.string(text))
             }
             var memory = [UInt64](repeating: 0, count: 3)  // nvmlMemory_t: total, free, used
             if let getMemory, getMemory(device, &memory) == 0 {

@@ -27,6 +27,17 @@ enum ProcessRunner {
         return nil
     }
 
+    /// The most output read from a helper (more is cut: `nvidia-smi` for a thousand GPUs prints ~100 KB).
+    static let outputLimit = 4 << 20
+
+    /// What the program wrote, at most ``outputLimit`` bytes, invalid UTF-8 replaced (never dropped whole).
+    static func readOutput(_ file: String) -> String {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return "" }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: outputLimit)) ?? nil
+        return String(decoding: data ?? Data(), as: UTF8.self)
+    }
+
     static func run(_ executable: String, _ arguments: [String], timeout: Double) -> Outcome {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-\(getpid())-\(UUID().uuidString).out").path
         defer { unlink(file) }
@@ -35,7 +46,7 @@ enum ProcessRunner {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         var attributes = posix_spawnattr_t()
@@ -52,7 +63,7 @@ enum ProcessRunner {
             return .failedToStart(String(cString: strerror(status)))
         }
 
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(timeout.isFinite ? max(timeout, 0) : 5)
         var waitStatus: Int32 = 0
         while true {
             let result = waitpid(pid, &waitStatus, WNOHANG)
@@ -65,7 +76,7 @@ enum ProcessRunner {
             }
             usleep(2_000)
         }
-        let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        let output = readOutput(file)
         let exitStatus: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
         return .exited(status: exitStatus, output: output)
     }

@@ -26,7 +26,7 @@ enum VisibleDevices {
             guard let match, !visible.contains(match) else {
                 let known = gpus.map { "\($0.index)" + ($0.uuid.map { " (\($0))" } ?? "") }.joined(separator: ", ")
                 let warning =
-                    "CUDA_VISIBLE_DEVICES=\(value): '\(entry)' names no GPU here or repeats one (GPUs: \(known.isEmpty ? "none" : known)); "
+                    "CUDA_VISIBLE_DEVICES=\(TerminalText.excerpt(value, limit: 80)): '\(TerminalText.excerpt(entry, limit: 40))' names no GPU here or repeats one (GPUs: \(known.isEmpty ? "none" : known)); "
                     + "like CUDA, only the entries before it are used"
                 return (visible, [warning])
             }

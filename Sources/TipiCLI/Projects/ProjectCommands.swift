@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tipi
 
 /// `tipi create NAME`.
 struct CreateCommand: ParsableCommand {
@@ -19,7 +20,8 @@ struct CreateCommand: ParsableCommand {
     var noLink = false
 
     func run() throws {
-        if let problem = ProjectTemplate.problem(with: name) { throw CLIError(problem) }
+        if let problem = ProjectTemplate.problem(with: name) { throw CLIError(TerminalText.printable(problem)) }
+        try ProjectName.validated(name)
         let parent = URL(fileURLWithPath: location ?? FileManager.default.currentDirectoryPath)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -66,36 +68,39 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let paths = ProjectPaths()
-        var root: URL
-        if GitURL.isURL(source) {
-            let repository = GitURL.repositoryName(source) ?? "project"
-            root = paths.cacheDirectory.appendingPathComponent("projects").appendingPathComponent(name ?? repository)
-            guard !FileManager.default.fileExists(atPath: root.path) else {
-                throw CLIError("\(root.path) already exists; `tipi remove \(name ?? repository) --delete-source` removes it first")
+        let registry = ProjectRegistry(paths: paths)
+        let isURL = GitURL.isURL(source)
+        var root = isURL ? nil : URL(fileURLWithPath: source).standardizedFileURL
+        // The name is checked, and its link found free, before anything is cloned or written.
+        let linkName = name ?? root?.lastPathComponent ?? GitURL.repositoryName(source) ?? "project"
+        try registry.checkFree(try registry.project(named: linkName), replace: force)
+        if isURL {
+            let clone = paths.clonesDirectory.appendingPathComponent(linkName)
+            guard !FileManager.default.fileExists(atPath: clone.path) else {
+                throw CLIError("\(TerminalText.printable(clone.path)) already exists; `tipi remove \(linkName) --delete-source` removes it first")
             }
-            try FileManager.default.createDirectory(at: root.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: paths.clonesDirectory, withIntermediateDirectories: true)
             var arguments = ["git", "clone", "--quiet"]
             if let branch { arguments += ["--branch", branch] }
-            let status = try PackageRunner.spawn(arguments + [source, root.path], output: 2)
-            guard status == 0 else { throw CLIError("git clone \(source) failed (exit \(status)); see git's message above") }
-        } else {
-            root = URL(fileURLWithPath: source).standardizedFileURL
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw CLIError("\(source) is not a folder")
+            let status = try PackageRunner.spawn(arguments + ["--", source, clone.path], output: 2)
+            guard status == 0 else {
+                throw CLIError("git clone \(TerminalText.excerpt(source)) failed (exit \(status)); see git's message above")
             }
+            try Data(source.utf8).write(to: clone.appendingPathComponent(ProjectPaths.cloneMarker))
+            root = clone
+        }
+        guard let root else { throw CLIError("\(TerminalText.excerpt(source)) is neither a folder nor a git URL") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("\(TerminalText.excerpt(source)) is not a folder")
         }
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) else {
-            throw CLIError("\(root.path) has no Package.swift: a pipeline project is a SwiftPM package (`tipi create NAME` makes one)")
+            throw CLIError("\(TerminalText.printable(root.path)) has no Package.swift: a pipeline project is a SwiftPM package (`tipi create NAME` makes one)")
         }
-        let linkName = name ?? root.lastPathComponent
-        if let problem = ProjectTemplate.problem(with: linkName), linkName.contains("/") {
-            throw CLIError(problem)
-        }
-        try ProjectRegistry(paths: paths).link(linkName, to: root, replace: force)
-        print("linked '\(linkName)' → \(root.path)")
-        let project = ProjectRegistry(paths: paths).project(named: linkName)
-        print(project.defaultConfig.map { "config: \($0.path)" } ?? "note: no configs/pipeline.toml in it; pass -c CONFIG to run")
+        try registry.link(linkName, to: root, replace: force)
+        print("linked '\(linkName)' → \(TerminalText.printable(root.path))")
+        let project = try registry.project(named: linkName)
+        print(project.defaultConfig.map { "config: \(TerminalText.printable($0.path))" } ?? "note: no configs/pipeline.toml in it; pass -c CONFIG to run")
         print("next: tipi inspect \(linkName), tipi validate \(linkName), tipi run \(linkName)")
     }
 }
@@ -115,10 +120,11 @@ struct ListCommand: ParsableCommand {
         }
         var rows = [["NAME", "STATUS", "CONFIG", "SOURCE"]]
         for project in projects {
-            let status = project.source == nil ? "broken link" : (project.defaultConfig == nil ? "no config" : "ready")
+            let status =
+                !project.isLink ? "not a link" : project.source == nil ? "broken link" : (project.defaultConfig == nil ? "no config" : "ready")
             rows.append([
-                project.name, status, project.defaultConfig.map { _ in "✓" } ?? "✗",
-                (project.source?.path ?? "(missing)") + (project.isCloned ? " (cloned)" : ""),
+                TerminalText.printable(project.name), status, project.defaultConfig.map { _ in "✓" } ?? "✗",
+                TerminalText.printable(project.source?.path ?? "(missing)") + (project.isCloned ? " (cloned)" : ""),
             ])
         }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -129,7 +135,7 @@ struct ListCommand: ParsableCommand {
             for project in projects {
                 guard let source = project.source else { continue }
                 let configs = ((try? FileManager.default.contentsOfDirectory(atPath: source.appendingPathComponent("configs").path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
-                print("\(project.name) configs: \(configs.isEmpty ? "none" : configs.joined(separator: ", "))")
+                print(TerminalText.printable("\(project.name) configs: \(configs.isEmpty ? "none" : configs.joined(separator: ", "))"))
             }
         }
     }
@@ -224,19 +230,24 @@ struct RemoveCommand: ParsableCommand {
 
     func run() throws {
         let registry = ProjectRegistry(paths: ProjectPaths())
-        let project = registry.project(named: name)
-        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: project.link.path)) != nil else {
-            throw CLIError("no project '\(name)' is linked" + (Suggestions.nearest(name, registry.all().map(\.name)).map { "; did you mean '\($0)'?" } ?? ""))
+        let project = try registry.project(named: name)
+        guard project.isLink else {
+            if FileManager.default.fileExists(atPath: project.link.path) {
+                throw CLIError("\(TerminalText.printable(project.link.path)) is not a link tipi made; it is left alone")
+            }
+            throw CLIError("no project '\(name)' is linked" + (Suggestions.nearest(name, registry.all().map(\.name)).map { "; did you mean '\(TerminalText.printable($0))'?" } ?? ""))
         }
-        try FileManager.default.removeItem(at: project.link)
+        try registry.unlinkEntry(project)
         print("unlinked '\(name)'")
         if deleteSource, let source = project.source {
-            guard project.isCloned else {
-                print("kept \(source.path): it is not a clone made by tipi add")
+            // Only a clone tipi made: a folder directly inside the clone cache, links resolved.
+            guard project.isCloned, let components = ProjectPaths.resolvedComponents(source) else {
+                print("kept \(TerminalText.printable(source.path)): it is not a clone made by tipi add")
                 return
             }
-            try FileManager.default.removeItem(at: source)
-            print("deleted \(source.path)")
+            let clone = URL(fileURLWithPath: NSString.path(withComponents: components))
+            try FileManager.default.removeItem(at: clone)
+            print("deleted \(TerminalText.printable(clone.path))")
         }
     }
 }
@@ -249,18 +260,25 @@ struct CleanCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let broken = ProjectRegistry(paths: ProjectPaths()).all().filter { $0.source == nil }
+        let registry = ProjectRegistry(paths: ProjectPaths())
+        let entries = registry.all()
+        // Only links tipi made whose project is gone; files and folders in the projects folder are the user's.
+        for entry in entries where !entry.isLink {
+            print("kept '\(TerminalText.printable(entry.name))': not a link tipi made")
+        }
+        let broken = entries.filter { $0.isLink && $0.source == nil }
         guard !broken.isEmpty else {
             print("no broken links")
             return
         }
         for project in broken {
-            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: project.link.path)) ?? "?"
+            let target = TerminalText.printable((try? FileManager.default.destinationOfSymbolicLink(atPath: project.link.path)) ?? "?")
+            let name = TerminalText.printable(project.name)
             if dryRun {
-                print("would remove '\(project.name)' → \(target)")
+                print("would remove '\(name)' → \(target)")
             } else {
-                try FileManager.default.removeItem(at: project.link)
-                print("removed '\(project.name)' → \(target)")
+                try registry.unlinkEntry(project)
+                print("removed '\(name)' → \(target)")
             }
         }
     }

@@ -1,5 +1,11 @@
-import Tipi
 import Foundation
+import Tipi
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where the `tipi` tool keeps its project links and clones (XDG base directories, `TIPI_*` overrides).
 struct ProjectPaths {
@@ -7,16 +13,48 @@ struct ProjectPaths {
     let projectsDirectory: URL
     let cacheDirectory: URL
 
+    /// An empty variable counts as unset (it would otherwise mean the current folder, and `tipi clean` or
+    /// `remove --delete-source` would work there); `XDG_*` values must be absolute, as the XDG spec says.
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let home = URL(fileURLWithPath: environment["HOME"] ?? NSHomeDirectory())
-        let config = environment["TIPI_CONFIG_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? environment["XDG_CONFIG_HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent("tipi") }
+        func path(_ name: String, absolute: Bool = false) -> URL? {
+            guard let value = environment[name], !value.isEmpty, !absolute || value.hasPrefix("/") else { return nil }
+            return URL(fileURLWithPath: value)
+        }
+        let home = path("HOME", absolute: true) ?? URL(fileURLWithPath: NSHomeDirectory())
+        let config = path("TIPI_CONFIG_DIR")
+            ?? path("XDG_CONFIG_HOME", absolute: true)?.appendingPathComponent("tipi")
             ?? home.appendingPathComponent(".config/tipi")
         configDirectory = config
-        projectsDirectory = environment["TIPI_PROJECTS_DIR"].map { URL(fileURLWithPath: $0) } ?? config.appendingPathComponent("projects")
-        cacheDirectory = environment["TIPI_CACHE_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0).appendingPathComponent("tipi") }
+        projectsDirectory = path("TIPI_PROJECTS_DIR") ?? config.appendingPathComponent("projects")
+        cacheDirectory = path("TIPI_CACHE_DIR")
+            ?? path("XDG_CACHE_HOME", absolute: true)?.appendingPathComponent("tipi")
             ?? home.appendingPathComponent(".cache/tipi")
+    }
+
+    /// Where `tipi add URL` clones: `<cache>/projects/<name>`.
+    var clonesDirectory: URL { cacheDirectory.appendingPathComponent("projects") }
+
+    /// The components of `url` with every symbolic link and `..` resolved, or `nil` when it does not exist.
+    /// Paths are compared this way, component by component, never as string prefixes.
+    static func resolvedComponents(_ url: URL) -> [String]? {
+        guard let resolved = realpath(url.path, nil) else { return nil }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved)).pathComponents
+    }
+
+    /// The file `tipi add URL` leaves in the `.git` folder of each clone it makes.
+    static let cloneMarker = ".git/tipi-clone"
+
+    /// Whether `folder` is a clone `tipi add URL` made: a folder directly inside ``clonesDirectory``, once
+    /// links are resolved (a folder whose path merely starts with the cache's path is not), holding the
+    /// clone marker (so a cache directory pointed at the wrong place still deletes nothing of the user's).
+    func isClone(_ folder: URL) -> Bool {
+        guard let clones = Self.resolvedComponents(clonesDirectory), let components = Self.resolvedComponents(folder)
+        else { return false }
+        guard components.count == clones.count + 1, Array(components.dropLast()) == clones else { return false }
+        var info = stat()
+        let marker = NSString.path(withComponents: components + Self.cloneMarker.split(separator: "/").map(String.init))
+        return lstat(marker, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// The source checkout of this `tipi` (used as the Tipi dependency of `tipi create`d projects), when known.
@@ -33,6 +71,9 @@ struct ProjectPaths {
 struct LinkedProject {
     var name: String
     var link: URL
+    /// Whether the entry is a symbolic link (what `tipi add` makes); anything else in the projects folder is
+    /// the user's, and Tipi never removes it.
+    var isLink: Bool
     /// The package root the link points to (`nil` when the link is broken).
     var source: URL?
     var isCloned: Bool
@@ -51,23 +92,31 @@ struct LinkedProject {
 struct ProjectRegistry {
     let paths: ProjectPaths
 
+    /// Every entry of the projects folder (but hidden ones), links or not.
     func all() -> [LinkedProject] {
         let manager = FileManager.default
         let names = ((try? manager.contentsOfDirectory(atPath: paths.projectsDirectory.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-        return names.map { project(named: $0) }
+        return names.map { entry(named: $0) }
     }
 
-    func project(named name: String) -> LinkedProject {
+    /// The project called `name` (checked by ``ProjectName``), linked or not.
+    func project(named name: String) throws -> LinkedProject {
+        entry(named: try ProjectName.validated(name))
+    }
+
+    /// The entry `name` of the projects folder; `name` is one that folder lists or a validated one.
+    private func entry(named name: String) -> LinkedProject {
         let link = paths.projectsDirectory.appendingPathComponent(name)
         let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)
         var source = destination.map { URL(fileURLWithPath: $0, relativeTo: paths.projectsDirectory).standardizedFileURL }
         if let candidate = source, !FileManager.default.fileExists(atPath: candidate.appendingPathComponent("Package.swift").path) { source = nil }
-        let cloned = destination.map { $0.hasPrefix(paths.cacheDirectory.standardizedFileURL.path) } ?? false
-        return LinkedProject(name: name, link: link, source: source, isCloned: cloned)
+        let cloned = source.map(paths.isClone) ?? false
+        return LinkedProject(name: name, link: link, isLink: destination != nil, source: source, isCloned: cloned)
     }
 
     /// The project called `name`, or a validation error naming the projects there are.
     func require(_ name: String) throws -> LinkedProject {
+        try ProjectName.validated(name)
         let all = all()
         guard let project = all.first(where: { $0.name == name }) else {
             let suggestion = Suggestions.nearest(name, all.map(\.name))
@@ -81,17 +130,36 @@ struct ProjectRegistry {
         return project
     }
 
+    /// Links `name` to `source`; with `replace`, an existing link of that name is replaced (never a file or
+    /// folder that is not a link).
     func link(_ name: String, to source: URL, replace: Bool) throws {
+        let existing = try project(named: name)
+        try checkFree(existing, replace: replace)
         let manager = FileManager.default
         try manager.createDirectory(at: paths.projectsDirectory, withIntermediateDirectories: true)
-        let link = paths.projectsDirectory.appendingPathComponent(name)
-        if (try? manager.destinationOfSymbolicLink(atPath: link.path)) != nil || manager.fileExists(atPath: link.path) {
+        if existing.isLink { try unlinkEntry(existing) }
+        try manager.createSymbolicLink(atPath: existing.link.path, withDestinationPath: source.standardizedFileURL.path)
+    }
+
+    /// Throws unless `existing` may become a new link: nothing is there, or a link and `replace` is set.
+    func checkFree(_ existing: LinkedProject, replace: Bool) throws {
+        if existing.isLink {
             guard replace else {
-                throw CLIError("a project '\(name)' is already linked (\(project(named: name).source?.path ?? "broken link")); pass --force to replace it, or --name to pick another name")
+                throw CLIError(
+                    "a project '\(existing.name)' is already linked (\(existing.source.map { TerminalText.printable($0.path) } ?? "broken link")); "
+                        + "pass --force to replace it, or --name to pick another name")
             }
-            try manager.removeItem(at: link)
+        } else if FileManager.default.fileExists(atPath: existing.link.path) {
+            throw CLIError("\(TerminalText.printable(existing.link.path)) exists and is not a link tipi made; move it away or pick another --name")
         }
-        try manager.createSymbolicLink(atPath: link.path, withDestinationPath: source.standardizedFileURL.path)
+    }
+
+    /// Removes the link of `project` (only the link: `unlink(2)`, which never follows it).
+    func unlinkEntry(_ project: LinkedProject) throws {
+        guard project.isLink else { throw CLIError("\(project.link.path) is not a link tipi made; it is left alone") }
+        guard unlink(project.link.path) == 0 else {
+            throw CLIError("cannot remove the link \(project.link.path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
