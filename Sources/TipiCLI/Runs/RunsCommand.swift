@@ -52,14 +52,14 @@ struct RunsListCommand: ParsableCommand {
         let (runs, problems) = store.store.runs(project: project, withConfig: json)
         let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
         if json {
-            print(RunsJSON.list(shown))
+            print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
             print("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? ""))
         } else {
             for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
         }
-        for problem in problems { FileHandle.standardError.write(Data("warning: \(problem)\n".utf8)) }
+        for problem in problems { Diagnostics.warn(problem) }
     }
 }
 
@@ -80,7 +80,7 @@ struct RunsShowCommand: ParsableCommand {
         let stored = try store.find(runName)
         let history = try RunStore.history(of: stored)
         if json {
-            print(RunsJSON.show(stored, history: history))
+            print(try RunsJSON.show(stored, history: history))
         } else {
             for line in RunsTable.show(stored, history: history) { print(line) }
         }
@@ -140,14 +140,16 @@ struct RunsPlotCommand: ParsableCommand {
             guard let points = history.series[metric] else {
                 let suggestion = Suggestion.nearest(to: metric, in: Array(history.series.keys))
                 throw ValidationError(
-                    "run \(stored.metadata.name) has no metric '\(metric)'"
-                        + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-                        + " (it has: \(history.series.keys.sorted().joined(separator: ", ")))")
+                    TerminalText.printable(
+                        "run \(stored.metadata.name) has no metric '\(metric)'"
+                            + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                            + " (it has: \(history.series.keys.sorted().joined(separator: ", ")))"))
             }
-            series.append(.init(label: "\(stored.metadata.name) (\(stored.metadata.id))", steps: points.steps, values: points.values))
+            let label = TerminalText.printable("\(stored.metadata.name) (\(stored.metadata.id))")
+            series.append(.init(label: label, steps: points.steps, values: points.values))
         }
         let colors = FileDescriptorOutput.standardOutput.isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        for line in TerminalPlot.render(series, title: metric, width: width, height: height, colors: colors) {
+        for line in TerminalPlot.render(series, title: TerminalText.printable(metric), width: width, height: height, colors: colors) {
             print(line)
         }
     }
