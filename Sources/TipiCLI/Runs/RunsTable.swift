@@ -50,8 +50,8 @@ enum RunsTable {
                     + "(\(unwritten.reason)); the summary counts them, the history does not have them")
         }
         if let end = metadata.endTime { lines.append("ended:      \(timestamp(end))  (\(duration(end - metadata.startTime)))") }
-        lines.append("host:       \(metadata.host), pid \(metadata.pid)")
-        lines.append("command:    \(metadata.command.joined(separator: " "))")
+        if !metadata.host.isEmpty { lines.append("host:       \(metadata.host), pid \(metadata.pid)") }
+        if !metadata.command.isEmpty { lines.append("command:    \(metadata.command.joined(separator: " "))") }
         if let git = metadata.git { lines.append("git:        \(git.commit.prefix(12))\(git.dirty ? " (uncommitted changes)" : "")") }
         if let device = metadata.device { lines.append("device:     \(device) \(device.name)") }
         if !metadata.tags.isEmpty { lines.append("tags:       \(metadata.tags.joined(separator: ", "))") }

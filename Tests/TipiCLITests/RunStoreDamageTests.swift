@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+/// The run store's data under damage, in real processes: a full disk, a changed byte, a deleted or corrupt
+/// `run.json`, hostile names — read back with the real `tipi`.
+@Suite("Run store damage in real processes")
+struct RunStoreDamageTests {
+    let store = FileManager.default.temporaryDirectory.appendingPathComponent("damage-\(UUID().uuidString)").path
+
+    func fixture() throws -> String {
+        try #require(Executables.path(of: "TipiFixture"), "the TipiFixture executable was not built: run `swift build`")
+    }
+
+    func tipi() throws -> String {
+        try #require(Executables.path(of: "tipi"), "the tipi executable was not built: run `swift build`")
+    }
+
+    var environment: [String: String] { ["TIPI_DIR": store] }
+    let cleanEnvironment = ["TIPI_PROGRESS", "NO_COLOR", "TIPI_BACKENDS", "MLFLOW_TRACKING_URI", "TIPI_DIR", "TIPI_WRITE_BUFFER_MB"]
+
+    /// Runs the fixture; returns the run id and folder.
+    func log(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (id: String, folder: String, result: Executables.Result) {
+        let result = try Executables.run(
+            try fixture(), ["log"] + arguments, environment: environment.merging(extra) { _, new in new }, removing: cleanEnvironment)
+        let line = try #require(result.standardOutput.split(separator: "\n").first { $0.hasPrefix("run ") }, "\(result.standardError)")
+        let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
+        return (parts[1], parts[2], result)
+    }
+
+    func tipiRun(_ arguments: [String]) throws -> Executables.Result {
+        try Executables.run(try tipi(), arguments, environment: environment, removing: cleanEnvironment)
+    }
+
+    func json(_ arguments: [String]) throws -> Any {
+        let result = try tipiRun(arguments)
+        try #require(result.status == 0, "tipi \(arguments) failed: \(result.standardError)")
+        return try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))
+    }
+
+    @Test("a full disk (RLIMIT_FSIZE): what fit reads back, run.json and tipi runs say what was not written")
+    func fullDisk() throws {
+        let (id, _, result) = try log(["--project", "full", "--steps", "20000", "--file-size-limit", "150000"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("could not be written"))
+        let run = try #require(try json(["runs", "show", id, "--json"]) as? [String: Any])
+        let summary = try #require(run["summary"] as? [String: [String: Any]])
+        #expect(summary["loss"]?["count"] as? Int == 20_000)
+        let unwritten = try #require(run["unwritten"] as? [String: Any], "run.json does not say data was lost")
+        let history = try #require((run["history"] as? [String: [[String: Any]]])?["loss"])
+        #expect(!history.isEmpty, "nothing of what fit was kept")
+        #expect(history.count + (unwritten["steps"] as? Int ?? -1) == 20_000)
+        #expect(history.enumerated().allSatisfy { index, point in point["step"] as? Int == index })
+        #expect((unwritten["reason"] as? String)?.contains("too large") == true)
+        let text = try tipiRun(["runs", "show", id])
+        #expect(text.standardOutput.contains("unwritten:  \(unwritten["values"] ?? "?") values"))
+        #expect(try tipiRun(["runs", "--project", "full"]).standardOutput.contains("finished (incomplete)"))
+    }
+
+    @Test("a disk full for long: memory stays bounded (the oldest unwritten records are dropped and counted)")
+    func boundedWhileFull() throws {
+        let (id, _, result) = try log(
+            ["--project", "bounded", "--steps", "200000", "--keys", "3", "--file-size-limit", "100000", "--hold", "2.5"],
+            environment: ["TIPI_WRITE_BUFFER_MB": "1"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("the oldest unwritten steps are dropped"))
+        let run = try #require(try json(["runs", "show", id, "--json"]) as? [String: Any])
+        let unwritten = try #require(run["unwritten"] as? [String: Any])
+        let history = try #require((run["history"] as? [String: [[String: Any]]])?["loss"])
+        #expect(history.count + (unwritten["steps"] as? Int ?? -1) == 200_000)
+        #expect(unwritten["values"] as? Int == (200_000 - history.count) * 3)
+    }
+
+    @Test("a changed byte in the middle of the metric file: the rest reads back, the damage is named (not a crash)")
+    func corruptedMiddle() throws {
+        let (id, folder, _) = try log(["--project", "flip", "--steps", "20000"])
+        let path = folder + "/metrics.tipilog"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let run = try #require(try json(["runs", "show", id, "--json"]) as? [String: Any])
+        let damage = try #require(run["metricFile"] as? [String: Any])
+        #expect(damage["skippedRecords"] as? Int == 1)
+        #expect(damage["tornTailBytes"] as? Int == 0)
+        let loss = try #require((run["history"] as? [String: [[String: Any]]])?["loss"])
+        #expect(loss.count > 15_000 && loss.count < 20_000)
+        #expect(loss.last?["step"] as? Int == 19_999, "the records after the damaged one were not read")
+        let text = try tipiRun(["runs", "show", id]).standardOutput
+        #expect(text.contains("1 damaged record"))
+        #expect(!text.contains("unfinished write"))
+
+        try bytes.prefix(bytes.count - 7).write(to: URL(fileURLWithPath: path))
+        let torn = try tipiRun(["runs", "show", id]).standardOutput
+        #expect(torn.contains("unfinished write"))
+    }
+
+    @Test("a deleted, corrupt or unreadable run.json: the run is listed as damaged with what can still be read")
+    func damagedRuns() throws {
+        let missing = try log(["--project", "dmg", "--name", "missing", "--steps", "30"])
+        let corrupt = try log(["--project", "dmg", "--name", "corrupt", "--steps", "40"])
+        let partial = try log(["--project", "dmg", "--name", "partial", "--steps", "50"])
+        let unreadable = try log(["--project", "dmg", "--name", "unreadable", "--steps", "60"])
+        try FileManager.default.removeItem(atPath: missing.folder + "/run.json")
+        let original = try Data(contentsOf: URL(fileURLWithPath: corrupt.folder + "/run.json"))
+        try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: corrupt.folder + "/run.json"))
+        try Data(#"{"name": "partial-name", "project": "dmg"}"#.utf8).write(to: URL(fileURLWithPath: partial.folder + "/run.json"))
+        try FileManager.default.removeItem(atPath: unreadable.folder + "/run.json")
+        try FileManager.default.createDirectory(atPath: unreadable.folder + "/run.json", withIntermediateDirectories: false)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: store + "/dmg/README.txt"))
+
+        let listed = try tipiRun(["runs", "--json"])
+        #expect(listed.status == 0)
+        #expect(listed.standardError.contains("README.txt: not a run folder"))
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]])
+        #expect(runs.count == 4)
+        let byID = Dictionary(runs.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        for (run, reason, count) in [
+            (missing, "run.json is missing", 30), (corrupt, "run.json is not valid (not JSON)", 40),
+            (partial, "run.json is not valid (no field 'id')", 50), (unreadable, "run.json cannot be read (a folder, not a file)", 60),
+        ] {
+            let object = try #require(byID[run.id], "run \(run.id) vanished from the listing")
+            #expect(object["status"] as? String == "damaged")
+            #expect(object["damage"] as? String == reason)
+            #expect((object["summary"] as? [String: [String: Any]])?["loss"]?["count"] as? Int == count)
+            let show = try #require(try json(["runs", "show", run.id, "--json"]) as? [String: Any])
+            #expect(((show["history"] as? [String: [Any]])?["loss"])?.count == count)
+        }
+        #expect(byID[partial.id]?["name"] as? String == "partial-name")
+        let table = try tipiRun(["runs"]).standardOutput
+        #expect(table.split(separator: "\n").filter { $0.contains("damaged") }.count == 4)
+        let text = try tipiRun(["runs", "show", missing.id])
+        #expect(text.status == 0)
+        #expect(text.standardOutput.contains("status:     damaged"))
+        #expect(text.standardOutput.contains("damaged:    run.json is missing"))
+    }
+
+    @Test("names, projects and keys with escape sequences are printed escaped in every runs table")
+    func hostileNames() throws {
+        let name = "evil\u{1B}[2J\u{1B}]0;title\u{07}"
+        let project = "proj\u{1B}[31m"
+        let first = try log(["--project", project, "--name", name, "--steps", "5", "--key", "k\u{202E}\u{1B}x"])
+        _ = try log(["--project", project, "--name", "plain", "--steps", "5"])
+        #expect(first.result.status == 0, "\(first.result.standardError)")
+        for arguments in [["runs"], ["runs", "show", first.id], ["runs", "compare", first.id, "plain"], ["runs", "plot", first.id, "loss"]] {
+            let result = try tipiRun(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+            let output = result.standardOutput + result.standardError
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E }, "\(arguments)")
+            #expect(output.contains("\\u{1B}"), "\(arguments)")
+        }
+    }
+}
