@@ -78,7 +78,14 @@ struct RunsShowCommand: ParsableCommand {
 
     func run() throws {
         let stored = try store.find(runName)
-        let history = try RunStore.history(of: stored)
+        let history: MetricHistory
+        do {
+            history = try RunStore.history(of: stored)
+        } catch {
+            // The metadata is still worth showing; say why the history is missing.
+            Diagnostics.warn("\(error); showing the run without its metric history")
+            history = MetricHistory()
+        }
         if json {
             print(try RunsJSON.show(stored, history: history))
         } else {

@@ -28,7 +28,11 @@ final class JSONLBackend: TrackingBackend {
     func start(_ run: RunDescription) throws {
         path = explicitPath ?? run.folder.appendingPathComponent("metrics.jsonl").path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunStoreProblem(text: "cannot create \(directory) for \(path): \(RunStore.reason(error))")
+        }
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
@@ -49,7 +53,16 @@ final class JSONLBackend: TrackingBackend {
                 text += "\"step\": \(step), \"step_policy\": \"advance\"}\n"
             }
         }
-        writeAll(text, to: descriptor)
+        let (_, failure) = writeFully(Array(text.utf8), to: descriptor)
+        if let failure {
+            // A full disk or a closed file: the backend stops (the worker warns once), and run.json says
+            // the JSONL file is incomplete. The run store still has every value.
+            state.complete = false
+            state.error = "cannot write \(path): \(failure)"
+            close(descriptor)
+            descriptor = -1
+            throw RunStoreProblem(text: "cannot write \(path): \(failure)")
+        }
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {

@@ -31,7 +31,7 @@ extension RunStore {
                 summary[key] = item
             }
         } catch {
-            reasons.append("the metric file cannot be read either (\(Self.reason(error)))")
+            reasons.append("the metric file cannot be read either: \(error)")
         }
         let metadata = RunMetadata(
             id: id, project: project, name: name, status: .damaged, startTime: startTime ?? 0, endTime: nil, config: [:],

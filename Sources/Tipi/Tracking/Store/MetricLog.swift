@@ -110,10 +110,23 @@ enum MetricLog {
         fileprivate var named: [Bool] = []
     }
 
-    /// Reads a metric file; a missing file reads as empty.
+    /// Reads a metric file; a missing file reads as empty. A file that cannot be read, or is not a regular
+    /// file (a FIFO would block, a folder cannot be read), is an error naming it.
     static func read(_ path: String) throws -> Contents {
-        guard FileManager.default.fileExists(atPath: path) else { return Contents() }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return Contents() }
+            throw RunStoreProblem(text: "\(path): cannot be read (\(String(cString: strerror(errno))))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw RunStoreProblem(text: "\(path): not a regular file, so the metric history cannot be read")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw RunStoreProblem(text: "\(path): cannot be read (\(RunStore.reason(error)))")
+        }
         return data.withUnsafeBytes { decode($0) }
     }
 

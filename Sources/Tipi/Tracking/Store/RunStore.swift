@@ -287,6 +287,12 @@ public struct MetricHistory: Sendable {
     /// What the reader had to skip: damaged records in the middle, a torn write at the end.
     public var damage: MetricLogDamage
 
+    /// An empty history (for a run whose metric file cannot be read at all).
+    public init() {
+        series = [:]
+        damage = MetricLogDamage()
+    }
+
     init(contents: MetricLog.Contents) {
         var series = [Series](repeating: Series(), count: contents.keys.count)
         let batch = contents.batch
