@@ -57,6 +57,31 @@ struct RunStoreDamageTests {
         #expect(try tipiRun(["runs", "--project", "full"]).standardOutput.contains("finished (incomplete)"))
     }
 
+    @Test(
+        "a really full file system (a 1 MiB tmpfs): the final run.json is still written, the run ends finished and incomplete",
+        .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func fullFileSystem() throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try Executables.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint])
+        guard mount.status == 0 else { return }  // a container without CAP_SYS_ADMIN: RLIMIT_FSIZE above covers the writer
+        defer { _ = try? Executables.run("/bin/umount", ["-l", mountPoint]) }
+        let store = mountPoint + "/runs"
+        let result = try Executables.run(
+            try fixture(), ["log", "--project", "tmpfs", "--steps", "100000"], environment: ["TIPI_DIR": store], removing: cleanEnvironment)
+        #expect(result.status == 0, "\(result.standardError)")
+        let id = try #require(result.standardOutput.split(separator: "\n").first { $0.hasPrefix("run ") }?.split(separator: " ")[1])
+        let show = try Executables.run(try tipi(), ["runs", "show", String(id), "--json"], environment: ["TIPI_DIR": store], removing: cleanEnvironment)
+        let run = try #require(try JSONSerialization.jsonObject(with: Data(show.standardOutput.utf8)) as? [String: Any])
+        #expect(run["status"] as? String == "finished")
+        let unwritten = try #require(run["unwritten"] as? [String: Any])
+        #expect((unwritten["reason"] as? String)?.contains("No space left") == true)
+        let history = try #require((run["history"] as? [String: [[String: Any]]])?["loss"])
+        #expect(!history.isEmpty && history.count + (unwritten["steps"] as? Int ?? -1) == 100_000)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: try #require(run["folder"] as? String))
+        #expect(leftovers.sorted() == ["metrics.tipilog", "run.json"], "temporary or reserve files were left behind")
+    }
+
     @Test("a disk full for long: memory stays bounded (the oldest unwritten records are dropped and counted)")
     func boundedWhileFull() throws {
         let (id, _, result) = try log(

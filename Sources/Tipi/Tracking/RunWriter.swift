@@ -70,6 +70,7 @@ final class RunWriter: Sendable {
             file.withLock { $0.close() }
             throw error
         }
+        RunStore.makeReserve(in: folder)
         for backend in backends {
             backend.send(.start(RunDescription(metadata: metadata, folder: folder)))
         }
@@ -287,7 +288,7 @@ final class RunWriter: Sendable {
         if let unwritten = metadata.unwritten {
             warnHandler(
                 "\(unwritten.values) values (\(unwritten.steps) steps) of run \(metadata.id) could not be written to "
-                    + "\(folder.path) (\(unwritten.reason)); run.json records it, and `tipi runs show \(metadata.id)` says so")
+                    + "\(folder.path) (\(unwritten.reason)); `tipi runs show \(metadata.id)` says how much is missing")
         }
         if !stoppedInTime {
             warnHandler(
@@ -297,8 +298,15 @@ final class RunWriter: Sendable {
         do {
             try RunStore.writeMetadata(metadata, to: folder)
         } catch {
-            warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+            // A full disk: the reserve made at start frees room for the final state.
+            do {
+                guard RunStore.releaseReserve(in: folder) else { throw error }
+                try RunStore.writeMetadata(metadata, to: folder)
+            } catch {
+                warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+            }
         }
+        RunStore.releaseReserve(in: folder)
         completed.signal()
     }
 }

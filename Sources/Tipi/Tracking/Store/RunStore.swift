@@ -55,16 +55,46 @@ public struct RunStore: Sendable {
         throw TrackingError.storeNotWritable(path: projectFolder.path, reason: "could not create a unique run folder")
     }
 
-    /// Writes `run.json` atomically (a temporary file renamed over the old one).
+    /// Writes `run.json` atomically (a temporary file renamed over the old one). On failure the temporary
+    /// file is removed (it would hold space on a full disk) and the error names `run.json` and the reason.
     static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(metadata)
         let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
-        try data.write(to: temporary)
-        guard rename(temporary.path, folder.appendingPathComponent(metadataFile).path) == 0 else {
-            throw TrackingError.storeNotWritable(path: folder.path, reason: String(cString: strerror(errno)))
+        let target = folder.appendingPathComponent(metadataFile).path
+        do {
+            try data.write(to: temporary)
+        } catch {
+            unlink(temporary.path)
+            throw TrackingError.storeNotWritable(path: target, reason: reason(error))
         }
+        guard rename(temporary.path, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw TrackingError.storeNotWritable(path: target, reason: reason)
+        }
+    }
+
+    /// A file of ``reserveBytes`` zeros in each live run folder, deleted when the run ends: on a full disk,
+    /// deleting it first makes room for the final `run.json` (the status, and what could not be written).
+    static let reserveFile = ".space-reserve"
+    static let reserveBytes = 64 * 1024
+
+    /// Creates the reserve; without room for it, there is none (best effort: the run goes on).
+    static func makeReserve(in folder: URL) {
+        let path = folder.appendingPathComponent(reserveFile).path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        let (_, failure) = writeFully([UInt8](repeating: 0, count: reserveBytes), to: descriptor)
+        close(descriptor)
+        if failure != nil { unlink(path) }
+    }
+
+    /// Deletes the reserve; `true` when there was one (and its space is free now).
+    @discardableResult
+    static func releaseReserve(in folder: URL) -> Bool {
+        unlink(folder.appendingPathComponent(reserveFile).path) == 0
     }
 
     static func newID() -> String {
