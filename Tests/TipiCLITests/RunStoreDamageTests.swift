@@ -3,26 +3,13 @@ import Testing
 import TipiTestSupport
 
 /// The run store's data under damage, in real processes: a full disk, a changed byte, a deleted or corrupt
-/// `run.json`, hostile names — read back with the real `tipi`.
-@Suite("Run store damage in real processes")
-struct RunStoreDamageTests {
-    let store = FileManager.default.temporaryDirectory.appendingPathComponent("damage-\(UUID().uuidString)").path
-
-    func fixture() throws -> String {
-        try #require(Executables.path(of: "TipiFixture"), "the TipiFixture executable was not built: run `swift build`")
-    }
-
-    func tipi() throws -> String {
-        try #require(Executables.path(of: "tipi"), "the tipi executable was not built: run `swift build`")
-    }
-
-    var environment: [String: String] { ["TIPI_DIR": store] }
-    let cleanEnvironment = ["TIPI_PROGRESS", "NO_COLOR", "TIPI_BACKENDS", "MLFLOW_TRACKING_URI", "TIPI_DIR", "TIPI_WRITE_BUFFER_MB"]
-
+/// `run.json`, hostile names — read back with the real `tipi` (the helpers are those of the suite).
+extension TrackingProcessTests {
     /// Runs the fixture; returns the run id and folder.
-    func log(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (id: String, folder: String, result: Executables.Result) {
+    func logFixture(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (id: String, folder: String, result: Executables.Result) {
         let result = try Executables.run(
-            try fixture(), ["log"] + arguments, environment: environment.merging(extra) { _, new in new }, removing: cleanEnvironment)
+            try fixture(), ["log"] + arguments, environment: environment.merging(extra) { _, new in new },
+            removing: cleanEnvironment + ["TIPI_WRITE_BUFFER_MB"])
         let line = try #require(result.standardOutput.split(separator: "\n").first { $0.hasPrefix("run ") }, "\(result.standardError)")
         let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
         return (parts[1], parts[2], result)
@@ -40,7 +27,7 @@ struct RunStoreDamageTests {
 
     @Test("a full disk (RLIMIT_FSIZE): what fit reads back, run.json and tipi runs say what was not written")
     func fullDisk() throws {
-        let (id, _, result) = try log(["--project", "full", "--steps", "20000", "--file-size-limit", "150000"])
+        let (id, _, result) = try logFixture(["--project", "full", "--steps", "20000", "--file-size-limit", "150000"])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("could not be written"))
         let run = try #require(try json(["runs", "show", id, "--json"]) as? [String: Any])
@@ -84,7 +71,7 @@ struct RunStoreDamageTests {
 
     @Test("a disk full for long: memory stays bounded (the oldest unwritten records are dropped and counted)")
     func boundedWhileFull() throws {
-        let (id, _, result) = try log(
+        let (id, _, result) = try logFixture(
             ["--project", "bounded", "--steps", "200000", "--keys", "3", "--file-size-limit", "100000", "--hold", "2.5"],
             environment: ["TIPI_WRITE_BUFFER_MB": "1"])
         #expect(result.status == 0, "\(result.standardError)")
@@ -98,7 +85,7 @@ struct RunStoreDamageTests {
 
     @Test("a changed byte in the middle of the metric file: the rest reads back, the damage is named (not a crash)")
     func corruptedMiddle() throws {
-        let (id, folder, _) = try log(["--project", "flip", "--steps", "20000"])
+        let (id, folder, _) = try logFixture(["--project", "flip", "--steps", "20000"])
         let path = folder + "/metrics.tipilog"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count / 2] ^= 0x40
@@ -121,10 +108,10 @@ struct RunStoreDamageTests {
 
     @Test("a deleted, corrupt or unreadable run.json: the run is listed as damaged with what can still be read")
     func damagedRuns() throws {
-        let missing = try log(["--project", "dmg", "--name", "missing", "--steps", "30"])
-        let corrupt = try log(["--project", "dmg", "--name", "corrupt", "--steps", "40"])
-        let partial = try log(["--project", "dmg", "--name", "partial", "--steps", "50"])
-        let unreadable = try log(["--project", "dmg", "--name", "unreadable", "--steps", "60"])
+        let missing = try logFixture(["--project", "dmg", "--name", "missing", "--steps", "30"])
+        let corrupt = try logFixture(["--project", "dmg", "--name", "corrupt", "--steps", "40"])
+        let partial = try logFixture(["--project", "dmg", "--name", "partial", "--steps", "50"])
+        let unreadable = try logFixture(["--project", "dmg", "--name", "unreadable", "--steps", "60"])
         try FileManager.default.removeItem(atPath: missing.folder + "/run.json")
         let original = try Data(contentsOf: URL(fileURLWithPath: corrupt.folder + "/run.json"))
         try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: corrupt.folder + "/run.json"))
@@ -163,8 +150,8 @@ struct RunStoreDamageTests {
     func hostileNames() throws {
         let name = "evil\u{1B}[2J\u{1B}]0;title\u{07}"
         let project = "proj\u{1B}[31m"
-        let first = try log(["--project", project, "--name", name, "--steps", "5", "--key", "k\u{202E}\u{1B}x"])
-        _ = try log(["--project", project, "--name", "plain", "--steps", "5"])
+        let first = try logFixture(["--project", project, "--name", name, "--steps", "5", "--key", "k\u{202E}\u{1B}x"])
+        _ = try logFixture(["--project", project, "--name", "plain", "--steps", "5"])
         #expect(first.result.status == 0, "\(first.result.standardError)")
         for arguments in [["runs"], ["runs", "show", first.id], ["runs", "compare", first.id, "plain"], ["runs", "plot", first.id, "loss"]] {
             let result = try tipiRun(arguments)

@@ -115,13 +115,14 @@ final class RunWriter: Sendable {
 
         // Encoding and disk writes: outside `state`.
         let records = MetricLog.rowRecords(batch)
-        let (writeFailure, unwritten) = file.withLock { file -> (String?, RunMetadata.UnwrittenMetrics?) in
+        let (wrote, writeFailure, unwritten) = file.withLock { file -> (Bool, String?, RunMetadata.UnwrittenMetrics?) in
             file.enqueue(records)
-            var failure: String?
-            if file.hasPending || file.writtenKeys < keys.count { failure = file.writeOut(keys: keys) }
+            let attempt = file.hasPending || file.writtenKeys < keys.count
+            let failure = attempt ? file.writeOut(keys: keys) : nil
             if final { file.abandon() }
-            guard file.lostValues > 0 || file.lostRows > 0 else { return (failure, nil) }
-            return (failure, RunMetadata.UnwrittenMetrics(steps: file.lostRows, values: file.lostValues, reason: file.lastError ?? "unknown"))
+            guard file.lostValues > 0 || file.lostRows > 0 else { return (attempt && failure == nil, failure, nil) }
+            let lost = RunMetadata.UnwrittenMetrics(steps: file.lostRows, values: file.lostValues, reason: file.lastError ?? "unknown")
+            return (attempt && failure == nil, failure, lost)
         }
 
         let now = Date().timeIntervalSince1970
@@ -151,8 +152,9 @@ final class RunWriter: Sendable {
                 state.metadata.unwritten = unwritten
                 state.metadataDirty = true
             }
+            // One warning per stretch of refused writes: a write that succeeds ends the stretch.
             let warnWrite = writeFailure != nil && !state.warnedWrite
-            state.warnedWrite = writeFailure != nil
+            if writeFailure != nil { state.warnedWrite = true } else if wrote { state.warnedWrite = false }
             let warnLoss = unwritten != nil && !state.warnedLoss && !final
             if unwritten != nil { state.warnedLoss = true }
             state.flushes += 1

@@ -62,7 +62,8 @@ enum RunsJSON {
             try container.encode(metadata.backends, forKey: Key("backends"))
             try container.encode(metadata.swiftVersion, forKey: Key("swiftVersion"))
             try container.encode(metadata.tipiVersion, forKey: Key("tipiVersion"))
-            try container.encode(DamageObject(damage), forKey: Key("metricFile"))
+            // What the reader of metrics.tipilog skipped: {"skippedRecords": 1, "skippedBytes": 53, …}.
+            try container.encode(damage, forKey: Key("metricFile"))
         }
 
         struct Key: CodingKey {
@@ -71,24 +72,6 @@ enum RunsJSON {
             init(_ string: String) { stringValue = string }
             init?(stringValue: String) { self.stringValue = stringValue }
             init?(intValue: Int) { nil }
-        }
-    }
-
-    /// What the reader of `metrics.tipilog` skipped: `{"skippedRecords": 1, "skippedBytes": 53,
-    /// "tornTailBytes": 0, "unnamedValues": 0, "badHeader": false}`.
-    struct DamageObject: Encodable {
-        var skippedRecords: Int
-        var skippedBytes: Int
-        var tornTailBytes: Int
-        var unnamedValues: Int
-        var badHeader: Bool
-
-        init(_ damage: MetricLogDamage) {
-            skippedRecords = damage.skippedRecords
-            skippedBytes = damage.skippedBytes
-            tornTailBytes = damage.tornTailBytes
-            unnamedValues = damage.unnamedValues
-            badHeader = damage.badHeader
         }
     }
 

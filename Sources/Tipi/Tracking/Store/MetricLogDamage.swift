@@ -2,7 +2,7 @@
 /// middle (a changed byte, a bad disk block) and a write cut short at the end (`kill -9`, a crash).
 ///
 /// Everything not counted here was read back exactly as it was logged.
-public struct MetricLogDamage: Sendable, Equatable {
+public struct MetricLogDamage: Sendable, Equatable, Codable {
     /// Complete records that failed their checksum or could not be decoded, and were skipped; the
     /// reader resynchronised on the next valid record. A region whose length fields were damaged too
     /// counts as the records it can still be divided into (at least one).
@@ -17,14 +17,8 @@ public struct MetricLogDamage: Sendable, Equatable {
     /// The file does not start with `TIPILOG1` (it was overwritten or is not a Tipi metric file).
     public var badHeader = false
 
-    /// A damage report with the given counts.
-    public init(skippedRecords: Int = 0, skippedBytes: Int = 0, tornTailBytes: Int = 0, unnamedValues: Int = 0, badHeader: Bool = false) {
-        self.skippedRecords = skippedRecords
-        self.skippedBytes = skippedBytes
-        self.tornTailBytes = tornTailBytes
-        self.unnamedValues = unnamedValues
-        self.badHeader = badHeader
-    }
+    /// No damage.
+    public init() {}
 
     /// Whether anything at all was skipped.
     public var isEmpty: Bool {
