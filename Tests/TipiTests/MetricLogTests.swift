@@ -132,6 +132,19 @@ struct MetricLogTests {
         }
     }
 
+    @Test("a file crafted so that every offset looks like a long record is read in bounded time")
+    func craftedResync() {
+        var bytes = MetricLog.magic + [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]
+        var period: [UInt8] = [0x00, 0x00, 0x3F, 0x00, 1, 2, 3, 4, 2]
+        period += [UInt8](repeating: 0, count: 16 - period.count)
+        for _ in 0..<(8 << 20) / 16 { bytes += period }
+        let start = Date()
+        let contents = decode(bytes)
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(contents.batch.isEmpty)
+        #expect(contents.damage.skippedBytes + contents.damage.tornTailBytes == bytes.count - MetricLog.magic.count)
+    }
+
     @Test("property: random keys, steps and values written through a run read back exactly (seeded)")
     func roundTrip() throws {
         let alphabet = Array("abcXYZ/_-.é日本🚀 0123456789")

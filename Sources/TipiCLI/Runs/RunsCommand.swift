@@ -27,7 +27,8 @@ struct StoreOptions: ParsableArguments {
         do {
             return try store.run(matching: query)
         } catch let error as TrackingError {
-            throw ValidationError("\(error)")
+            // The suggestion is a run name from the store: printed escaped, like every name.
+            throw ValidationError(TerminalText.printable("\(error)"))
         }
     }
 }
@@ -54,7 +55,7 @@ struct RunsListCommand: ParsableCommand {
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
-            print("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? ""))
+            print(TerminalText.printable("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? "")))
         } else {
             for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }

@@ -20,7 +20,9 @@ enum MetricLog {
     /// A record is closed once its payload reaches this size.
     static let targetPayloadBytes = 64 * 1024
     /// The largest record a resynchronising reader accepts (a candidate found by scanning).
-    static let maximumResyncPayload = 16 << 20
+    static let maximumResyncPayload = 4 << 20
+    /// The payload bytes a reader may checksum while resynchronising, per file.
+    static let resyncBudget = 1 << 28
     /// Key ids beyond this are not valid (a damaged record, not a real run).
     static let maximumKeyID = 1 << 24
 
@@ -123,7 +125,9 @@ enum MetricLog {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            // Read, not mapped: a writer that cuts a failed write back (ftruncate) would make a mapped
+            // reader crash with SIGBUS.
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw RunStoreProblem(text: "\(path): cannot be read (\(RunStore.reason(error)))")
         }
@@ -133,6 +137,7 @@ enum MetricLog {
     /// Decodes a whole metric file, skipping (and counting) damaged records.
     static func decode(_ bytes: UnsafeRawBufferPointer) -> Contents {
         var contents = Contents()
+        var budget = resyncBudget
         var offset = magic.count
         if bytes.count < magic.count {
             // A file cut short while its header was written (a crash at start) is a torn tail; anything else is not ours.
@@ -146,7 +151,7 @@ enum MetricLog {
         }
         if !bytes[0..<magic.count].elementsEqual(magic) {
             contents.damage.badHeader = true
-            guard let next = resynchronise(bytes, after: 0) else {
+            guard let next = resynchronise(bytes, after: 0, budget: &budget) else {
                 contents.damage.skippedBytes = bytes.count
                 return contents
             }
@@ -160,7 +165,7 @@ enum MetricLog {
                 continue
             }
             // Damage at `offset`: find the next record that checks out.
-            if let next = resynchronise(bytes, after: offset) {
+            if let next = resynchronise(bytes, after: offset, budget: &budget) {
                 contents.damage.skippedRecords += recordsIn(bytes, from: offset, to: next)
                 contents.damage.skippedBytes += next - offset
                 offset = next
@@ -183,13 +188,22 @@ enum MetricLog {
 
     /// The first offset after `offset` where a valid record starts (its length, checksum and payload check
     /// out), or `nil`. Every offset is tried, so a damaged length field loses nothing after it.
-    private static func resynchronise(_ bytes: UnsafeRawBufferPointer, after offset: Int) -> Int? {
+    ///
+    /// `budget` bounds the payload bytes checksummed while searching, over the whole file: a file crafted
+    /// so that every offset looks like a long record cannot make reading take hours (what is left after
+    /// the budget is spent counts as damaged).
+    private static func resynchronise(_ bytes: UnsafeRawBufferPointer, after offset: Int, budget: inout Int) -> Int? {
         var candidate = offset + 1
         while candidate + 9 <= bytes.count {
-            // Cheap test first: a payload type.
+            // Cheap tests first: a payload type, and a length that fits.
             let type = bytes[candidate + 8]
-            if type == 1 || type == 2, parseRecord(bytes, at: candidate, maximumPayload: maximumResyncPayload) != nil {
-                return candidate
+            if type == 1 || type == 2 {
+                let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: candidate, as: UInt32.self)))
+                if length <= maximumResyncPayload, length <= bytes.count - candidate - 8 {
+                    budget -= length
+                    if budget < 0 { return nil }
+                    if parseRecord(bytes, at: candidate, maximumPayload: maximumResyncPayload) != nil { return candidate }
+                }
             }
             candidate += 1
         }
