@@ -146,6 +146,13 @@ extension TrackingProcessTests {
         #expect(text.standardOutput.contains("damaged:    run.json is missing"))
     }
 
+    @Test("a negative --limit is an error naming the option, not 'all runs' in silence")
+    func negativeLimit() throws {
+        let result = try tipiRun(["runs", "--limit=-3"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("--limit must be 0 (all runs) or more, not -3"))
+    }
+
     @Test("names, projects and keys with escape sequences are printed escaped in every runs table")
     func hostileNames() throws {
         let name = "evil\u{1B}[2J\u{1B}]0;title\u{07}"

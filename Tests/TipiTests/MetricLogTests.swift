@@ -132,6 +132,19 @@ struct MetricLogTests {
         }
     }
 
+    @Test("the largest step (Int.max) is stored and read back, and the steps after it do not trap")
+    func largestStep() throws {
+        let run = try startRun(temporaryStore())
+        run.log(["x": 1], step: Int.max - 1)
+        run.log(["x": 2], step: Int.max)
+        run.log(["x": 3])
+        run.log(["x": 4])
+        run.finish()
+        let series = try #require(try history(run).series["x"])
+        #expect(series.steps == [Int.max - 1, Int.max, Int.max])
+        #expect(series.values == [1, 3, 4])  // `step: Int.max` stays open: the next call adds to it (W&B's rule)
+    }
+
     @Test("a file crafted so that every offset looks like a long record is read in bounded time")
     func craftedResync() {
         var bytes = MetricLog.magic + [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]

@@ -49,6 +49,10 @@ struct RunsListCommand: ParsableCommand {
     @Flag(help: "Print JSON: one object per run.")
     var json = false
 
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
+    }
+
     func run() throws {
         let (runs, problems) = store.store.runs(project: project, withConfig: json)
         let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
