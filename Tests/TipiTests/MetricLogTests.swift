@@ -23,7 +23,7 @@ struct MetricLogTests {
     /// each row record starts and ends.
     func threeRecords() -> (bytes: [UInt8], records: [Range<Int>]) {
         var bytes = MetricLog.magic
-        for record in MetricLog.keyRecords(["loss"], firstKeyID: 0) { bytes += record }
+        for record in MetricLog.keyRecords(["loss"], firstKeyID: 0) { bytes += record.bytes }
         var ranges: [Range<Int>] = []
         for part in 0..<3 {
             var batch = MetricBatch()
@@ -89,14 +89,14 @@ struct MetricLogTests {
     @Test("a lost key record never gives later values a wrong name: they are counted as unnamed")
     func lostKeyRecord() throws {
         var bytes = MetricLog.magic
-        for record in MetricLog.keyRecords(["a", "b"], firstKeyID: 0) { bytes += record }
+        for record in MetricLog.keyRecords(["a", "b"], firstKeyID: 0) { bytes += record.bytes }
         var first = MetricBatch()
         first.appendRow(step: 0, time: 1, keys: [0, 1], values: [1, 2])
         for record in MetricLog.rowRecords(first) { bytes += record.bytes }
         let secondKeys = bytes.count
-        for record in MetricLog.keyRecords(["c"], firstKeyID: 2) { bytes += record }
+        for record in MetricLog.keyRecords(["c"], firstKeyID: 2) { bytes += record.bytes }
         let afterKeys = bytes.count
-        for record in MetricLog.keyRecords(["d"], firstKeyID: 3) { bytes += record }
+        for record in MetricLog.keyRecords(["d"], firstKeyID: 3) { bytes += record.bytes }
         var second = MetricBatch()
         second.appendRow(step: 1, time: 2, keys: [0, 1, 2, 3], values: [3, 4, 5, 6])
         for record in MetricLog.rowRecords(second) { bytes += record.bytes }
@@ -143,6 +143,21 @@ struct MetricLogTests {
         let series = try #require(try history(run).series["x"])
         #expect(series.steps == [Int.max - 1, Int.max, Int.max])
         #expect(series.values == [1, 3, 4])  // `step: Int.max` stays open: the next call adds to it (W&B's rule)
+    }
+
+    @Test("records stay bounded: many long keys and wide steps split into records of about 64 KiB, all read back")
+    func boundedRecords() throws {
+        let keys = (0..<3_000).map { "metric/\(String(repeating: "k", count: 90))/\($0)" }
+        let records = MetricLog.keyRecords(keys[...], firstKeyID: 0)
+        #expect(records.count > 3)
+        #expect(records.allSatisfy { $0.bytes.count <= MetricLog.targetPayloadBytes + 8 + 600 })
+        #expect(records.map(\.values).reduce(0, +) == keys.count)
+        let run = try startRun(temporaryStore())
+        for step in 0..<5 { run.log(Dictionary(uniqueKeysWithValues: keys.map { ($0, Double(step)) })) }
+        run.finish()
+        let series = try history(run).series
+        #expect(series.count == keys.count)
+        #expect(series[keys[2_999]]?.values == [0, 1, 2, 3, 4])
     }
 
     @Test("a file crafted so that every offset looks like a long record is read in bounded time")
@@ -201,7 +216,7 @@ struct MetricLogTests {
         for seed: UInt64 in 1...40 {
             var random = SeededGenerator(state: seed)
             var bytes = MetricLog.magic
-            for record in MetricLog.keyRecords(["x"], firstKeyID: 0) { bytes += record }
+            for record in MetricLog.keyRecords(["x"], firstKeyID: 0) { bytes += record.bytes }
             var ranges: [Range<Int>] = []
             var step = 0
             for _ in 0..<Int.random(in: 3...8, using: &random) {

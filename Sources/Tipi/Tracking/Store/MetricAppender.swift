@@ -75,13 +75,14 @@ struct MetricAppender: ~Copyable {
     /// Stops at the first failure (what did not fit stays queued) and returns its reason.
     mutating func writeOut(keys: [String]) -> String? {
         if writtenKeys < keys.count {
+            // One record at a time, so a failure after some key records re-sends only the rest.
             for record in MetricLog.keyRecords(keys[writtenKeys...], firstKeyID: writtenKeys) {
-                if let failure = Self.append(record, to: descriptor, goodSize: &goodSize) {
+                if let failure = Self.append(record.bytes, to: descriptor, goodSize: &goodSize) {
                     lastError = failure
                     return failure
                 }
+                writtenKeys += record.values
             }
-            writtenKeys = keys.count
         }
         while head < pending.count {
             if let failure = Self.append(pending[head].bytes, to: descriptor, goodSize: &goodSize) {

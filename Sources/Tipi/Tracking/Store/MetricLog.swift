@@ -35,13 +35,14 @@ enum MetricLog {
 
     /// Encodes new key names and committed rows as records to append (keys first).
     static func encode(newKeys: ArraySlice<String>, firstKeyID: Int, batch: MetricBatch, into output: inout [UInt8]) {
-        for record in keyRecords(newKeys, firstKeyID: firstKeyID) { output += record }
+        for record in keyRecords(newKeys, firstKeyID: firstKeyID) { output += record.bytes }
         for record in rowRecords(batch) { output += record.bytes }
     }
 
-    /// Key records for `keys`, the first with id `firstKeyID`, each about ``targetPayloadBytes`` at most.
-    static func keyRecords(_ keys: ArraySlice<String>, firstKeyID: Int) -> [[UInt8]] {
-        var records: [[UInt8]] = []
+    /// Key records for `keys`, the first with id `firstKeyID`, each about ``targetPayloadBytes`` at most
+    /// (`values` of each is the number of keys it names).
+    static func keyRecords(_ keys: ArraySlice<String>, firstKeyID: Int) -> [EncodedRecord] {
+        var records: [EncodedRecord] = []
         var index = keys.startIndex
         while index < keys.endIndex {
             var names: [UInt8] = []
@@ -52,11 +53,10 @@ enum MetricLog {
                 names += utf8
                 index += 1
             }
-            var payload: [UInt8] = [1]
-            payload.appendVarint(UInt64(firstKeyID + (first - keys.startIndex)))
-            payload.appendVarint(UInt64(index - first))
-            payload += names
-            records.append(framed(payload))
+            var head: [UInt8] = [1]
+            head.appendVarint(UInt64(firstKeyID + (first - keys.startIndex)))
+            head.appendVarint(UInt64(index - first))
+            records.append(EncodedRecord(bytes: framed(head: head, body: names), rows: 0, values: index - first))
         }
         return records
     }
@@ -82,21 +82,25 @@ enum MetricLog {
                 values += range.count
                 row += 1
             }
-            var payload: [UInt8] = [2]
-            payload.reserveCapacity(body.count + 11)
-            payload.appendVarint(UInt64(row - first))
-            payload += body
-            records.append(EncodedRecord(bytes: framed(payload), rows: row - first, values: values))
+            var head: [UInt8] = [2]
+            head.appendVarint(UInt64(row - first))
+            records.append(EncodedRecord(bytes: framed(head: head, body: body), rows: row - first, values: values))
         }
         return records
     }
 
-    private static func framed(_ payload: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(payload.count + 8)
-        output.appendLittleEndian(UInt32(payload.count))
-        output.appendLittleEndian(CRC32.castagnoli.checksum(payload))
-        output += payload
+    /// `u32 length | u32 crc32c | head + body`, built with one copy of the body.
+    private static func framed(head: [UInt8], body: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 8)
+        output.reserveCapacity(8 + head.count + body.count)
+        output += head
+        output += body
+        let length = UInt32(head.count + body.count)
+        let crc = output.withUnsafeBufferPointer { CRC32.castagnoli.checksum(UnsafeBufferPointer(rebasing: $0[8...])) }
+        for index in 0..<4 {
+            output[index] = UInt8(truncatingIfNeeded: length >> (8 * index))
+            output[4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * index))
+        }
         return output
     }
 
