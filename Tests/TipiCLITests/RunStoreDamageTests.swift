@@ -144,6 +144,10 @@ extension TrackingProcessTests {
         #expect(text.status == 0)
         #expect(text.standardOutput.contains("status:     damaged"))
         #expect(text.standardOutput.contains("damaged:    run.json is missing"))
+        let sync = try tipiRun(["runs", "sync", missing.id, "--to", "mlflow", "--uri", "http://127.0.0.1:9"])
+        #expect(sync.status != 0)
+        #expect(sync.standardError.contains("is damaged (run.json is missing); sync needs its run.json"))
+        #expect(!FileManager.default.fileExists(atPath: missing.folder + "/run.json"), "sync wrote a guessed run.json")
     }
 
     @Test("a negative --limit is an error naming the option, not 'all runs' in silence")

@@ -194,6 +194,13 @@ struct RunsSyncCommand: ParsableCommand {
             throw ValidationError("set MLFLOW_TRACKING_URI or pass --uri http://HOST:PORT")
         }
         let stored = try store.find(runName)
+        if let damage = stored.damage {
+            // Sync records its progress in run.json: it would replace the damaged file with a guess.
+            throw ValidationError(
+                TerminalText.printable(
+                    "run \(stored.metadata.id) is damaged (\(damage)); sync needs its run.json. "
+                        + "`tipi runs show \(stored.metadata.id) --json` still prints its metrics"))
+        }
         let state = try RunSync.mlflow(stored, trackingURI: uri, timeout: timeout)
         if state.complete == true {
             print("run \(stored.metadata.id): \(state.sentSteps ?? 0) steps in MLflow run \(state.remoteID ?? "?") at \(uri)")
