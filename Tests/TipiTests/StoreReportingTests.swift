@@ -51,6 +51,20 @@ struct StoreReportingTests {
         #expect(try history(run).series["loss"]?.values == [1])
     }
 
+    @Test("a JSONL file that cannot be opened: the backend is recorded as incomplete with the reason, not as {}")
+    func jsonlCannotStart() throws {
+        let store = temporaryStore()
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("file-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: blocker)
+        let path = blocker.appendingPathComponent("metrics.jsonl").path  // a file where a folder should be
+        let run = try Run.start(project: "jsonl", name: "blocked", backends: [.jsonl], options: BackendOptions(jsonlPath: path), store: store)
+        run.log(["loss": 1])
+        run.finish()
+        let state = try #require(try store.run(matching: run.id).metadata.backends["jsonl"])
+        #expect(state.complete == false)
+        #expect(state.error?.hasPrefix("cannot create \(blocker.path)") == true)
+    }
+
     @Test("a metric file that is a FIFO or a folder is an error naming it, never a hang")
     func metricFileNotRegular() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)")

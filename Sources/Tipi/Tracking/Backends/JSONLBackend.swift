@@ -28,14 +28,19 @@ final class JSONLBackend: TrackingBackend {
     func start(_ run: RunDescription) throws {
         path = explicitPath ?? run.folder.appendingPathComponent("metrics.jsonl").path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        // A backend that cannot start is recorded as incomplete, with the reason (run.json, one warning).
+        func fail(_ reason: String) -> RunStoreProblem {
+            state = RunMetadata.BackendState(location: path, complete: false, error: reason)
+            return RunStoreProblem(text: reason)
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw RunStoreProblem(text: "cannot create \(directory) for \(path): \(RunStore.reason(error))")
+            throw fail("cannot create \(directory) for \(path): \(RunStore.reason(error))")
         }
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+            throw fail("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         state = RunMetadata.BackendState(location: path, complete: true)
     }
