@@ -4,7 +4,8 @@ import Tipi
 /// A program for the test suite: logs metrics into a run the way a training script would, so tests can
 /// kill it, interrupt it, or run eight of it at once.
 ///
-/// `tipi-fixture log [--project P] [--name N] [--steps N] [--keys K] [--sleep S] [--hold S] [--no-finish]`
+/// `tipi-fixture log [--project P] [--name N] [--steps N] [--keys K] [--key NAME] [--sleep S] [--hold S]
+/// [--file-size-limit BYTES] [--no-finish]`
 /// prints `run <id> <folder>` once the run exists, `logged <n>` after the last step, and `done` at the end.
 @main
 enum TipiFixture {
@@ -27,6 +28,12 @@ enum TipiFixture {
         let steps = Int(options["steps"] ?? "100") ?? 100
         let keys = Int(options["keys"] ?? "3") ?? 3
         let pause = Double(options["sleep"] ?? "0") ?? 0
+        if let limit = options["file-size-limit"].flatMap(rlim_t.init) {
+            // A full disk without root: files may not grow past `limit` bytes (writes fail with EFBIG).
+            signal(SIGXFSZ, SIG_IGN)
+            var bound = rlimit(rlim_cur: limit, rlim_max: limit)
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &bound)
+        }
         do {
             let run = try logger.start(
                 project: options["project"] ?? "fixture", name: options["name"],
@@ -34,7 +41,7 @@ enum TipiFixture {
                 tags: ["fixture"])
             print("run \(run.id) \(run.folder.path)")
             fflush(nil)
-            let names = (0..<keys).map { ["loss", "train/acc", "eval/loss"][safe: $0] ?? "metric_\($0)" }
+            let names = (0..<keys).map { ["loss", "train/acc", "eval/loss"][safe: $0] ?? "metric_\($0)" } + (options["key"].map { [$0] } ?? [])
             let special: [Double] = [.nan, .infinity, -.infinity, 1e-300, -0.0, 123456.789]
             let report = Int(options["report"] ?? "0") ?? 0
             for step in 0..<steps {

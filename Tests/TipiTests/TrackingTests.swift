@@ -162,7 +162,8 @@ struct RunStoreTests {
             let contents = Array(bytes[0..<cut]).withUnsafeBytes { MetricLog.decode($0) }
             #expect(contents.keys == ["loss"])
             #expect(contents.batch.rows.map(\.step) == [0])
-            #expect(contents.ignoredBytes == cut - good)
+            #expect(contents.damage.tornTailBytes == cut - good)
+            #expect(!contents.damage.isCorrupted)
         }
         var corrupted = bytes
         corrupted[good + 12] ^= 0xFF
@@ -189,7 +190,7 @@ struct RunStoreTests {
         try #require(descriptor >= 0)
         defer { close(descriptor) }
         var size: off_t = 0
-        let failure = RunWriterProbe.append([1, 2, 3], to: descriptor, goodSize: &size)
+        let failure = MetricAppender.append([1, 2, 3], to: descriptor, goodSize: &size)
         #expect(failure?.contains("No space left") == true)
         #expect(size == 0)
     }

@@ -133,7 +133,7 @@ public final class Run: Sendable {
                 let after = state.steps.committed.entries.count
                 if after > before {
                     state.steps.committed.rows.append(MetricBatch.Row(step: state.steps.current, time: time, end: after))
-                    state.steps.current += 1
+                    state.steps.advance()
                 }
             } else {
                 if case .dropped(let requested, let current) = state.steps.prepare(step: step, time: time) {

@@ -37,6 +37,26 @@ public struct RunMetadata: Sendable, Codable {
     public var droppedSteps: Int?
     /// For a run made by a pipeline: its processes and what became of each.
     public var pipeline: PipelineRecord?
+    /// Metrics that never reached `metrics.tipilog` (the disk refused them): `nil` when everything logged
+    /// was written. The summary counts these values; the history does not have them.
+    public var unwritten: UnwrittenMetrics? = nil
+
+    /// What the run store could not write of a run's metrics, and why.
+    public struct UnwrittenMetrics: Sendable, Codable, Equatable {
+        /// Steps (rows) not written.
+        public var steps: Int
+        /// Values not written.
+        public var values: Int
+        /// The last error the disk gave (`No space left on device`, `File too large`, …).
+        public var reason: String
+
+        /// A record of what could not be written.
+        public init(steps: Int, values: Int, reason: String) {
+            self.steps = steps
+            self.values = values
+            self.reason = reason
+        }
+    }
 
     /// The git commit of the working directory, and whether it had uncommitted changes.
     public struct GitState: Sendable, Codable, Equatable {

@@ -10,6 +10,9 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case interrupted
     /// Never ended: its process is gone (killed, crashed). Readers report this; writers never write it.
     case crashed
+    /// Its `run.json` is missing or unreadable: what is shown comes from the folder name and the metric
+    /// file. Readers report this; writers never write it.
+    case damaged
 }
 
 /// The summary of one metric: its last value and the extremes seen (NaN is left out of min and max).

@@ -12,33 +12,38 @@ import Synchronization
 /// The background writer of one run: every second (or sooner when the buffer is large, and at `finish`)
 /// it takes the committed steps from the run, appends them to `metrics.tipilog`, updates the summary and
 /// `run.json`, and hands the steps to each backend's worker.
+///
+/// Disk writes happen on the writer thread only, and never under `state` (the lock `log`, `flush` and
+/// `metadata` take), so a slow or full disk never makes `log` wait. The metric file is closed by that
+/// thread after its last write.
 final class RunWriter: Sendable {
     let folder: URL
-    private let descriptor: Int32
     private let backends: [BackendWorker]
     private let warnHandler: @Sendable (String) -> Void
     private let state: Mutex<WriterState>
+    /// The metric file. Only the writer thread locks it (and `finish`, once that thread has stopped), so
+    /// holding it across a write delays no one.
+    private let file: Mutex<MetricAppender>
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let completed = DispatchSemaphore(value: 0)
     static let flushInterval = 1.0
     static let heartbeatInterval = 30.0
+    /// How long `finish` waits for the writer thread's last flush.
+    static let stopTimeout = 60.0
 
     private struct WriterState {
         var metadata: RunMetadata
         var run: WeakRun = WeakRun()
         var summaries: [MetricSummary?] = []
         var keyNames: [String] = []
-        var writtenKeys = 0
-        /// Bytes that could not be written yet (disk full); retried at the next flush.
-        var unwritten: [UInt8] = []
-        var goodSize: off_t = 0
         var metadataDirty = true
         var lastMetadataWrite = 0.0
         var flushes = 0
         var stopping = false
         var finishing = false
         var warnedWrite = false
+        var warnedLoss = false
         var warnings: Set<String> = []
         var spare = MetricBatch()
         var gitChecked = false
@@ -48,23 +53,24 @@ final class RunWriter: Sendable {
         weak var run: Run?
     }
 
+    /// Opens the run's metric file and writes the first `run.json`; on failure nothing stays open.
+    ///
+    /// `TIPI_WRITE_BUFFER_MB` (default 64) bounds the memory kept for metrics the disk refuses.
     init(metadata: RunMetadata, folder: URL, backends: [BackendWorker], warn: @escaping @Sendable (String) -> Void) throws {
         self.folder = folder
         self.backends = backends
         self.warnHandler = warn
         let path = folder.appendingPathComponent(RunStore.metricsFile).path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+        let limit = Environment.integer("TIPI_WRITE_BUFFER_MB", default: 64, in: 1...1_048_576) << 20
+        file = Mutex(try MetricAppender(path: path, limitBytes: limit))
+        state = Mutex(WriterState(metadata: metadata))
+        do {
+            try RunStore.writeMetadata(metadata, to: folder)
+        } catch {
+            file.withLock { $0.close() }
+            throw error
         }
-        self.descriptor = descriptor
-        guard MetricLog.magic.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == MetricLog.magic.count else {
-            let reason = String(cString: strerror(errno))
-            close(descriptor)
-            throw TrackingError.storeNotWritable(path: path, reason: reason)
-        }
-        state = Mutex(WriterState(metadata: metadata, goodSize: off_t(MetricLog.magic.count)))
-        try RunStore.writeMetadata(metadata, to: folder)
+        RunStore.makeReserve(in: folder)
         for backend in backends {
             backend.send(.start(RunDescription(metadata: metadata, folder: folder)))
         }
@@ -88,36 +94,42 @@ final class RunWriter: Sendable {
         while true {
             _ = wake.wait(timeout: .now() + Self.flushInterval)
             let stopping = state.withLock { $0.stopping }
-            flush()
+            flush(final: stopping)
             if stopping { break }
         }
+        file.withLock { $0.close() }
         stopped.signal()
     }
 
-    private func flush() {
-        let (run, spare) = state.withLock { state -> (Run?, MetricBatch) in
-            (state.run.run, state.spare)
+    /// One round: take the run's committed rows, append them, update the summary and `run.json`, feed the
+    /// backends. `final`: what the disk still refuses afterwards is counted as lost.
+    private func flush(final: Bool) {
+        let (run, spare, checkGit) = state.withLock { state -> (Run?, MetricBatch, Bool) in
+            defer { state.gitChecked = true }
+            return (state.run.run, state.spare, !state.gitChecked)
         }
         var batch = spare
         batch.removeAll()
         let keys = run?.drain(into: &batch) ?? state.withLock { $0.keyNames }
-
-        var bytes: [UInt8] = []
-        let now = Date().timeIntervalSince1970
-        let checkGit = state.withLock { state -> Bool in
-            defer { state.gitChecked = true }
-            return !state.gitChecked
-        }
         let git = checkGit ? ProcessFacts.gitState() : nil
-        let (writeFailure, snapshot): (String?, RunMetadata?) = state.withLock { state in
+
+        // Encoding and disk writes: outside `state`.
+        let records = MetricLog.rowRecords(batch)
+        let (wrote, writeFailure, unwritten) = file.withLock { file -> (Bool, String?, RunMetadata.UnwrittenMetrics?) in
+            file.enqueue(records)
+            let attempt = file.hasPending || file.writtenKeys < keys.count
+            let failure = attempt ? file.writeOut(keys: keys) : nil
+            if final { file.abandon() }
+            guard file.lostValues > 0 || file.lostRows > 0 else { return (attempt && failure == nil, failure, nil) }
+            let lost = RunMetadata.UnwrittenMetrics(steps: file.lostRows, values: file.lostValues, reason: file.lastError ?? "unknown")
+            return (attempt && failure == nil, failure, lost)
+        }
+
+        let now = Date().timeIntervalSince1970
+        let (warnWrite, warnLoss, snapshot) = state.withLock { state -> (Bool, Bool, RunMetadata?) in
             if checkGit, let git {
                 state.metadata.git = git
                 state.metadataDirty = true
-            }
-            let newKeys = keys[state.writtenKeys...]
-            if !newKeys.isEmpty || !batch.isEmpty {
-                MetricLog.encode(newKeys: newKeys, firstKeyID: state.writtenKeys, batch: batch, into: &bytes)
-                state.writtenKeys = keys.count
             }
             state.keyNames = keys
             if state.summaries.count < keys.count {
@@ -136,32 +148,33 @@ final class RunWriter: Sendable {
                 }
             }
             if !batch.isEmpty { state.metadataDirty = true }
-            var failure: String?
-            if !state.unwritten.isEmpty || !bytes.isEmpty {
-                let pending = state.unwritten + bytes
-                failure = Self.append(pending, to: descriptor, goodSize: &state.goodSize)
-                state.unwritten = failure == nil ? [] : pending
-                if failure == nil { state.warnedWrite = false }
+            if unwritten != state.metadata.unwritten {
+                state.metadata.unwritten = unwritten
+                state.metadataDirty = true
             }
+            // One warning per stretch of refused writes: a write that succeeds ends the stretch.
+            let warnWrite = writeFailure != nil && !state.warnedWrite
+            if writeFailure != nil { state.warnedWrite = true } else if wrote { state.warnedWrite = false }
+            let warnLoss = unwritten != nil && !state.warnedLoss && !final
+            if unwritten != nil { state.warnedLoss = true }
             state.flushes += 1
             let due = state.metadataDirty || now - state.lastMetadataWrite >= Self.heartbeatInterval
-            guard due, !state.finishing else { return (failure, nil) }
+            guard due, !state.finishing else { return (warnWrite, warnLoss, nil) }
             state.metadataDirty = false
             state.lastMetadataWrite = now
             state.metadata.heartbeat = now
             state.metadata.summary = Self.summaryTable(state)
-            return (failure, state.metadata)
+            return (warnWrite, warnLoss, state.metadata)
         }
-        if let writeFailure {
-            let first = state.withLock { state -> Bool in
-                defer { state.warnedWrite = true }
-                return !state.warnedWrite
-            }
-            if first {
-                warnHandler(
-                    "cannot write metrics to \(folder.path): \(writeFailure); values are kept in memory and "
-                        + "written as soon as possible (nothing already written is lost)")
-            }
+        if warnWrite, let writeFailure {
+            warnHandler(
+                "cannot write metrics to \(folder.path): \(writeFailure); they are kept in memory (up to "
+                    + "TIPI_WRITE_BUFFER_MB) and written as soon as the disk takes them (nothing already written is lost)")
+        }
+        if warnLoss {
+            warnHandler(
+                "the disk still refuses the metrics of \(folder.path) and the memory for them (TIPI_WRITE_BUFFER_MB) is "
+                    + "full: the oldest unwritten steps are dropped and counted in run.json (unwritten)")
         }
         if let snapshot {
             do {
@@ -175,22 +188,6 @@ final class RunWriter: Sendable {
         }
         batch.removeAll()
         state.withLock { $0.spare = batch }
-    }
-
-    /// Appends bytes; on a failed or short write, cuts the file back to its last good size so that no torn
-    /// record sits in front of later ones. Returns the reason of a failure.
-    private static func append(_ bytes: [UInt8], to descriptor: Int32, goodSize: inout off_t) -> String? {
-        let (written, failure) = writeFully(bytes, to: descriptor)
-        if failure != nil {
-            _ = ftruncate(descriptor, goodSize)
-            return failure
-        }
-        goodSize += off_t(written)
-        return nil
-    }
-
-    static func appendForTesting(_ bytes: [UInt8], to descriptor: Int32, goodSize: inout off_t) -> String? {
-        append(bytes, to: descriptor, goodSize: &goodSize)
     }
 
     private static func summaryTable(_ state: WriterState) -> [String: MetricSummary] {
@@ -252,7 +249,8 @@ final class RunWriter: Sendable {
             return
         }
         wake.signal()
-        _ = stopped.wait(timeout: .now() + 60)
+        // The writer thread makes the last flush and closes the metric file itself: nothing here touches it.
+        let stoppedInTime = stopped.wait(timeout: .now() + Self.stopTimeout) == .success
         let timeout = Environment.value("TIPI_FINISH_TIMEOUT").flatMap(Double.init) ?? 10
         let deadline = Date().timeIntervalSince1970 + max(timeout, 0)
         let summary = state.withLock { Self.summaryTable($0) }
@@ -289,15 +287,28 @@ final class RunWriter: Sendable {
             state.metadata.heartbeat = state.metadata.endTime
             return state.metadata
         }
-        if state.withLock({ !$0.unwritten.isEmpty }) {
-            warnHandler("some metrics of run \(metadata.id) could not be written to \(folder.path) (the disk refused them)")
+        if let unwritten = metadata.unwritten {
+            warnHandler(
+                "\(unwritten.values) values (\(unwritten.steps) steps) of run \(metadata.id) could not be written to "
+                    + "\(folder.path) (\(unwritten.reason)); `tipi runs show \(metadata.id)` says how much is missing")
+        }
+        if !stoppedInTime {
+            warnHandler(
+                "the writer of run \(metadata.id) did not finish its last write within \(Int(Self.stopTimeout)) s (the disk "
+                    + "does not answer); the last second of metrics may be missing")
         }
         do {
             try RunStore.writeMetadata(metadata, to: folder)
         } catch {
-            warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+            // A full disk: the reserve made at start frees room for the final state.
+            do {
+                guard RunStore.releaseReserve(in: folder) else { throw error }
+                try RunStore.writeMetadata(metadata, to: folder)
+            } catch {
+                warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+            }
         }
-        close(descriptor)
+        RunStore.releaseReserve(in: folder)
         completed.signal()
     }
 }
@@ -306,12 +317,5 @@ extension Run {
     /// Committed values waiting for the writer.
     var bufferedValueCount: Int {
         stateValueCount()
-    }
-}
-
-/// Test access to the writer's append-with-rollback.
-enum RunWriterProbe {
-    static func append(_ bytes: [UInt8], to descriptor: Int32, goodSize: inout off_t) -> String? {
-        RunWriter.appendForTesting(bytes, to: descriptor, goodSize: &goodSize)
     }
 }

@@ -51,6 +51,12 @@ struct StepState: Sendable {
         committed.appendRow(step: current, time: time, keys: openKeys, values: openValues)
         openKeys.removeAll(keepingCapacity: true)
         openValues.removeAll(keepingCapacity: true)
-        current += 1
+        advance()
+    }
+
+    /// Moves to the next step. At `Int.max` it stays there (later rows share that step) rather than trap:
+    /// a program that logged `step: Int.max` keeps running and keeps its values.
+    mutating func advance() {
+        if current < Int.max { current += 1 }
     }
 }

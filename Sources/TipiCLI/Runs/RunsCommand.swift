@@ -27,7 +27,8 @@ struct StoreOptions: ParsableArguments {
         do {
             return try store.run(matching: query)
         } catch let error as TrackingError {
-            throw ValidationError("\(error)")
+            // The suggestion is a run name from the store: printed escaped, like every name.
+            throw ValidationError(TerminalText.printable("\(error)"))
         }
     }
 }
@@ -48,18 +49,22 @@ struct RunsListCommand: ParsableCommand {
     @Flag(help: "Print JSON: one object per run.")
     var json = false
 
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
+    }
+
     func run() throws {
         let (runs, problems) = store.store.runs(project: project, withConfig: json)
         let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
         if json {
-            print(RunsJSON.list(shown))
+            print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
-            print("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? ""))
+            print(TerminalText.printable("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? "")))
         } else {
             for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
         }
-        for problem in problems { FileHandle.standardError.write(Data("warning: \(problem)\n".utf8)) }
+        for problem in problems { Diagnostics.warn(problem) }
     }
 }
 
@@ -78,9 +83,16 @@ struct RunsShowCommand: ParsableCommand {
 
     func run() throws {
         let stored = try store.find(runName)
-        let history = try RunStore.history(of: stored)
+        let history: MetricHistory
+        do {
+            history = try RunStore.history(of: stored)
+        } catch {
+            // The metadata is still worth showing; say why the history is missing.
+            Diagnostics.warn("\(error); showing the run without its metric history")
+            history = MetricHistory()
+        }
         if json {
-            print(RunsJSON.show(stored, history: history))
+            print(try RunsJSON.show(stored, history: history))
         } else {
             for line in RunsTable.show(stored, history: history) { print(line) }
         }
@@ -140,14 +152,16 @@ struct RunsPlotCommand: ParsableCommand {
             guard let points = history.series[metric] else {
                 let suggestion = Suggestion.nearest(to: metric, in: Array(history.series.keys))
                 throw ValidationError(
-                    "run \(stored.metadata.name) has no metric '\(metric)'"
-                        + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-                        + " (it has: \(history.series.keys.sorted().joined(separator: ", ")))")
+                    TerminalText.printable(
+                        "run \(stored.metadata.name) has no metric '\(metric)'"
+                            + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                            + " (it has: \(history.series.keys.sorted().joined(separator: ", ")))"))
             }
-            series.append(.init(label: "\(stored.metadata.name) (\(stored.metadata.id))", steps: points.steps, values: points.values))
+            let label = TerminalText.printable("\(stored.metadata.name) (\(stored.metadata.id))")
+            series.append(.init(label: label, steps: points.steps, values: points.values))
         }
         let colors = FileDescriptorOutput.standardOutput.isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        for line in TerminalPlot.render(series, title: metric, width: width, height: height, colors: colors) {
+        for line in TerminalPlot.render(series, title: TerminalText.printable(metric), width: width, height: height, colors: colors) {
             print(line)
         }
     }
@@ -180,6 +194,13 @@ struct RunsSyncCommand: ParsableCommand {
             throw ValidationError("set MLFLOW_TRACKING_URI or pass --uri http://HOST:PORT")
         }
         let stored = try store.find(runName)
+        if let damage = stored.damage {
+            // Sync records its progress in run.json: it would replace the damaged file with a guess.
+            throw ValidationError(
+                TerminalText.printable(
+                    "run \(stored.metadata.id) is damaged (\(damage)); sync needs its run.json. "
+                        + "`tipi runs show \(stored.metadata.id) --json` still prints its metrics"))
+        }
         let state = try RunSync.mlflow(stored, trackingURI: uri, timeout: timeout)
         if state.complete == true {
             print("run \(stored.metadata.id): \(state.sentSteps ?? 0) steps in MLflow run \(state.remoteID ?? "?") at \(uri)")

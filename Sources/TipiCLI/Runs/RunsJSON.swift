@@ -18,6 +18,10 @@ enum RunsJSON {
         var host: String
         var folder: String
         var sweep: RunMetadata.SweepMembership?
+        /// Why `run.json` could not be read (status `damaged`); absent for a sound run.
+        var damage: String?
+        /// What the store could not write (a full disk); absent when everything was written.
+        var unwritten: RunMetadata.UnwrittenMetrics?
 
         init(_ run: RunStore.StoredRun) {
             let metadata = run.metadata
@@ -34,6 +38,8 @@ enum RunsJSON {
             host = metadata.host
             folder = run.folder.path
             sweep = metadata.sweep
+            damage = run.damage
+            unwritten = metadata.unwritten
         }
     }
 
@@ -41,6 +47,7 @@ enum RunsJSON {
     struct DetailedRunObject: Encodable {
         var run: RunObject
         var metadata: RunMetadata
+        var damage: MetricLogDamage
 
         func encode(to encoder: any Encoder) throws {
             try run.encode(to: encoder)
@@ -55,6 +62,8 @@ enum RunsJSON {
             try container.encode(metadata.backends, forKey: Key("backends"))
             try container.encode(metadata.swiftVersion, forKey: Key("swiftVersion"))
             try container.encode(metadata.tipiVersion, forKey: Key("tipiVersion"))
+            // What the reader of metrics.tipilog skipped: {"skippedRecords": 1, "skippedBytes": 53, …}.
+            try container.encode(damage, forKey: Key("metricFile"))
         }
 
         struct Key: CodingKey {
@@ -66,22 +75,25 @@ enum RunsJSON {
         }
     }
 
+    /// Sorted keys; a non-finite number anywhere is written as a string instead of failing the output.
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return encoder
     }
 
-    static func list(_ runs: [RunStore.StoredRun]) -> String {
-        let data = (try? encoder().encode(runs.map(RunObject.init))) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+    /// The array of `tipi runs --json`; an encoding failure is an error, never an empty array.
+    static func list(_ runs: [RunStore.StoredRun]) throws -> String {
+        String(decoding: try encoder().encode(runs.map(RunObject.init)), as: UTF8.self)
     }
 
     /// The run object plus `"history": {"loss": [{"step": 0, "value": 0.9, "time": 1795912192.9}, …]}`;
     /// NaN and infinities are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
-    static func show(_ run: RunStore.StoredRun, history: MetricHistory) -> String {
-        let data = (try? encoder().encode(DetailedRunObject(run: RunObject(run), metadata: run.metadata))) ?? Data("{}".utf8)
-        var text = String(decoding: data, as: UTF8.self)
+    static func show(_ run: RunStore.StoredRun, history: MetricHistory) throws -> String {
+        let object = DetailedRunObject(run: RunObject(run), metadata: run.metadata, damage: history.damage)
+        var text = String(decoding: try encoder().encode(object), as: UTF8.self)
         guard text.hasSuffix("}") else { return text }
         text.removeLast()
         var parts: [String] = []
@@ -93,7 +105,7 @@ enum RunsJSON {
                 if index > 0 { points += "," }
                 points += "{\"step\":\(series.steps[index]),\"value\":\(value(series.values[index])),\"time\":\(series.times[index])}"
             }
-            parts.append("\(quote(key)):[\(points)]")
+            parts.append("\(try quote(key)):[\(points)]")
         }
         text += ",\"history\":{" + parts.joined(separator: ",") + "}}"
         return text
@@ -105,8 +117,7 @@ enum RunsJSON {
         return "\(number)"
     }
 
-    static func quote(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
+    static func quote(_ text: String) throws -> String {
+        String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
     }
 }

@@ -9,11 +9,17 @@ enum RunsTable {
             let metadata = run.metadata
             let end = metadata.endTime ?? (run.status == .running ? now : (metadata.heartbeat ?? metadata.startTime))
             rows.append([
-                metadata.name, metadata.id, metadata.project, run.status.rawValue, age(now - metadata.startTime),
+                metadata.name, metadata.id, metadata.project, statusText(run), age(now - metadata.startTime),
                 duration(end - metadata.startTime), mainMetrics(metadata.summary),
             ])
         }
         return table(rows)
+    }
+
+    /// The status column: `finished`, `crashed`, `damaged`, and `(incomplete)` when the store could not
+    /// write every value.
+    static func statusText(_ run: RunStore.StoredRun) -> String {
+        run.status.rawValue + (run.metadata.unwritten != nil ? " (incomplete)" : "")
     }
 
     /// Up to three metrics, losses and accuracies first: `loss=0.31 acc=0.91`.
@@ -35,9 +41,17 @@ enum RunsTable {
             "status:     \(run.status.rawValue)" + (run.status == .crashed ? " (its process is gone and it never ended)" : ""),
             "started:    \(timestamp(metadata.startTime))",
         ]
+        if let damage = run.damage {
+            lines.append("damaged:    \(damage); what is shown comes from the folder name and the metric file")
+        }
+        if let unwritten = metadata.unwritten {
+            lines.append(
+                "unwritten:  \(unwritten.values) values (\(unwritten.steps) steps) could not be written to the store "
+                    + "(\(unwritten.reason)); the summary counts them, the history does not have them")
+        }
         if let end = metadata.endTime { lines.append("ended:      \(timestamp(end))  (\(duration(end - metadata.startTime)))") }
-        lines.append("host:       \(metadata.host), pid \(metadata.pid)")
-        lines.append("command:    \(metadata.command.joined(separator: " "))")
+        if !metadata.host.isEmpty { lines.append("host:       \(metadata.host), pid \(metadata.pid)") }
+        if !metadata.command.isEmpty { lines.append("command:    \(metadata.command.joined(separator: " "))") }
         if let git = metadata.git { lines.append("git:        \(git.commit.prefix(12))\(git.dirty ? " (uncommitted changes)" : "")") }
         if let device = metadata.device { lines.append("device:     \(device) \(device.name)") }
         if !metadata.tags.isEmpty { lines.append("tags:       \(metadata.tags.joined(separator: ", "))") }
@@ -73,13 +87,13 @@ enum RunsTable {
             }
             lines += table(rows)
         }
-        if history.ignoredBytes > 0 {
+        if !history.damage.isEmpty {
             lines.append("")
-            lines.append("note: the last \(history.ignoredBytes) bytes of the metric file are an unfinished write (a crash) and were ignored")
+            for description in history.damage.descriptions { lines.append("note: \(description)") }
         }
         lines.append("")
         lines.append("plot a metric: tipi runs plot \(metadata.id) METRIC      all points: tipi runs show \(metadata.id) --json")
-        return lines
+        return lines.map { TerminalText.printable($0) }
     }
 
     static func compare(_ runs: [RunStore.StoredRun]) -> [String] {
@@ -93,7 +107,9 @@ enum RunsTable {
             lines += table([header] + differing.map { key in [key] + configs.map { $0[key] ?? "—" } })
         }
         let same = keys.filter { !differing.contains($0) }
-        if !same.isEmpty { lines.append("same in all: " + same.map { "\($0)=\(configs[0][$0] ?? "")" }.joined(separator: ", ")) }
+        if !same.isEmpty {
+            lines.append(TerminalText.printable("same in all: " + same.map { "\($0)=\(configs[0][$0] ?? "")" }.joined(separator: ", ")))
+        }
         lines.append("")
         let metrics = Set(runs.flatMap { $0.metadata.summary.keys }).sorted()
         lines.append("final metrics (last value)" + (metrics.isEmpty ? ": none" : ""))
@@ -101,7 +117,7 @@ enum RunsTable {
             lines += table([header] + metrics.map { key in [key] + runs.map { $0.metadata.summary[key].map { number($0.last) } ?? "—" } })
         }
         lines.append("")
-        lines += table([["status"] + runs.map { $0.status.rawValue }, ["duration"] + runs.map { run in
+        lines += table([["status"] + runs.map(statusText), ["duration"] + runs.map { run in
             duration((run.metadata.endTime ?? run.metadata.heartbeat ?? run.metadata.startTime) - run.metadata.startTime)
         }])
         return lines
@@ -109,7 +125,10 @@ enum RunsTable {
 
     // MARK: - Formatting
 
+    /// Aligned columns; every cell goes through `TerminalText.printable` (names, keys and values come
+    /// from users and files and may hold escape sequences).
     static func table(_ rows: [[String]]) -> [String] {
+        let rows = rows.map { $0.map { TerminalText.printable($0) } }
         guard let columns = rows.map(\.count).max() else { return [] }
         let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in

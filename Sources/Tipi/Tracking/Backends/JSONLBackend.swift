@@ -28,10 +28,19 @@ final class JSONLBackend: TrackingBackend {
     func start(_ run: RunDescription) throws {
         path = explicitPath ?? run.folder.appendingPathComponent("metrics.jsonl").path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A backend that cannot start is recorded as incomplete, with the reason (run.json, one warning).
+        func fail(_ reason: String) -> RunStoreProblem {
+            state = RunMetadata.BackendState(location: path, complete: false, error: reason)
+            return RunStoreProblem(text: reason)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw fail("cannot create \(directory) for \(path): \(RunStore.reason(error))")
+        }
         descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno)))
+            throw fail("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         state = RunMetadata.BackendState(location: path, complete: true)
     }
@@ -49,7 +58,16 @@ final class JSONLBackend: TrackingBackend {
                 text += "\"step\": \(step), \"step_policy\": \"advance\"}\n"
             }
         }
-        writeAll(text, to: descriptor)
+        let (_, failure) = writeFully(Array(text.utf8), to: descriptor)
+        if let failure {
+            // A full disk or a closed file: the backend stops (the worker warns once), and run.json says
+            // the JSONL file is incomplete. The run store still has every value.
+            state.complete = false
+            state.error = "cannot write \(path): \(failure)"
+            close(descriptor)
+            descriptor = -1
+            throw RunStoreProblem(text: "cannot write \(path): \(failure)")
+        }
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {

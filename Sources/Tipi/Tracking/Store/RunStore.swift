@@ -55,16 +55,46 @@ public struct RunStore: Sendable {
         throw TrackingError.storeNotWritable(path: projectFolder.path, reason: "could not create a unique run folder")
     }
 
-    /// Writes `run.json` atomically (a temporary file renamed over the old one).
+    /// Writes `run.json` atomically (a temporary file renamed over the old one). On failure the temporary
+    /// file is removed (it would hold space on a full disk) and the error names `run.json` and the reason.
     static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(metadata)
         let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
-        try data.write(to: temporary)
-        guard rename(temporary.path, folder.appendingPathComponent(metadataFile).path) == 0 else {
-            throw TrackingError.storeNotWritable(path: folder.path, reason: String(cString: strerror(errno)))
+        let target = folder.appendingPathComponent(metadataFile).path
+        do {
+            try data.write(to: temporary)
+        } catch {
+            unlink(temporary.path)
+            throw TrackingError.storeNotWritable(path: target, reason: reason(error))
         }
+        guard rename(temporary.path, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw TrackingError.storeNotWritable(path: target, reason: reason)
+        }
+    }
+
+    /// A file of ``reserveBytes`` zeros in each live run folder, deleted when the run ends: on a full disk,
+    /// deleting it first makes room for the final `run.json` (the status, and what could not be written).
+    static let reserveFile = ".space-reserve"
+    static let reserveBytes = 64 * 1024
+
+    /// Creates the reserve; without room for it, there is none (best effort: the run goes on).
+    static func makeReserve(in folder: URL) {
+        let path = folder.appendingPathComponent(reserveFile).path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        let (_, failure) = writeFully([UInt8](repeating: 0, count: reserveBytes), to: descriptor)
+        close(descriptor)
+        if failure != nil { unlink(path) }
+    }
+
+    /// Deletes the reserve; `true` when there was one (and its space is free now).
+    @discardableResult
+    static func releaseReserve(in folder: URL) -> Bool {
+        unlink(folder.appendingPathComponent(reserveFile).path) == 0
     }
 
     static func newID() -> String {
@@ -100,39 +130,60 @@ public struct RunStore: Sendable {
     public struct StoredRun: Sendable {
         public var metadata: RunMetadata
         public var folder: URL
-        /// The status to show: `running` becomes `crashed` when the owner process is gone.
+        /// The status to show: `running` becomes `crashed` when the owner process is gone; `damaged` when
+        /// `run.json` is missing or unreadable (see ``damage``).
         public var status: RunStatus
+        /// Why `run.json` could not be read, for a damaged run: its metadata is then what the folder name
+        /// and the metric file still tell (id, project, start time, summary).
+        public var damage: String? = nil
     }
 
-    /// Every run, newest first (optionally of one project). Unreadable folders are skipped and reported.
+    /// Every run, newest first (optionally of one project). A run folder whose `run.json` is missing or
+    /// unreadable is listed as `damaged`; entries that cannot be read at all are reported in `problems`.
     ///
     /// - Parameter withConfig: Decode each run's config too (for JSON output). A table of runs does not need
     ///   it, and skipping it makes listing thousands of runs several times faster.
     public func runs(project: String? = nil, withConfig: Bool = true) -> (runs: [StoredRun], problems: [String]) {
         let manager = FileManager.default
+        var problems: [String] = []
         let projects: [String]
         if let project {
             projects = [Self.safeName(project)]
+        } else if manager.fileExists(atPath: root.path) {
+            do {
+                projects = try manager.contentsOfDirectory(atPath: root.path).filter { !$0.hasPrefix(".") }.sorted()
+            } catch {
+                problems.append("\(root.path): cannot list the run store (\(Self.reason(error)))")
+                projects = []
+            }
         } else {
-            projects = ((try? manager.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }
+            projects = []
         }
         var folders: [URL] = []
         for project in projects {
             let projectFolder = root.appendingPathComponent(project, isDirectory: true)
-            guard let names = try? manager.contentsOfDirectory(atPath: projectFolder.path) else { continue }
-            for name in names where !name.hasPrefix(".") {
-                folders.append(projectFolder.appendingPathComponent(name, isDirectory: true))
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: projectFolder.path, isDirectory: &isDirectory) else { continue }
+            guard isDirectory.boolValue else {
+                problems.append("\(projectFolder.path): not a project folder (a file in the run store), skipped")
+                continue
+            }
+            do {
+                for name in try manager.contentsOfDirectory(atPath: projectFolder.path) where !name.hasPrefix(".") {
+                    folders.append(projectFolder.appendingPathComponent(name, isDirectory: true))
+                }
+            } catch {
+                problems.append("\(projectFolder.path): cannot list the project's runs (\(Self.reason(error)))")
             }
         }
         // Reading and decoding thousands of small files is CPU-bound: spread it over the cores.
         let results = Mutex([Int: Result<StoredRun, RunStoreProblem>]())
         let allFolders = folders
         DispatchQueue.concurrentPerform(iterations: allFolders.count) { index in
-            guard let result = Self.readRun(allFolders[index], withConfig: withConfig) else { return }
+            let result = Self.readRun(allFolders[index], withConfig: withConfig)
             results.withLock { $0[index] = result }
         }
         var found: [StoredRun] = []
-        var problems: [String] = []
         for (_, result) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             switch result {
             case .success(let run): found.append(run)
@@ -143,11 +194,24 @@ public struct RunStore: Sendable {
         return (found, problems)
     }
 
-    /// The run in `folder` (`nil` when the folder has no `run.json`), decoded whole or only as far as a
-    /// listing needs.
-    static func readRun(_ folder: URL, withConfig: Bool) -> Result<StoredRun, RunStoreProblem>? {
+    /// The run in `folder`, decoded whole or only as far as a listing needs; a damaged run when its
+    /// `run.json` is missing or unreadable; a problem when `folder` is not a folder.
+    static func readRun(_ folder: URL, withConfig: Bool) -> Result<StoredRun, RunStoreProblem> {
+        var info = stat()
+        guard stat(folder.path, &info) == 0 else {
+            return .failure(RunStoreProblem(text: "\(folder.path): cannot be read (\(String(cString: strerror(errno)))), skipped"))
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            return .failure(RunStoreProblem(text: "\(folder.path): not a run folder (a file in a project folder), skipped"))
+        }
         let file = folder.appendingPathComponent(metadataFile)
-        guard let data = readSmallFile(file.path) else { return nil }
+        let data: Data
+        switch readSmallFile(file.path) {
+        case .success(let bytes): data = bytes
+        case .failure(let error):
+            let reason = error.code == ENOENT ? "run.json is missing" : "run.json cannot be read (\(error.text))"
+            return .success(damagedRun(folder, reason: reason, partial: nil))
+        }
         do {
             let metadata =
                 withConfig
@@ -155,7 +219,8 @@ public struct RunStore: Sendable {
                 : try JSONDecoder().decode(ListedRun.self, from: data).metadata
             return .success(StoredRun(metadata: metadata, folder: folder, status: effectiveStatus(metadata)))
         } catch {
-            return .failure(RunStoreProblem(text: "\(file.path): not a readable run.json (\(error))"))
+            let reason = "run.json is not valid (\(describe(error)))"
+            return .success(damagedRun(folder, reason: reason, partial: data))
         }
     }
 
@@ -164,10 +229,7 @@ public struct RunStore: Sendable {
     /// The search reads every run as a listing does; only the run found is decoded whole.
     public func run(matching query: String, project: String? = nil) throws -> StoredRun {
         let listed = try listedRun(matching: query, project: project)
-        guard let whole = Self.readRun(listed.folder, withConfig: true) else {
-            throw RunStoreProblem(text: "\(listed.folder.path): run.json disappeared while it was read")
-        }
-        return try whole.get()
+        return try Self.readRun(listed.folder, withConfig: true).get()
     }
 
     private func listedRun(matching query: String, project: String?) throws -> StoredRun {
@@ -185,24 +247,43 @@ public struct RunStore: Sendable {
         throw TrackingError.runNotFound(query, store: root.path, suggestion: suggestion)
     }
 
-    /// A small file's bytes with plain POSIX calls (cheaper than `Data(contentsOf:)` for thousands of files).
-    static func readSmallFile(_ path: String) -> Data? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+    /// A failed read: the `errno` and its text.
+    struct ReadFailure: Error {
+        var code: Int32
+        var text: String
+    }
+
+    /// A small regular file's bytes with plain POSIX calls (cheaper than `Data(contentsOf:)` for thousands
+    /// of files). A FIFO or device is refused rather than waited on.
+    static func readSmallFile(_ path: String) -> Result<Data, ReadFailure> {
+        func failure(_ code: Int32) -> Result<Data, ReadFailure> {
+            .failure(ReadFailure(code: code, text: String(cString: strerror(code))))
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return failure(errno) }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return failure(errno) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return .failure(ReadFailure(code: EINVAL, text: info.st_mode & S_IFMT == S_IFDIR ? "a folder, not a file" : "not a regular file"))
+        }
         var data = Data(count: 16_384)
         var length = 0
         while true {
             if length == data.count { data.count *= 2 }
-            let count = data.withUnsafeMutableBytes { buffer in
-                read(descriptor, buffer.baseAddress! + length, buffer.count - length)
+            let count = data.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return read(descriptor, base + length, buffer.count - length)
             }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return failure(errno)
+            }
+            if count == 0 { break }
             length += count
         }
         data.count = length
-        return data
+        return .success(data)
     }
 
     /// `running` when the owner is alive; `crashed` when it is gone (same host: the pid is dead or reused;
@@ -233,8 +314,14 @@ public struct MetricHistory: Sendable {
     }
 
     public var series: [String: Series]
-    /// Bytes at the end of the file that were not a complete record (a crash mid-write), ignored.
-    public var ignoredBytes: Int
+    /// What the reader had to skip: damaged records in the middle, a torn write at the end.
+    public var damage: MetricLogDamage
+
+    /// An empty history (for a run whose metric file cannot be read at all).
+    public init() {
+        series = [:]
+        damage = MetricLogDamage()
+    }
 
     init(contents: MetricLog.Contents) {
         var series = [Series](repeating: Series(), count: contents.keys.count)
@@ -252,7 +339,7 @@ public struct MetricHistory: Sendable {
             byName[key] = series[index]
         }
         self.series = byName
-        ignoredBytes = contents.ignoredBytes
+        damage = contents.damage
     }
 }
 
@@ -276,12 +363,13 @@ struct ListedRun: Decodable {
     var processStart: UInt64?
     var heartbeat: Double?
     var summary: [String: MetricSummary]
+    var unwritten: RunMetadata.UnwrittenMetrics?
 
     var metadata: RunMetadata {
         RunMetadata(
             id: id, project: project, name: name, status: status, startTime: startTime, endTime: endTime, config: [:],
             tags: tags ?? [], notes: nil, group: nil, host: host, pid: pid, processStart: processStart, command: [],
             workingDirectory: "", git: nil, swiftVersion: "", tipiVersion: "", device: nil, sweep: nil, backends: [:],
-            summary: summary, heartbeat: heartbeat, droppedSteps: nil, pipeline: nil)
+            summary: summary, heartbeat: heartbeat, droppedSteps: nil, pipeline: nil, unwritten: unwritten)
     }
 }
