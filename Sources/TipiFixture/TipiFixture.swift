@@ -4,8 +4,11 @@ import Tipi
 /// A program for the test suite: logs metrics into a run the way a training script would, so tests can
 /// kill it, interrupt it, or run eight of it at once.
 ///
-/// `tipi-fixture log [--project P] [--name N] [--steps N] [--keys K] [--sleep S] [--hold S] [--no-finish]`
-/// prints `run <id> <folder>` once the run exists, `logged <n>` after the last step, and `done` at the end.
+/// `tipi-fixture log [--project P] [--name N] [--steps N] [--keys K] [--sleep S] [--lines N] [--ready FILE]
+/// [--spin 1] [--hold S] [--no-finish] [--log-after-finish 1]`
+/// prints `run <id> <folder>` once the run exists, `logged <n>` after the last step, and `done` at the end;
+/// `--lines` prints N lines without flushing, `--ready` creates FILE when the steps are logged, `--spin` then
+/// loops on the CPU under a progress bar, `--log-after-finish` logs once more after `finish()`.
 @main
 enum TipiFixture {
     static func main() {
@@ -50,8 +53,26 @@ enum TipiFixture {
             }
             print("logged \(steps)")
             fflush(nil)
+            // Lines left in stdio's buffer (standard output to a file is fully buffered): a signal must not lose them.
+            if let count = options["lines"].flatMap(Int.init) {
+                for index in 0..<count { print("line \(index)") }
+            }
+            if let ready = options["ready"] { FileManager.default.createFile(atPath: ready, contents: nil) }
+            // A CPU-bound loop under a progress bar (a safe point), logging now and then.
+            if options["spin"] != nil {
+                var total = 0.0
+                for index in progressBar(0..<Int.max, desc: "spin") {
+                    total += sin(Double(index))
+                    if index % 1_000_000 == 0 { logger.log(["spin": total]) }
+                }
+                print("spin ended")
+            }
             if let hold = options["hold"].flatMap(Double.init) { usleep(UInt32(hold * 1_000_000)) }
             if !flags.contains("--no-finish") { logger.finish() }
+            if options["log-after-finish"] != nil {
+                logger.log(["late": 1])
+                print("current run \(logger.run?.id ?? "none")")
+            }
             print("done")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -29,7 +29,8 @@ public final class ProgressDisplay: Sendable {
     public static let shared: ProgressDisplay = {
         let display = ProgressDisplay(
             output: FileDescriptorOutput.standardError, textOutput: FileDescriptorOutput.standardOutput)
-        atexit { ProgressDisplay.shared.finishAtExit() }
+        // At exit and on a stop signal the lifecycle leaves the cursor below the bars.
+        Lifecycle.register(.display) { _ in display.finishAtExit() }
         if display.mode == .tty { WindowSizeWatcher.start(display) }
         // Warnings from any part of Tipi appear above the bars rather than through them.
         Diagnostics.setSink { line in ProgressDisplay.current.write(line, to: .progress) }

@@ -253,7 +253,7 @@ final class RunWriter: Sendable {
         }
         wake.signal()
         _ = stopped.wait(timeout: .now() + 60)
-        let timeout = Environment.value("TIPI_FINISH_TIMEOUT").flatMap(Double.init) ?? 10
+        let timeout = Lifecycle.finishTimeout
         let deadline = Date().timeIntervalSince1970 + max(timeout, 0)
         let summary = state.withLock { Self.summaryTable($0) }
         for backend in backends { backend.send(.finish(status, summary, deadline)) }
