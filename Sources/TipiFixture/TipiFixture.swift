@@ -23,8 +23,12 @@ enum TipiFixture {
                 options[String(argument.dropFirst(2))] = arguments.next() ?? ""
             }
         }
+        if command == "race" {
+            race(threads: Int(options["threads"] ?? "8") ?? 8)
+            return
+        }
         guard command == "log" else {
-            FileHandle.standardError.write(Data("usage: tipi-fixture log [options]\n".utf8))
+            FileHandle.standardError.write(Data("usage: tipi-fixture log|race [options]\n".utf8))
             exit(2)
         }
         let steps = Int(options["steps"] ?? "100") ?? 100
@@ -78,6 +82,29 @@ enum TipiFixture {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(1)
         }
+    }
+}
+
+extension TipiFixture {
+    /// `tipi-fixture race --threads N`: N threads make the process's first `logger.log` at the same moment
+    /// (no `start`): one run must take all N values.
+    static func race(threads: Int) {
+        let group = DispatchGroup()
+        let gate = DispatchSemaphore(value: 0)
+        for index in 0..<threads {
+            let thread = Thread {
+                gate.wait()
+                logger.log(["value": Double(index)])
+                group.leave()
+            }
+            group.enter()
+            thread.start()
+        }
+        usleep(100_000)
+        for _ in 0..<threads { gate.signal() }
+        group.wait()
+        print("run \(logger.run?.id ?? "none")")
+        logger.finish()
     }
 }
 

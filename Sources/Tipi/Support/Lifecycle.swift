@@ -51,7 +51,7 @@ package enum Lifecycle {
 
     private struct Registry {
         var hooks: [(id: Int, stage: Stage, hook: Hook)] = []
-        var stopOwners: [(id: Int, onStop: @Sendable () -> Void)] = []
+        var stopOwners: [(id: Int, onStop: @Sendable () -> Void, endsLoops: Bool)] = []
         var nextID = 1
         var exitInstalled = false
         var signalsInstalled = false
@@ -99,8 +99,18 @@ package enum Lifecycle {
         return registry.withLock { registry in
             let id = registry.nextID
             registry.nextID += 1
-            registry.stopOwners.append((id, onStop))
+            registry.stopOwners.append((id, onStop, true))
             return id
+        }
+    }
+
+    /// The stop owner's work after its process returned (cleanup, recording the run) must run to the end:
+    /// from now on safe points do nothing for it (a cleanup may use progress bars and the logger).
+    package static func stopOwnerIsCleaningUp(_ id: Int) {
+        registry.withLock { registry in
+            for index in registry.stopOwners.indices where registry.stopOwners[index].id == id {
+                registry.stopOwners[index].endsLoops = false
+            }
         }
     }
 
@@ -109,9 +119,6 @@ package enum Lifecycle {
         registry.withLock { $0.stopOwners.removeAll { $0.id == id } }
     }
 
-    private static var hasStopOwner: Bool {
-        registry.withLock { !$0.stopOwners.isEmpty }
-    }
 
     // MARK: - Announcements
 
@@ -132,10 +139,12 @@ package enum Lifecycle {
     /// A safe point found the stop flag set. With a stop owner it returns `true` (end the loop; the owner
     /// finishes the program after its cleanup); otherwise the calling thread, which holds none of Tipi's
     /// locks here, ends the program itself and does not return.
+    /// Once a thread is ending the program, safe points do nothing (the hooks may log and use bars).
     package static func reachedSafePoint() -> Bool {
-        let signal = stopSignal
-        guard signal != 0 else { return false }
-        if hasStopOwner { return true }
+        guard stopSignal != 0, ending.load(ordering: .acquiring) == 0 else { return false }
+        let owners = registry.withLock { $0.stopOwners.map(\.endsLoops) }
+        if owners.contains(true) { return true }
+        if !owners.isEmpty { return false }
         endBySignal()
     }
 
@@ -254,7 +263,7 @@ package enum Lifecycle {
             if count < 0, errno == EINTR { continue }
             return
         }
-        let owners = registry.withLock { $0.stopOwners.map(\.onStop) }
+        let owners = registry.withLock { $0.stopOwners.map { $0.onStop } }
         let wait = owners.isEmpty ? min(grace, 1) : grace
         // Whatever happens below, the process ends: the hooks themselves are bounded by the finish timeout.
         startWatchdog(after: wait + finishTimeout + 30, signal: number)

@@ -112,7 +112,11 @@ public final class ExperimentLogger: Sendable {
     }
 
     /// Ends the run started here (inside a pipeline the pipeline ends its own run). Idempotent.
+    ///
+    /// Also a safe point: after a stop signal, outside a pipeline, the program ends here by the signal
+    /// (the run is finished as `interrupted`).
     public func finish(status: RunStatus = .finished) {
+        if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() }
         if PipelineContext.current?.run != nil { return }
         let run = state.withLock { $0.run }
         run?.finish(status: status)

@@ -155,6 +155,8 @@ struct PipelineExecutor {
                 overall.update()
             }
         }
+        // From here on a stop signal does not cut anything short: the cleanup and the record run to the end.
+        Lifecycle.stopOwnerIsCleaningUp(owner)
         overall.close()
         capture?.stop()
         let cleanupProblems = await cleanup.run(display: display)

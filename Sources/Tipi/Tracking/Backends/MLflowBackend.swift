@@ -55,6 +55,15 @@ final class MLflowBackend: TrackingBackend {
     }
 
     func write(_ batch: MetricBatch, keys: [String]) throws {
+        enqueue(batch, keys: keys)
+        // A slow server must not hold up this backend's queue: send for at most half a second per batch
+        // and keep the rest pending (bounded; beyond it the run is marked incomplete for `tipi runs sync`).
+        _ = trySend(until: Date().timeIntervalSince1970 + 0.5)
+    }
+
+    /// Adds a batch to what is pending (bounded: beyond ``maximumPending`` values nothing more is taken, and
+    /// the run is incomplete, so what was sent stays the first `sentRows` rows).
+    private func enqueue(_ batch: MetricBatch, keys: [String]) {
         self.keys = keys
         if pending.count - pendingStart + batch.valueCount > Self.maximumPending {
             overflowed = true
@@ -68,9 +77,6 @@ final class MLflowBackend: TrackingBackend {
                 }
             }
         }
-        // A slow server must not hold up this backend's queue: send for at most half a second per batch
-        // and keep the rest pending (bounded; beyond it the run is marked incomplete for `tipi runs sync`).
-        _ = trySend(until: Date().timeIntervalSince1970 + 0.5)
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
@@ -93,7 +99,7 @@ final class MLflowBackend: TrackingBackend {
         retryAt = 0
         while !trySend(until: deadline) {
             let now = Date().timeIntervalSince1970
-            guard now < deadline, refused == nil else { return false }
+            guard now < deadline - 0.05, refused == nil else { return runID != nil && pendingStart >= pending.count }
             let wait = min(max(retryAt - now, 0.05), max(deadline - now, 0))
             usleep(UInt32(wait * 1_000_000))
         }
@@ -105,7 +111,8 @@ final class MLflowBackend: TrackingBackend {
     private func trySend(until deadline: Double) -> Bool {
         guard refused == nil else { return false }
         let now = Date().timeIntervalSince1970
-        guard now >= retryAt else { return false }
+        // Nothing is started that the deadline would cut off at once (a caller's timeout is honoured).
+        guard now >= retryAt, now < deadline - 0.05 else { return false }
         do throws(MLflowClient.Failure) {
             try ensureRun(deadline: deadline)
             while pendingStart < pending.count {
@@ -248,7 +255,7 @@ final class MLflowBackend: TrackingBackend {
                 values += contents.batch.range(ofRow: end).count
                 end += 1
             }
-            try backend.write(contents.batch.slice(rows: from..<end), keys: contents.keys)
+            backend.enqueue(contents.batch.slice(rows: from..<end), keys: contents.keys)
             guard backend.sendAll(until: deadline) else {
                 backend.overflowed = true
                 if backend.lastError == nil, backend.refused == nil { backend.lastError = "the timeout ran out" }

@@ -61,7 +61,7 @@ struct MLflowClient: Sendable {
         }
         let started = Date()
         task.resume()
-        if done.wait(timeout: .now() + timeout + 0.5) == .timedOut {
+        if done.wait(timeout: .now() + timeout + 0.1) == .timedOut {
             task.cancel()
             throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
         }
