@@ -23,6 +23,10 @@ enum TipiFixture {
                 options[String(argument.dropFirst(2))] = arguments.next() ?? ""
             }
         }
+        if command == "fail-start" {
+            failStart(times: Int(options["times"] ?? "10") ?? 10)
+            return
+        }
         if command == "race" {
             race(threads: Int(options["threads"] ?? "8") ?? 8)
             return
@@ -105,6 +109,26 @@ extension TipiFixture {
         group.wait()
         print("run \(logger.run?.id ?? "none")")
         logger.finish()
+    }
+}
+
+extension TipiFixture {
+    /// `tipi-fixture fail-start --times N`: N starts that fail (the store cannot be created; the backends
+    /// come from TIPI_BACKENDS), then prints `backend threads <n>`: the backend threads still alive.
+    static func failStart(times: Int) {
+        for _ in 0..<times {
+            do {
+                _ = try logger.start(project: "leak", store: RunStore(root: URL(fileURLWithPath: "/dev/null/store")))
+                print("started?")
+            } catch {}
+        }
+        usleep(500_000)
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        let backends = names.filter { name in
+            BackendKind.allCases.contains { name.hasPrefix(String("tipi-\($0.rawValue)".prefix(15))) }
+        }
+        print("backend threads \(backends.count)")
     }
 }
 

@@ -33,6 +33,15 @@ struct LoggerLifecycleTests {
         }
     }
 
+    @Test("runs that cannot start (the store cannot be created) leave no backend threads behind")
+    func failedStartLeaksNothing() throws {
+        let result = try Executables.run(
+            try executable("TipiFixture"), ["fail-start", "--times", "10"],
+            environment: ["TIPI_DIR": store, "TIPI_BACKENDS": "tensorboard,wandb,jsonl"], removing: cleanEnvironment)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "backend threads 0\n")
+    }
+
     @Test("log after finish(): one warning that says what happens, the values are refused, no new run")
     func logAfterFinish() throws {
         let result = try Executables.run(
