@@ -42,6 +42,18 @@ final class Journal: Permanence, @unchecked Sendable {
         try? handle?.close()
     }
 
+    /// Runs `work` as a user of the journal: prints `line` first, notes `<process> returned` at the end.
+    func use(announcing line: String, process: String, _ work: () -> Void) {
+        users.add(1, ordering: .relaxed)
+        defer {
+            note("\(process) returned")
+            users.subtract(1, ordering: .relaxed)
+        }
+        print(line)
+        fflush(nil)
+        work()
+    }
+
     func initialize() async throws { note("initialize \(path.split(separator: "/").last ?? "")") }
     func checkpoint() async throws { note("checkpoint") }
     func cleanup() async throws {
@@ -125,36 +137,26 @@ func wait(seconds: Double = 30) async throws {
 /// Burns CPU in synchronous loops under progress bars, like a training step; uses the journal meanwhile.
 @PipelineProcess
 func spin(epochs: Int = 1_000_000, journal: Journal) {
-    journal.users.add(1, ordering: .relaxed)
-    defer {
-        journal.note("spin returned")
-        journal.users.subtract(1, ordering: .relaxed)
+    journal.use(announcing: "spinning", process: "spin") {
+        var total = 0.0
+        for _ in progressBar(0..<epochs, desc: "Epochs") {
+            for index in progressBar(0..<100_000, desc: "Batches") { total += sin(Double(index)) }
+        }
+        print("spin total=\(total)")
     }
-    print("spinning")
-    fflush(nil)
-    var total = 0.0
-    for _ in progressBar(0..<epochs, desc: "Epochs") {
-        for index in progressBar(0..<100_000, desc: "Batches") { total += sin(Double(index)) }
-    }
-    print("spin total=\(total)")
 }
 
 /// Burns CPU for `seconds` without any safe point (no progress bar, no logging); uses the journal meanwhile.
 @PipelineProcess
 func hog(seconds: Double = 60, journal: Journal) {
-    journal.users.add(1, ordering: .relaxed)
-    defer {
-        journal.note("hog returned")
-        journal.users.subtract(1, ordering: .relaxed)
+    journal.use(announcing: "hogging", process: "hog") {
+        let end = Date().addingTimeInterval(seconds)
+        var total = 0.0
+        while Date() < end {
+            for index in 0..<10_000 { total += sin(Double(index)) }
+        }
+        print("hog total=\(total)")
     }
-    print("hogging")
-    fflush(nil)
-    let end = Date().addingTimeInterval(seconds)
-    var total = 0.0
-    while Date() < end {
-        for index in 0..<10_000 { total += sin(Double(index)) }
-    }
-    print("hog total=\(total)")
 }
 
 enum Steps {

@@ -78,6 +78,19 @@ struct LoggerLifecycleTests {
         #expect(run["status"] as? String == "finished")
     }
 
+    @Test("TIPI_PROGRESS_INTERVAL=nan: one warning naming the variable, and the default used")
+    func progressInterval() throws {
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        let config = store + "/ping.toml"
+        try "[processes.ping]\ntype = \"ping\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try Executables.run(
+            try executable("TipiPipelineFixture"), ["run", config],
+            environment: ["TIPI_DIR": store, "TIPI_PROGRESS": "plain", "TIPI_PROGRESS_INTERVAL": "nan"], removing: cleanEnvironment)
+        #expect(result.status == 0, "\(result.standardError)")
+        let warning = "tipi: warning: TIPI_PROGRESS_INTERVAL=nan is not a number from 0.5 to 86400; using 10"
+        #expect(result.standardError.components(separatedBy: warning).count == 2, "\(result.standardError)")
+    }
+
     @Test("runs sync: a refused connection fails at once; a server that never answers is given up at --timeout, said truthfully")
     func syncTimeout() throws {
         let logged = try Executables.run(

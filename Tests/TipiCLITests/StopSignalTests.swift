@@ -88,12 +88,18 @@ struct StopSignalTests {
         #expect(processes.first { $0["key"] as? String == "after" }?["status"] as? String == "pending")
     }
 
+    /// The pipeline fixture running `hog` (no safe point) on one CPU; returns once it hogs.
+    func startHog(journal: String, grace: String) throws -> Executables.Running {
+        let config = try pipelineConfig(journal: journal, process: "hog", params: "seconds = 120")
+        let process = try startPinned("TipiPipelineFixture", ["run", config], environment: ["TIPI_STOP_GRACE": grace])
+        #expect(waitFor { process.standardOutputSoFar.contains("hogging") })
+        return process
+    }
+
     @Test("a process that never reaches a safe point is ended after the grace period, with cleanup still run")
     func noSafePoint() throws {
         let journal = folder.appendingPathComponent("journal-hog.txt").path
-        let config = try pipelineConfig(journal: journal, process: "hog", params: "seconds = 120")
-        let process = try startPinned("TipiPipelineFixture", ["run", config], environment: ["TIPI_STOP_GRACE": "1"])
-        #expect(waitFor { process.standardOutputSoFar.contains("hogging") })
+        let process = try startHog(journal: journal, grace: "1")
         let sent = Date()
         process.signal(SIGINT)
         let result = process.wait(timeout: 60)
@@ -107,10 +113,7 @@ struct StopSignalTests {
 
     @Test("a second Ctrl-C ends the process at once")
     func secondSignal() throws {
-        let journal = folder.appendingPathComponent("journal-twice.txt").path
-        let config = try pipelineConfig(journal: journal, process: "hog", params: "seconds = 120")
-        let process = try startPinned("TipiPipelineFixture", ["run", config], environment: ["TIPI_STOP_GRACE": "60"])
-        #expect(waitFor { process.standardOutputSoFar.contains("hogging") })
+        let process = try startHog(journal: folder.appendingPathComponent("journal-twice.txt").path, grace: "60")
         process.signal(SIGINT)
         usleep(500_000)
         let sent = Date()

@@ -70,9 +70,7 @@ public final class ProgressDisplay: Sendable {
         self.colors = self.mode == .tty && (colors ?? !noColor)
         self.time = time
         self.refreshInterval = max(refreshInterval, 0.01)
-        self.plainInterval =
-            plainInterval ?? Environment.value("TIPI_PROGRESS_INTERVAL").flatMap(Double.init).map { max($0, 0.5) }
-            ?? 10
+        self.plainInterval = plainInterval ?? Environment.number("TIPI_PROGRESS_INTERVAL", default: 10, in: 0.5...86_400)
         self.automaticRefresh = automaticRefresh
         self.state = Mutex(DisplayState(lastActivity: time.now()))
     }
