@@ -141,6 +141,20 @@ struct StopSignalTests {
         #expect(((run["summary"] as? [String: Any])?["loss"] as? [String: Any])?["count"] as? Int == 20)
     }
 
+    @Test("a signal while the program logs in a tight loop (inside the run's lock most of the time): no deadlock, interrupted, exit by SIGTERM")
+    func signalDuringTightLogging() throws {
+        let process = try Executables.start(
+            try executable("TipiFixture"), ["log", "--project", "tight", "--steps", "1000000000", "--keys", "40", "--report", "20000"],
+            environment: environment, removing: cleanEnvironment)
+        #expect(waitFor { process.standardOutputSoFar.contains("step 40000\n") })
+        let sent = Date()
+        process.signal(SIGTERM)
+        let result = process.wait(timeout: 60)
+        #expect(result.signal == SIGTERM, "status \(result.status): \(result.standardError)")
+        #expect(Date().timeIntervalSince(sent) < 10)
+        #expect(try storedRun(project: "tight")["status"] as? String == "interrupted")
+    }
+
     func checkBufferedOutput(_ signalNumber: Int32) throws {
         let ready = folder.appendingPathComponent("ready-\(signalNumber)").path
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
