@@ -25,11 +25,13 @@ final class Dataset: Permanence, @unchecked Sendable {
 final class Journal: Permanence, @unchecked Sendable {
     let path: String
     var failCleanup: Bool? = false
+    /// Seconds `cleanup()` takes.
+    var cleanupSeconds: Double? = 0
     /// How many processes use the journal right now (`spin` and `hog` do while they run).
     let users = Atomic<Int>(0)
 
     enum CodingKeys: String, CodingKey {
-        case path, failCleanup
+        case path, failCleanup, cleanupSeconds
     }
 
     func note(_ line: String) {
@@ -57,6 +59,7 @@ final class Journal: Permanence, @unchecked Sendable {
     func initialize() async throws { note("initialize \(path.split(separator: "/").last ?? "")") }
     func checkpoint() async throws { note("checkpoint") }
     func cleanup() async throws {
+        if let seconds = cleanupSeconds, seconds > 0 { usleep(UInt32(seconds * 1_000_000)) }
         note(users.load(ordering: .relaxed) == 0 ? "cleanup" : "cleanup while in use")
         if failCleanup == true { throw JournalError.cleanupFailed }
     }
@@ -159,6 +162,17 @@ func hog(seconds: Double = 60, journal: Journal) {
     }
 }
 
+/// Starts a child process that inherits standard output and prints `late line` after `seconds`, and does
+/// not wait for it (a data loader's worker that outlives the process, say).
+@PipelineProcess
+func orphan(seconds: Double = 6) throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sh")
+    child.arguments = ["-c", "sleep \(seconds); echo late line"]
+    try child.run()
+    print("orphan started")
+}
+
 enum Steps {
     /// Writes the results.
     @PipelineProcess
@@ -181,7 +195,7 @@ struct Report: PipelineProcess {
 
 @main
 struct Fixture: PipelineMain {
-    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, Steps.export, Report.self)
+    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, Steps.export, Report.self)
     static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self]
     static var pipelineName: String { "fixture" }
 }

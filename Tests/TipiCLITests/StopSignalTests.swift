@@ -155,6 +155,30 @@ struct StopSignalTests {
         #expect(try storedRun(project: "tight")["status"] as? String == "interrupted")
     }
 
+    @Test("live bars: output captured from a child that outlives the pipeline's processes is still shown, never written to a closed descriptor")
+    func captureOutlivedByChild() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let journal = folder.appendingPathComponent("journal-orphan.txt").path
+        let path = folder.appendingPathComponent("orphan.toml").path
+        try """
+        [permanences.journal]
+        type = "Journal"
+        path = "\(journal)"
+        cleanupSeconds = 4
+
+        [processes.orphan]
+        type = "orphan"
+        seconds = 6
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        // TIPI_PROGRESS=tty: live bars, so the pipeline captures standard output while its processes run.
+        let result = try Executables.run(
+            try executable("TipiPipelineFixture"), ["run", path], environment: ["TIPI_DIR": store, "TIPI_PROGRESS": "tty"],
+            removing: cleanEnvironment, timeout: 60)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("orphan started"))
+        #expect(result.standardOutput.contains("late line"), "\(result.standardOutput)")
+    }
+
     func checkBufferedOutput(_ signalNumber: Int32) throws {
         let ready = folder.appendingPathComponent("ready-\(signalNumber)").path
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
