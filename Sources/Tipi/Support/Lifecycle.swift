@@ -26,7 +26,8 @@ import Synchronization
 ///    owner will finish the program, after its cleanup) or ends the program itself, right there;
 /// 3. if nothing did within the grace period (`TIPI_STOP_GRACE`, 1 s without a stop owner), the signal
 ///    thread ends the program itself: hooks in stage order, stdio flushed, the signal raised again with its
-///    default action (exit status 130 / 143 / 129). A watchdog bounds the whole thing.
+///    default action (exit status 130 / 143 / 129). A stop owner that is cleaning up is waited for, not cut
+///    short; once the hooks run, a watchdog bounds them.
 package enum Lifecycle {
     /// When a hook runs relative to the others (lower first).
     package enum Stage: Int, Sendable {
@@ -119,7 +120,6 @@ package enum Lifecycle {
         registry.withLock { $0.stopOwners.removeAll { $0.id == id } }
     }
 
-
     // MARK: - Announcements
 
     /// Announces a fact to whoever subscribed (Devices publishes the device it chose; tracking records it
@@ -139,6 +139,7 @@ package enum Lifecycle {
     /// A safe point found the stop flag set. With a stop owner it returns `true` (end the loop; the owner
     /// finishes the program after its cleanup); otherwise the calling thread, which holds none of Tipi's
     /// locks here, ends the program itself and does not return.
+    ///
     /// Once a thread is ending the program, safe points do nothing (the hooks may log and use bars).
     package static func reachedSafePoint() -> Bool {
         guard stopSignal != 0, ending.load(ordering: .acquiring) == 0 else { return false }
@@ -155,6 +156,9 @@ package enum Lifecycle {
     package static func endBySignal() -> Never {
         let signal = stopSignal == 0 ? SIGTERM : stopSignal
         guard claimEnding() else { parkForever() }
+        // The hooks are bounded (finishing a run by the finish timeout); should one hang anyway, the
+        // process still ends by the signal's status.
+        startWatchdog(after: finishTimeout + 60, signal: signal)
         runHooks(.signal(signal))
         fflush(nil)
         restoreDefaultAction(signal)
@@ -222,11 +226,11 @@ package enum Lifecycle {
         // Everything the handler reads is initialised here, before the handler can run.
         _ = StopRequest.flag.signal.load(ordering: .relaxed)
         pipeWriteEnd.store(ends[1], ordering: .releasing)
-        // Read now, so that a bad value warns at start and the signal thread reads no environment later.
+        // Read now, so that a bad value warns at start.
         let grace = stopGrace
-        let finish = finishTimeout
+        _ = finishTimeout
         let readEnd = ends[0]
-        let thread = Thread { signalThread(readEnd: readEnd, grace: grace, finishTimeout: finish) }
+        let thread = Thread { signalThread(readEnd: readEnd, grace: grace) }
         thread.name = "tipi-signals"
         thread.start()
         for signalNumber in wanted {
@@ -255,7 +259,7 @@ package enum Lifecycle {
         _ = withUnsafeBytes(of: &value) { write(descriptor, $0.baseAddress, 4) }
     }
 
-    private static func signalThread(readEnd: Int32, grace: Double, finishTimeout: Double) {
+    private static func signalThread(readEnd: Int32, grace: Double) {
         var number: Int32 = 0
         while true {
             let count = withUnsafeMutableBytes(of: &number) { read(readEnd, $0.baseAddress, 4) }
@@ -264,16 +268,15 @@ package enum Lifecycle {
             return
         }
         let owners = registry.withLock { $0.stopOwners.map { $0.onStop } }
-        let wait = owners.isEmpty ? min(grace, 1) : grace
-        // Whatever happens below, the process ends: the hooks themselves are bounded by the finish timeout.
-        startWatchdog(after: wait + finishTimeout + 30, signal: number)
         for onStop in owners { onStop() }
-        let deadline = Date().addingTimeInterval(wait)
-        while Date() < deadline {
-            if ending.load(ordering: .acquiring) != 0 { return }
+        // Wait for a safe point (or the owner) to end the program. An owner that is cleaning up is not cut
+        // short: it is waited for (a second signal still ends the process at once).
+        let deadline = Date().addingTimeInterval(owners.isEmpty ? min(grace, 1) : grace)
+        while ending.load(ordering: .acquiring) == 0 {
+            let cleaningUp = registry.withLock { $0.stopOwners.contains { !$0.endsLoops } }
+            if !cleaningUp, Date() >= deadline { endBySignal() }
             usleep(10_000)
         }
-        endBySignal()
     }
 
     private static func startWatchdog(after seconds: Double, signal: Int32) {
