@@ -35,11 +35,16 @@ struct LoggerLifecycleTests {
 
     @Test("runs that cannot start (the store cannot be created) leave no backend threads behind")
     func failedStartLeaksNothing() throws {
-        let result = try Executables.run(
-            try executable("TipiFixture"), ["fail-start", "--times", "10"],
-            environment: ["TIPI_DIR": store, "TIPI_BACKENDS": "tensorboard,wandb,jsonl"], removing: cleanEnvironment)
-        #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput == "backend threads 0\n")
+        func threads(afterFailedStarts times: Int) throws -> String {
+            let result = try Executables.run(
+                try executable("TipiFixture"), ["fail-start", "--times", String(times)],
+                environment: ["TIPI_DIR": store, "TIPI_BACKENDS": "tensorboard,wandb,jsonl"], removing: cleanEnvironment)
+            #expect(result.status == 0, "\(result.standardError)")
+            return result.standardOutput
+        }
+        let before = try threads(afterFailedStarts: 0)
+        #expect(before.hasPrefix("threads "))
+        #expect(try threads(afterFailedStarts: 10) == before)  // not 30 more: one per backend and start
     }
 
     @Test("log after finish(): one warning that says what happens, the values are refused, no new run")
