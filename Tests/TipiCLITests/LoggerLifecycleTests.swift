@@ -47,6 +47,18 @@ struct LoggerLifecycleTests {
         #expect(try threads(afterFailedStarts: 10) == before)  // not 30 more: one per backend and start
     }
 
+    @Test("TIPI_SWEEP_INDEX=abc: one warning naming the variable, the run still in its sweep, without an index")
+    func badSweepIndex() throws {
+        let result = try Executables.run(
+            try executable("TipiFixture"), ["log", "--project", "sweep-index", "--steps", "3"],
+            environment: ["TIPI_DIR": store, "TIPI_SWEEP_ID": "s1", "TIPI_SWEEP_INDEX": "abc"], removing: cleanEnvironment)
+        #expect(result.status == 0)
+        #expect(result.standardError == "tipi: warning: TIPI_SWEEP_INDEX=abc is not a whole number from 0; the run is recorded without a sweep index\n")
+        let run = try #require(try runs(project: "sweep-index").first)
+        #expect((run["sweep"] as? [String: Any])?["id"] as? String == "s1")
+        #expect((run["sweep"] as? [String: Any])?["index"] == nil)
+    }
+
     @Test("log after finish(): one warning that says what happens, the values are refused, no new run")
     func logAfterFinish() throws {
         let result = try Executables.run(

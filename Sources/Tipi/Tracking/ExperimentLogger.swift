@@ -156,7 +156,7 @@ extension Run {
         let sweepMembership =
             sweep
             ?? Environment.value("TIPI_SWEEP_ID").map {
-                RunMetadata.SweepMembership(id: $0, index: Environment.value("TIPI_SWEEP_INDEX").flatMap(Int.init))
+                RunMetadata.SweepMembership(id: $0, index: Self.sweepIndex)
             }
         let metadata = RunMetadata(
             id: id, project: project, name: name ?? RunNames.generate(), status: .running, startTime: startTime,
@@ -175,6 +175,20 @@ extension Run {
         }
         RunRegistry.add(run)
         return run
+    }
+}
+
+extension Run {
+    /// `TIPI_SWEEP_INDEX`: a whole number from 0, or none (a bad value warns once, naming the variable).
+    static var sweepIndex: Int? {
+        guard let text = Environment.value("TIPI_SWEEP_INDEX")?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+        else { return nil }
+        if let index = Int(text), index >= 0 { return index }
+        Diagnostics.warnOnce(
+            key: "environment:TIPI_SWEEP_INDEX",
+            "TIPI_SWEEP_INDEX=\(TerminalText.excerpt(text, limit: 40)) is not a whole number from 0; the run is recorded "
+                + "without a sweep index")
+        return nil
     }
 }
 
