@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TipiPipeline
 
 /// A small generated data set: points on two interleaved spirals.
@@ -24,6 +25,14 @@ final class Dataset: Permanence, @unchecked Sendable {
 final class Journal: Permanence, @unchecked Sendable {
     let path: String
     var failCleanup: Bool? = false
+    /// Seconds `cleanup()` takes.
+    var cleanupSeconds: Double? = 0
+    /// How many processes use the journal right now (`spin` and `hog` do while they run).
+    let users = Atomic<Int>(0)
+
+    enum CodingKeys: String, CodingKey {
+        case path, failCleanup, cleanupSeconds
+    }
 
     func note(_ line: String) {
         let handle = FileHandle(forWritingAtPath: path) ?? {
@@ -35,10 +44,23 @@ final class Journal: Permanence, @unchecked Sendable {
         try? handle?.close()
     }
 
+    /// Runs `work` as a user of the journal: prints `line` first, notes `<process> returned` at the end.
+    func use(announcing line: String, process: String, _ work: () -> Void) {
+        users.add(1, ordering: .relaxed)
+        defer {
+            note("\(process) returned")
+            users.subtract(1, ordering: .relaxed)
+        }
+        print(line)
+        fflush(nil)
+        work()
+    }
+
     func initialize() async throws { note("initialize \(path.split(separator: "/").last ?? "")") }
     func checkpoint() async throws { note("checkpoint") }
     func cleanup() async throws {
-        note("cleanup")
+        if let seconds = cleanupSeconds, seconds > 0 { usleep(UInt32(seconds * 1_000_000)) }
+        note(users.load(ordering: .relaxed) == 0 ? "cleanup" : "cleanup while in use")
         if failCleanup == true { throw JournalError.cleanupFailed }
     }
 
@@ -115,6 +137,42 @@ func wait(seconds: Double = 30) async throws {
     try await Task.sleep(for: .seconds(seconds))
 }
 
+/// Burns CPU in synchronous loops under progress bars, like a training step; uses the journal meanwhile.
+@PipelineProcess
+func spin(epochs: Int = 1_000_000, journal: Journal) {
+    journal.use(announcing: "spinning", process: "spin") {
+        var total = 0.0
+        for _ in progressBar(0..<epochs, desc: "Epochs") {
+            for index in progressBar(0..<100_000, desc: "Batches") { total += sin(Double(index)) }
+        }
+        print("spin total=\(total)")
+    }
+}
+
+/// Burns CPU for `seconds` without any safe point (no progress bar, no logging); uses the journal meanwhile.
+@PipelineProcess
+func hog(seconds: Double = 60, journal: Journal) {
+    journal.use(announcing: "hogging", process: "hog") {
+        let end = Date().addingTimeInterval(seconds)
+        var total = 0.0
+        while Date() < end {
+            for index in 0..<10_000 { total += sin(Double(index)) }
+        }
+        print("hog total=\(total)")
+    }
+}
+
+/// Starts a child process that inherits standard output and prints `late line` after `seconds`, and does
+/// not wait for it (a data loader's worker that outlives the process, say).
+@PipelineProcess
+func orphan(seconds: Double = 6) throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sh")
+    child.arguments = ["-c", "sleep \(seconds); echo late line"]
+    try child.run()
+    print("orphan started")
+}
+
 enum Steps {
     /// Writes the results.
     @PipelineProcess
@@ -137,7 +195,7 @@ struct Report: PipelineProcess {
 
 @main
 struct Fixture: PipelineMain {
-    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, Steps.export, Report.self)
+    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, Steps.export, Report.self)
     static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self]
     static var pipelineName: String { "fixture" }
 }

@@ -84,6 +84,43 @@ struct InteropTests {
         #expect(again.standardOutput.contains("500 steps"))  // idempotent: nothing sent twice
         #expect(try check(try export(id), folder, ["--mlflow", uri, "--only", "mlflow"]).status == 0)
     }
+
+    @Test("runs sync of more than 2,000,000 unsent values makes progress, in order, and resumes where it stopped")
+    func syncBeyondTheBuffer() throws {
+        let uri = try mlflow()
+        // 700,000 steps × 3 keys = 2.1 M values, none of which reached MLflow (nothing listens on port 9).
+        let (id, folder, result) = try runFixture(
+            ["TIPI_BACKENDS": "mlflow", "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"],
+            ["--project", "big-sync", "--steps", "700000", "--keys", "3"])
+        #expect(result.status == 0, "\(result.standardError)")
+        func mlflowState() throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("run.json"))
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try #require((object["backends"] as? [String: Any])?["mlflow"] as? [String: Any])
+        }
+        let first = try Executables.run(
+            try tool("tipi"), ["runs", "sync", id, "--uri", uri, "--timeout", "8"], environment: ["TIPI_DIR": store])
+        #expect(first.status != 0)  // not all of it in 8 s
+        #expect(first.standardError.contains("gave up after"), "\(first.standardError)")
+        let sent = try #require(try mlflowState()["sentSteps"] as? Int)
+        #expect(sent > 0, "nothing was sent: the backend's buffer overflowed")
+        let again = try Executables.run(
+            try tool("tipi"), ["runs", "sync", id, "--uri", uri, "--timeout", "8"], environment: ["TIPI_DIR": store])
+        _ = again
+        let resumed = try #require(try mlflowState()["sentSteps"] as? Int)
+        #expect(resumed >= sent)
+        // MLflow has the first `resumed` steps and nothing after a gap (a request the deadline cut may have
+        // reached the server: those rows are sent again, which the server accepts).
+        let remote = try #require(try mlflowState()["remoteID"] as? String)
+        let history = try Executables.run(
+            "/usr/bin/curl", ["-sf", "\(uri)/api/2.0/mlflow/metrics/get-history?run_id=\(remote)&metric_key=loss&max_results=1000000"],
+            removing: [])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(history.standardOutput.utf8)) as? [String: Any])
+        let steps = (object["metrics"] as? [[String: Any]] ?? []).compactMap { ($0["step"] as? Int) ?? Int($0["step"] as? String ?? "") }
+        let last = try #require(steps.max())
+        #expect(last >= resumed - 1)
+        #expect(Set(steps) == Set(0...last))
+    }
 }
 
 enum Interop {

@@ -383,9 +383,8 @@ public final class DeviceManager: Sendable {
         if device.kind == .cuda, environment("CUDA_DEVICE_ORDER") != "PCI_BUS_ID" {
             warnAboutDeviceOrder(survey)
         }
-        if let run = logger.run, !run.isFinished, run.metadata.device == nil {
-            run.recordDevice(device)
-        }
+        // Published, not handed to tracking by name: the run in use records it (see `RunRegistry`).
+        Lifecycle.publish(device)
         return device
     }
 

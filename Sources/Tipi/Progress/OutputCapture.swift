@@ -26,16 +26,26 @@ public final class OutputCapture: @unchecked Sendable {
 
     private init?(display: ProgressDisplay) {
         fflush(nil)
-        var ends: [Int32] = [0, 0]
+        var ends: [Int32] = [-1, -1]
         let saved = dup(1)
-        guard saved >= 0, pipe(&ends) == 0 else { return nil }
+        guard saved >= 0 else { return nil }
+        guard pipe(&ends) == 0 else {
+            close(saved)
+            return nil
+        }
+        _ = fcntl(saved, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        guard dup2(ends[1], 1) >= 0 else {
+            // Nothing was redirected: every descriptor opened here is closed again.
+            close(saved)
+            close(ends[0])
+            close(ends[1])
+            return nil
+        }
+        close(ends[1])
         self.display = display
         original = saved
         readEnd = ends[0]
-        _ = fcntl(saved, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
-        guard dup2(ends[1], 1) >= 0 else { return nil }
-        close(ends[1])
         let thread = Thread { [self] in pump() }
         thread.name = "tipi-stdout"
         thread.start()
@@ -74,11 +84,25 @@ public final class OutputCapture: @unchecked Sendable {
             }
         }
         if !pending.isEmpty { display.write(String(decoding: pending, as: UTF8.self), to: output) }
+        // The pump owns both descriptors it uses and closes them when it is done with them (never before),
+        // whether `stop` waited for it or gave up waiting.
         close(readEnd)
+        let closeNow = descriptorLock.withLock { () -> Bool in
+            pumpEnded = true
+            return restored
+        }
+        if closeNow { close(original) }
         finished.signal()
     }
 
-    /// Stops capturing: standard output is restored and everything captured has been written.
+    /// Guards the hand-over of `original`: whichever of the pump and `stop` finishes last closes it.
+    private let descriptorLock = NSLock()
+    private var pumpEnded = false
+    private var restored = false
+
+    /// Stops capturing: standard output is restored and everything captured has been written — or, when
+    /// something still holds the pipe open (a child process that inherited standard output), after 5 s
+    /// the capture goes on in the background until that is closed, and its lines still appear.
     public func stop() {
         guard !stopped else { return }
         stopped = true
@@ -87,7 +111,11 @@ public final class OutputCapture: @unchecked Sendable {
         stopFlag.unlock()
         fflush(nil)
         dup2(original, 1)
-        _ = finished.wait(timeout: .now() + 5)
-        close(original)
+        let closeNow = descriptorLock.withLock { () -> Bool in
+            restored = true
+            return pumpEnded
+        }
+        if closeNow { close(original) }
+        if finished.wait(timeout: .now() + 5) == .success { finished.signal() }
     }
 }

@@ -60,9 +60,15 @@ public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
             self.count = bar.n
         }
 
+        /// A safe point, like the synchronous iterator's: after a stop signal the loop ends (in a pipeline)
+        /// or the program ends (elsewhere).
         @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(Base.Failure) -> Base.Element? {
             bar.state.count.store(count, ordering: .relaxed)
+            if StopRequest.isRequested, StopRequest.reachedSafePoint() {
+                bar.close()
+                return nil
+            }
             guard let element = try await base.next(isolation: actor) else {
                 bar.close()
                 return nil

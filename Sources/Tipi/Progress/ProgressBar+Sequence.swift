@@ -109,11 +109,12 @@ public struct ProgressSequence<Base: Sequence>: Sequence {
     /// The iterator: the base iterator plus a counter published to the bar on every step.
     ///
     /// Inlinable, so that the compiler specializes it into the caller's loop: the per-item cost is then one
-    /// relaxed store of the counter.
+    /// relaxed store of the counter and one relaxed load of the stop flag.
     public struct Iterator: IteratorProtocol {
         @usableFromInline var base: Base.Iterator
         @usableFromInline let bar: ProgressBar
         @usableFromInline let state: BarState
+        @usableFromInline let stop: StopFlag
         @usableFromInline var count: Int
 
         @inlinable
@@ -121,14 +122,22 @@ public struct ProgressSequence<Base: Sequence>: Sequence {
             self.base = base
             self.bar = bar
             self.state = bar.state
+            self.stop = StopRequest.flag
             self.count = bar.n
         }
 
         /// Publishes the elements completed so far (an element counts once the loop body that received it
         /// returns, as in tqdm), then fetches the next one.
+        ///
+        /// A safe point: after Ctrl-C / SIGTERM / SIGHUP the loop ends here inside a pipeline (which then
+        /// cleans up and ends with the signal); in a plain program the program ends here.
         @inlinable
         public mutating func next() -> Base.Element? {
             state.count.store(count, ordering: .relaxed)
+            if stop.signal.load(ordering: .relaxed) != 0, StopRequest.reachedSafePoint() {
+                bar.close()
+                return nil
+            }
             guard let element = base.next() else {
                 bar.close()
                 return nil

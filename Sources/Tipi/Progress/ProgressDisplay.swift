@@ -29,7 +29,8 @@ public final class ProgressDisplay: Sendable {
     public static let shared: ProgressDisplay = {
         let display = ProgressDisplay(
             output: FileDescriptorOutput.standardError, textOutput: FileDescriptorOutput.standardOutput)
-        atexit { ProgressDisplay.shared.finishAtExit() }
+        // At exit and on a stop signal the lifecycle leaves the cursor below the bars.
+        Lifecycle.register(.display) { _ in display.finishAtExit() }
         if display.mode == .tty { WindowSizeWatcher.start(display) }
         // Warnings from any part of Tipi appear above the bars rather than through them.
         Diagnostics.setSink { line in ProgressDisplay.current.write(line, to: .progress) }
@@ -69,9 +70,7 @@ public final class ProgressDisplay: Sendable {
         self.colors = self.mode == .tty && (colors ?? !noColor)
         self.time = time
         self.refreshInterval = max(refreshInterval, 0.01)
-        self.plainInterval =
-            plainInterval ?? Environment.value("TIPI_PROGRESS_INTERVAL").flatMap(Double.init).map { max($0, 0.5) }
-            ?? 10
+        self.plainInterval = plainInterval ?? Environment.number("TIPI_PROGRESS_INTERVAL", default: 10, in: 0.5...86_400)
         self.automaticRefresh = automaticRefresh
         self.state = Mutex(DisplayState(lastActivity: time.now()))
     }

@@ -19,14 +19,17 @@ public let logger = ExperimentLogger()
 /// (or `backends:`) adds TensorBoard, W&B, MLflow and JSONL. Inside a pipeline, `start` and `log` use the
 /// pipeline's run, so the training code does not change.
 ///
-/// - `log` without `start` starts a run on its own (project: the executable's name).
-/// - `finish` happens by itself at normal exit (status `finished`) and on SIGINT/SIGTERM (status
-///   `interrupted`, then the process ends with the signal: exit status 130 or 143). Tipi only handles those
+/// - `log` without `start` starts a run on its own (project: the executable's name), once.
+/// - After `finish`, `log` refuses values (one warning); `start` begins a new run.
+/// - `finish` happens by itself at normal exit (status `finished`) and on SIGINT/SIGTERM/SIGHUP (status
+///   `interrupted`, then the process ends with the signal: exit status 130, 143 or 129). Tipi only handles those
 ///   signals when the program has not installed handlers of its own; a program that handles them itself
 ///   should call `logger.finish(status: .interrupted)` from its handler.
 /// - After `kill -9` at most the last second of steps is lost; readers show the run as `crashed`.
 public final class ExperimentLogger: Sendable {
     private let state = Mutex(LoggerState())
+    /// Serialises the automatic start of the first `log`.
+    private let autoStart = Mutex(())
 
     private struct LoggerState {
         var run: Run?
@@ -77,25 +80,43 @@ public final class ExperimentLogger: Sendable {
         return run
     }
 
-    /// Logs values into the current run (starting one if needed). See ``Run/log(_:step:commit:)``.
+    /// Logs values into the current run, starting one if none was started yet. See ``Run/log(_:step:commit:)``.
+    ///
+    /// After ``finish(status:)`` the run refuses values, as a finished W&B run does: they are ignored with
+    /// one warning, and `start()` begins a new run. `log` is also a safe point: after Ctrl-C / SIGTERM /
+    /// SIGHUP, outside a pipeline, the run is finished here and the program ends with the signal.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
+        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
         if let run = PipelineContext.current?.run {
             run.log(values, step: step, commit: commit)
             return
         }
-        let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
-        if let current, current.logIfOpen(values, step: step, commit: commit) { return }
-        guard !failed else { return }
-        do {
-            try start().log(values, step: step, commit: commit)
-        } catch {
-            state.withLock { $0.autoStartFailed = true }
-            Self.warn("could not start a run, so values are not recorded: \(error)")
+        if let current = state.withLock({ $0.run }) {
+            current.log(values, step: step, commit: commit)
+            return
         }
+        // The first `log` starts the run: once, even when several threads log at the same moment.
+        let run = autoStart.withLock { _ -> Run? in
+            let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
+            if let current { return current }
+            guard !failed else { return nil }
+            do {
+                return try start()
+            } catch {
+                state.withLock { $0.autoStartFailed = true }
+                Diagnostics.warn("could not start a run, so values are not recorded: \(error)")
+                return nil
+            }
+        }
+        run?.log(values, step: step, commit: commit)
     }
 
     /// Ends the run started here (inside a pipeline the pipeline ends its own run). Idempotent.
+    ///
+    /// Also a safe point: after a stop signal, outside a pipeline, the program ends here by the signal
+    /// (the run is finished as `interrupted`).
     public func finish(status: RunStatus = .finished) {
+        if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() }
         if PipelineContext.current?.run != nil { return }
         let run = state.withLock { $0.run }
         run?.finish(status: status)
@@ -106,28 +127,6 @@ public final class ExperimentLogger: Sendable {
         return name.isEmpty ? "default" : name
     }
 
-    static func warn(_ message: String) {
-        ProgressDisplay.current.write("tipi: \(message)", to: .progress)
-    }
-
-    // MARK: - Open runs, exit and signals
-
-    private static let open = Mutex<[ObjectIdentifier: Run]>([:])
-
-    static func remember(_ run: Run) {
-        open.withLock { $0[ObjectIdentifier(run)] = run }
-        RunSignals.ensureInstalled()
-    }
-
-    static func forget(_ run: Run) {
-        _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(run)) }
-    }
-
-    /// Finishes every open run (at exit, or on a signal).
-    static func finishAll(status: RunStatus) {
-        let runs = open.withLock { Array($0.values) }
-        for run in runs { run.finish(status: status) }
-    }
 }
 
 extension Run {
@@ -148,17 +147,16 @@ extension Run {
         } else {
             kinds = requested
         }
-        let workers = try kinds.map { kind in
-            BackendWorker(
-                kind: kind, backend: try kind.make(environment: Environment.value, options: options),
-                warn: { ExperimentLogger.warn($0) })
-        }
+        // The backends are made (and can fail) before anything exists; their workers start only once the
+        // run folder exists, and are finished if the run cannot start, so nothing leaks on an error.
+        let backends = try kinds.map { kind in (kind, try kind.make(environment: Environment.value, options: options)) }
         let startTime = Date().timeIntervalSince1970
         let (id, folder) = try store.createRunFolder(project: project, startTime: startTime)
+        let workers = backends.map { BackendWorker(kind: $0.0, backend: $0.1, warn: { Diagnostics.warn($0) }) }
         let sweepMembership =
             sweep
             ?? Environment.value("TIPI_SWEEP_ID").map {
-                RunMetadata.SweepMembership(id: $0, index: Environment.value("TIPI_SWEEP_INDEX").flatMap(Int.init))
+                RunMetadata.SweepMembership(id: $0, index: Self.sweepIndex)
             }
         let metadata = RunMetadata(
             id: id, project: project, name: name ?? RunNames.generate(), status: .running, startTime: startTime,
@@ -168,9 +166,29 @@ extension Run {
             tipiVersion: Tipi.version, device: nil, sweep: sweepMembership,
             backends: Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, RunMetadata.BackendState()) }),
             summary: [:], heartbeat: startTime, droppedSteps: nil, pipeline: nil)
-        let run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { ExperimentLogger.warn($0) })
-        ExperimentLogger.remember(run)
+        let run: Run
+        do {
+            run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { Diagnostics.warn($0) })
+        } catch {
+            for worker in workers { worker.abandon() }
+            throw error
+        }
+        RunRegistry.add(run)
         return run
+    }
+}
+
+extension Run {
+    /// `TIPI_SWEEP_INDEX`: a whole number from 0, or none (a bad value warns once, naming the variable).
+    static var sweepIndex: Int? {
+        guard let text = Environment.value("TIPI_SWEEP_INDEX")?.trimmingCharacters(in: .whitespaces), !text.isEmpty
+        else { return nil }
+        if let index = Int(text), index >= 0 { return index }
+        Diagnostics.warnOnce(
+            key: "environment:TIPI_SWEEP_INDEX",
+            "TIPI_SWEEP_INDEX=\(TerminalText.excerpt(text, limit: 40)) is not a whole number from 0; the run is recorded "
+                + "without a sweep index")
+        return nil
     }
 }
 

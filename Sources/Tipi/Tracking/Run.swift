@@ -116,7 +116,7 @@ public final class Run: Sendable {
             guard !state.closed else {
                 if !state.warnedClosed {
                     state.warnedClosed = true
-                    warning = "run \(id) is finished; values logged after finish() are ignored"
+                    warning = "run \(id) is finished; values logged after finish() are ignored (start() begins a new run)"
                 }
                 return false
             }
@@ -243,7 +243,7 @@ public final class Run: Sendable {
         let dropped = close()
         let final: RunStatus = RunSignals.interrupted ? .interrupted : (status == .crashed ? .failed : status)
         writer.finish(status: final, droppedSteps: dropped)
-        ExperimentLogger.forget(self)
+        RunRegistry.remove(self)
     }
 
     /// Unix seconds, at the coarse clock's resolution (a few milliseconds): cheap enough for every step.

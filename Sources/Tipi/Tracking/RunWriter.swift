@@ -251,7 +251,7 @@ final class RunWriter: Sendable {
         wake.signal()
         // The writer thread makes the last flush and closes the metric file itself: nothing here touches it.
         let stoppedInTime = stopped.wait(timeout: .now() + Self.stopTimeout) == .success
-        let timeout = Environment.value("TIPI_FINISH_TIMEOUT").flatMap(Double.init) ?? 10
+        let timeout = Lifecycle.finishTimeout
         let deadline = Date().timeIntervalSince1970 + max(timeout, 0)
         let summary = state.withLock { Self.summaryTable($0) }
         for backend in backends { backend.send(.finish(status, summary, deadline)) }

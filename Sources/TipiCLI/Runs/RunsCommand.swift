@@ -186,6 +186,12 @@ struct RunsSyncCommand: ParsableCommand {
     @Option(help: "Seconds to keep trying.")
     var timeout = 60.0
 
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout \(timeout) is not a number of seconds from 0 to 86400 (for example --timeout 60)")
+        }
+    }
+
     func run() throws {
         guard to == "mlflow" else {
             throw ValidationError("only --to mlflow can be synced; TensorBoard, W&B and JSONL files are written locally (wandb sync uploads W&B runs)")

@@ -75,15 +75,23 @@ struct PipelineExecutor {
         // With live bars, what the processes print goes above the bars instead of through them.
         let capture = options.display == nil ? OutputCapture.start(into: display) : nil
         let cleanup = Cleanup(pipeline.permanences)
-        // Ctrl-C: clean up the permanences created so far, record the run as interrupted.
+        // Stops (Ctrl-C, SIGTERM, SIGHUP) belong to the executor while it runs: a signal cancels the running
+        // process's task, a synchronous process returns at its next safe point (its progress bars end,
+        // `logger.log`), and then the permanences are cleaned up here, once, after the process stopped
+        // using them; the run is recorded as interrupted and the program ends by the signal.
+        let running = RunningProcess()
+        let owner = Lifecycle.addStopOwner { running.cancel() }
+        // The fallback, when the process reaches no safe point within the grace period (TIPI_STOP_GRACE):
+        // the thread that ends the program records the processes and cleans up, on a thread of its own.
         let hook = InterruptHooks.add {
-            records.state.withLock { records in
-                for index in records.indices where records[index].status == "running" { records[index].status = "interrupted" }
-            }
+            markInterrupted(records)
             record()
             cleanup.runBlocking(display: display)
         }
-        defer { InterruptHooks.remove(hook) }
+        defer {
+            InterruptHooks.remove(hook)
+            Lifecycle.removeStopOwner(owner)
+        }
 
         var problems: [ConfigProblem] = []
         var device: Device?
@@ -106,6 +114,7 @@ struct PipelineExecutor {
 
         if problems.isEmpty {
             for (index, entry) in pipeline.processes.enumerated() {
+                if Lifecycle.stopSignal != 0 { break }
                 overall.setDescription("process \(index + 1)/\(pipeline.processes.count): \(entry.key)")
                 let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
                 let start = Date()
@@ -118,10 +127,18 @@ struct PipelineExecutor {
                     } else {
                         set(records, index, status: "running")
                         recordSoon()
-                        try await withPipelineContext(context) { try await execute(entry.process) }
-                        for permanence in pipeline.permanences { try await permanence.permanence.checkpoint() }
+                        let process = entry.process
+                        try await running.run { try await withPipelineContext(context) { try await execute(process) } }
+                        if Lifecycle.stopSignal != 0 {
+                            status = "interrupted"
+                        } else {
+                            for permanence in pipeline.permanences { try await permanence.permanence.checkpoint() }
+                        }
                     }
                     set(records, index, status: status, seconds: Date().timeIntervalSince(start))
+                } catch where Lifecycle.stopSignal != 0 {
+                    // The process ended because of the stop (a cancelled sleep, say): not a failure.
+                    set(records, index, status: "interrupted", seconds: Date().timeIntervalSince(start))
                 } catch {
                     let message = options.debug ? "\(describe(error)) [\(String(reflecting: error))]" : describe(error)
                     set(records, index, status: "failed", seconds: Date().timeIntervalSince(start), error: message)
@@ -133,18 +150,35 @@ struct PipelineExecutor {
                     record()
                     break
                 }
+                if Lifecycle.stopSignal != 0 { break }
                 recordSoon()
                 overall.update()
             }
         }
+        // From here on a stop signal does not cut anything short: the cleanup and the record run to the end.
+        Lifecycle.stopOwnerIsCleaningUp(owner)
         overall.close()
         capture?.stop()
         let cleanupProblems = await cleanup.run(display: display)
         problems += cleanupProblems
+        let stopped = Lifecycle.stopSignal != 0
+        if stopped { markInterrupted(records) }
         record()
         run.finish(status: problems.isEmpty ? .finished : .failed)
         display.write(summary(records.state.withLock { $0 }, run: run, settings: settings))
+        if stopped {
+            for problem in problems { display.write(problem.description, to: .progress) }
+            InterruptHooks.remove(hook)
+            Lifecycle.endBySignal()
+        }
         return problems.isEmpty ? .completed(run) : .failed(run, problems)
+    }
+
+    /// Marks the running process as interrupted.
+    private static func markInterrupted(_ records: ProcessRecords) {
+        records.state.withLock { records in
+            for index in records.indices where records[index].status == "running" { records[index].status = "interrupted" }
+        }
     }
 
     private static func execute<P: PipelineProcess>(_ process: P) async throws {
@@ -209,11 +243,36 @@ final class ProcessRecords: Sendable {
     }
 }
 
-/// The permanences to clean up: those created, in reverse order; each one once.
+/// The task of the process that runs now, so that a stop signal can cancel it (from the signal thread).
+final class RunningProcess: Sendable {
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    /// Runs `operation` as a task of its own and waits for it; a stop that came first cancels it at once.
+    func run(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+        let current = Task { try await operation() }
+        task.withLock { $0 = current }
+        defer { task.withLock { $0 = nil } }
+        if Lifecycle.stopSignal != 0 { current.cancel() }
+        try await withTaskCancellationHandler {
+            try await current.value
+        } onCancel: {
+            current.cancel()
+        }
+    }
+
+    /// Cancels the running process (if any).
+    func cancel() {
+        task.withLock { $0 }?.cancel()
+    }
+}
+
+/// The permanences to clean up, newest first; all of them exactly once, whoever asks first.
 final class Cleanup: @unchecked Sendable {
     private let entries: [BuiltPipeline.PermanenceEntry]
     private let lock = NSLock()
     private var done = false
+    /// Signalled when the cleanup that claimed the work has completed.
+    private let completed = DispatchSemaphore(value: 0)
 
     init(_ entries: [BuiltPipeline.PermanenceEntry]) {
         self.entries = entries
@@ -229,9 +288,11 @@ final class Cleanup: @unchecked Sendable {
         return true
     }
 
-    /// Cleans up every permanence, newest first; failures are reported, not fatal.
+    /// Cleans up every permanence, newest first; failures are reported, not fatal. Does nothing when the
+    /// cleanup was already claimed.
     func run(display: ProgressDisplay) async -> [ConfigProblem] {
         guard claim() else { return [] }
+        defer { completed.signal() }
         var problems: [ConfigProblem] = []
         for entry in entries.reversed() {
             do {
@@ -246,20 +307,57 @@ final class Cleanup: @unchecked Sendable {
         return problems
     }
 
-    /// For the signal thread: runs the async cleanup and waits (bounded).
+    /// For the thread that ends the program when the process never stopped: runs the cleanup on a thread
+    /// of its own (the cooperative pool may be taken by the process) and waits, bounded; when the executor
+    /// is cleaning up already, waits for it instead.
     func runBlocking(display: ProgressDisplay) {
-        let finished = DispatchSemaphore(value: 0)
         let box = ProblemsBox()
-        Task.detached {
+        let executor = DedicatedThreadExecutor(name: "tipi-cleanup")
+        Task.detached(executorPreference: executor) {
             box.problems = await self.run(display: display)
-            finished.signal()
         }
-        _ = finished.wait(timeout: .now() + 30)
+        if completed.wait(timeout: .now() + 30) == .success { completed.signal() }
         for problem in box.problems { display.write(problem.description, to: .progress) }
     }
 
     private final class ProblemsBox: @unchecked Sendable {
-        var problems: [ConfigProblem] = []
+        private let lock = NSLock()
+        private var stored: [ConfigProblem] = []
+        var problems: [ConfigProblem] {
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
+        }
+    }
+}
+
+/// A task executor with one thread of its own: work that must run while the cooperative pool is busy
+/// (a CPU-bound process on one core) runs there.
+final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    init(name: String) {
+        let thread = Thread { [self] in loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
     }
 }
 

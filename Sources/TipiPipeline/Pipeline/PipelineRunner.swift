@@ -41,6 +41,10 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Validates, then runs a config file; returns the finished run.
+    ///
+    /// On Ctrl-C, SIGTERM or SIGHUP (handled by Tipi when the program has no handler of its own) the
+    /// running process stops at a safe point, the permanences are cleaned up, the run is recorded as
+    /// interrupted, and the program ends by the signal, as with ``PipelineMain``.
     /// - Throws: ``ConfigProblems`` when the config is invalid or a process fails.
     @discardableResult
     public func run(file: String, overrides: [String] = [], resume: String? = nil, store: RunStore = .default) async throws -> Run {

@@ -55,6 +55,15 @@ final class MLflowBackend: TrackingBackend {
     }
 
     func write(_ batch: MetricBatch, keys: [String]) throws {
+        enqueue(batch, keys: keys)
+        // A slow server must not hold up this backend's queue: send for at most half a second per batch
+        // and keep the rest pending (bounded; beyond it the run is marked incomplete for `tipi runs sync`).
+        _ = trySend(until: Date().timeIntervalSince1970 + 0.5)
+    }
+
+    /// Adds a batch to what is pending (bounded: beyond ``maximumPending`` values nothing more is taken, and
+    /// the run is incomplete, so what was sent stays the first `sentRows` rows).
+    private func enqueue(_ batch: MetricBatch, keys: [String]) {
         self.keys = keys
         if pending.count - pendingStart + batch.valueCount > Self.maximumPending {
             overflowed = true
@@ -68,17 +77,10 @@ final class MLflowBackend: TrackingBackend {
                 }
             }
         }
-        // A slow server must not hold up this backend's queue: send for at most half a second per batch
-        // and keep the rest pending (bounded; beyond it the run is marked incomplete for `tipi runs sync`).
-        _ = trySend(until: Date().timeIntervalSince1970 + 0.5)
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
-        retryAt = 0
-        while !trySend(until: deadline), Date().timeIntervalSince1970 < deadline, refused == nil {
-            let wait = min(max(retryAt - Date().timeIntervalSince1970, 0.05), max(deadline - Date().timeIntervalSince1970, 0))
-            usleep(UInt32(wait * 1_000_000))
-        }
+        _ = sendAll(until: deadline)
         guard let runID, refused == nil else { return }
         let mlflowStatus = status == .finished ? "FINISHED" : (status == .interrupted ? "KILLED" : "FAILED")
         let end = Int64(Date().timeIntervalSince1970 * 1000)
@@ -91,12 +93,26 @@ final class MLflowBackend: TrackingBackend {
         }
     }
 
+    /// Sends what is pending, retrying with backoff until `deadline`; `true` when everything was sent.
+    /// Returns at once when the server refused or cannot be reached at all.
+    private func sendAll(until deadline: Double) -> Bool {
+        retryAt = 0
+        while !trySend(until: deadline) {
+            let now = Date().timeIntervalSince1970
+            guard now < deadline - 0.05, refused == nil else { return runID != nil && pendingStart >= pending.count }
+            let wait = min(max(retryAt - now, 0.05), max(deadline - now, 0))
+            usleep(UInt32(wait * 1_000_000))
+        }
+        return true
+    }
+
     /// Sends what is pending, in order; `true` when nothing is left. Gives up for now (until `retryAt`)
     /// when the server is unavailable.
     private func trySend(until deadline: Double) -> Bool {
         guard refused == nil else { return false }
         let now = Date().timeIntervalSince1970
-        guard now >= retryAt else { return false }
+        // Nothing is started that the deadline would cut off at once (a caller's timeout is honoured).
+        guard now >= retryAt, now < deadline - 0.05 else { return false }
         do throws(MLflowClient.Failure) {
             try ensureRun(deadline: deadline)
             while pendingStart < pending.count {
@@ -128,6 +144,9 @@ final class MLflowBackend: TrackingBackend {
                 backoff = min(backoff * 2, 30)
             case .refused(let status, let code, let message):
                 refused = "the MLflow server refused a request (HTTP \(status) \(code)): \(message)"
+            case .unreachable(let reason):
+                // Nothing listens there: retrying would only add the whole finish timeout to the run.
+                refused = "no MLflow server at \(trackingURI) (\(reason)); gave up at once"
             }
             return false
         }
@@ -225,9 +244,25 @@ final class MLflowBackend: TrackingBackend {
         if previous?.location != trackingURI { backend.sentRows = 0 }
         backend.run = RunDescription(metadata: metadata, folder: folder)
         let contents = try MetricLog.read(folder.appendingPathComponent(RunStore.metricsFile).path)
-        let from = min(backend.sentRows, contents.batch.rowCount)
-        let rest = contents.batch.slice(rows: from..<contents.batch.rowCount)
-        try backend.write(rest, keys: contents.keys)
+        // In slices that fit the backend's bounded buffer (all of a long run at once would overflow it and
+        // send nothing), each sent before the next is read.
+        let rows = contents.batch.rowCount
+        var from = min(backend.sentRows, rows)
+        while from < rows {
+            var end = from
+            var values = 0
+            while end < rows, end == from || values + contents.batch.range(ofRow: end).count <= maximumPending / 2 {
+                values += contents.batch.range(ofRow: end).count
+                end += 1
+            }
+            backend.enqueue(contents.batch.slice(rows: from..<end), keys: contents.keys)
+            guard backend.sendAll(until: deadline) else {
+                backend.overflowed = true
+                if backend.lastError == nil, backend.refused == nil { backend.lastError = "the timeout ran out" }
+                break
+            }
+            from = end
+        }
         let status = RunStore.effectiveStatus(metadata)
         try backend.finish(status: status == .running ? .finished : status, summary: metadata.summary, deadline: deadline)
         return backend.state

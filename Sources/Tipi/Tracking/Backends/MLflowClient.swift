@@ -27,11 +27,14 @@ struct MLflowClient: Sendable {
         case unavailable(String)
         /// The server refused the request (4xx): retrying the same request will not help.
         case refused(status: Int, code: String, message: String)
+        /// Nothing listens there (connection refused, unknown host): give up at once, do not retry.
+        case unreachable(String)
 
         var description: String {
             switch self {
             case .unavailable(let reason): return reason
             case .refused(let status, let code, let message): return "HTTP \(status) \(code): \(message)"
+            case .unreachable(let reason): return reason
             }
         }
     }
@@ -56,13 +59,23 @@ struct MLflowClient: Sendable {
             box.set(data: data, response: response as? HTTPURLResponse, error: error)
             done.signal()
         }
+        let started = Date()
         task.resume()
-        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
+        if done.wait(timeout: .now() + timeout + 0.1) == .timedOut {
             task.cancel()
-            throw .unavailable("no answer from \(base.host ?? "the server") within \(Int(timeout)) s")
+            throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
         }
         let (data, response, error) = box.get()
-        if let error { throw .unavailable(error.localizedDescription) }
+        if let error {
+            let code = (error as? URLError)?.code
+            if code == .cannotConnectToHost || code == .cannotFindHost || code == .dnsLookupFailed {
+                throw .unreachable("cannot connect to \(base.host ?? "the server"):\(base.port.map(String.init) ?? "?"): \(error.localizedDescription)")
+            }
+            if code == .timedOut {
+                throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
+            }
+            throw .unavailable(error.localizedDescription)
+        }
         guard let response else { throw .unavailable("no HTTP response") }
         let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0, options: [.fragmentsAllowed]) } as? [String: Any]
         switch response.statusCode {
@@ -75,6 +88,11 @@ struct MLflowClient: Sendable {
                 status: response.statusCode, code: object?["error_code"] as? String ?? "",
                 message: object?["message"] as? String ?? String(decoding: data ?? Data(), as: UTF8.self))
         }
+    }
+
+    /// A duration as people read it: `0.4 s`, `3 s`.
+    static func seconds(_ value: Double) -> String {
+        value < 10 ? String(format: "%.1f s", value) : "\(Int(value.rounded())) s"
     }
 
     private final class ResponseBox: @unchecked Sendable {

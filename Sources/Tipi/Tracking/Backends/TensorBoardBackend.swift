@@ -45,7 +45,12 @@ final class TensorBoardBackend: TrackingBackend {
         }
         var bytes: [UInt8] = []
         Self.appendRecord(Self.fileVersionEvent(wallTime: now), to: &bytes)
-        try writeOrThrow(bytes, path: path)
+        do {
+            try writeOrThrow(bytes, path: path)
+        } catch {
+            release()
+            throw error
+        }
         state = RunMetadata.BackendState(location: path, complete: true)
     }
 
@@ -71,6 +76,10 @@ final class TensorBoardBackend: TrackingBackend {
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
+        release()
+    }
+
+    func release() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
     }

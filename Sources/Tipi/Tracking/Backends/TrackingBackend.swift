@@ -14,6 +14,14 @@ protocol TrackingBackend: AnyObject {
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws
     /// What to record about the backend in `run.json`.
     var state: RunMetadata.BackendState { get }
+    /// Lets go of what the backend holds (open files). Called once at the end, whether or not `start`,
+    /// `write` or `finish` failed; it must be harmless after `finish`.
+    func release()
+}
+
+extension TrackingBackend {
+    /// Backends holding nothing between calls release nothing.
+    func release() {}
 }
 
 /// What backends need to know about the run they receive.
@@ -109,6 +117,8 @@ final class BackendWorker: Sendable {
         case start(RunDescription)
         case batch(MetricBatch, [String])
         case finish(RunStatus, [String: MetricSummary], Double)
+        /// The run could not start: release the backend and end the thread.
+        case abandon
     }
 
     init(kind: BackendKind, backend: any TrackingBackend, warn: @escaping @Sendable (String) -> Void) {
@@ -129,6 +139,12 @@ final class BackendWorker: Sendable {
             let outcome = queue.withLock { queue -> SendOutcome in
                 if case .batch(let batch, _) = event {
                     if queue.failed { return .dropped }
+                    // Once a network backend missed rows, later rows are not sent either: what it has stays
+                    // the first `sentSteps` rows, which is where `tipi runs sync` resumes.
+                    if queue.droppedRows > 0 {
+                        queue.droppedRows += batch.rowCount
+                        return .dropped
+                    }
                     if queue.queuedValues > 0, queue.queuedValues + batch.valueCount > Self.maximumQueuedValues {
                         guard kind.isLocal else {
                             queue.droppedRows += batch.rowCount
@@ -157,6 +173,11 @@ final class BackendWorker: Sendable {
         case queued, dropped, full
     }
 
+    /// Ends the worker of a run that could not start: the backend is released and its thread ends.
+    func abandon() {
+        send(.abandon)
+    }
+
     /// Waits until the backend has handled `finish`, at most until `deadline`; `false` when it did not.
     func waitForFinish(deadline: Double) -> Bool {
         let remaining = max(deadline - Date().timeIntervalSince1970, 0)
@@ -181,8 +202,14 @@ final class BackendWorker: Sendable {
                 return queue.events
             }
             for event in events {
+                if case .abandon = event {
+                    backend.value.release()
+                    done.signal()
+                    return
+                }
                 handle(event)
                 if case .finish = event {
+                    backend.value.release()
                     queue.withLock { $0.state = backend.value.state }
                     let dropped = queue.withLock { $0.droppedRows }
                     if dropped > 0 {
@@ -214,6 +241,8 @@ final class BackendWorker: Sendable {
                 queue.withLock { $0.failed = true }
                 warn("the \(kind.rawValue) backend stopped: \(error); the run store keeps every value")
             }
+        case .abandon:
+            return
         case .finish(let status, let summary, let deadline):
             guard !failed else { return }
             do {

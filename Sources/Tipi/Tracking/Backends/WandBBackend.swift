@@ -142,6 +142,7 @@ final class WandBBackend: TrackingBackend {
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
+        defer { release() }
         let runtime = max(Date().timeIntervalSince1970 - startTime, 0)
         let code: Int64 = status == .finished ? 0 : (status == .interrupted ? 255 : 1)
         try append { record in
@@ -150,6 +151,9 @@ final class WandBBackend: TrackingBackend {
                 exit.int(2, Int64(runtime))
             }
         }
+    }
+
+    func release() {
         log?.close()
         log = nil
     }
