@@ -253,4 +253,26 @@ struct PipelineProcessMacroTests {
             """
         }
     }
+
+    @Test("constraints: the dictionary becomes the process's `constraints`; the plain form stays as it was")
+    func constraints() {
+        assertMacro {
+            """
+            @PipelineProcess(constraints: ["epochs": .range(1...), "learningRate": .positive])
+            func train(epochs: Int = 10, learningRate: Double = 0.001) {
+            }
+            """
+        }
+    }
+
+    @Test("a constraint on a name that is no parameter is a compile-time error")
+    func unknownConstraint() {
+        assertMacro {
+            """
+            @PipelineProcess(constraints: ["epoch": .range(1...)])
+            func train(epochs: Int = 10, data: Dataset) {
+            }
+            """
+        }
+    }
 }

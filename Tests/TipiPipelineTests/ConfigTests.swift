@@ -41,7 +41,7 @@ struct ConfigTests {
         #expect(fit.epochs == 5 && fit.rate == 1.0 && fit.data.count == 7)
     }
 
-    @Test("the locator places keys in inline tables, quoted keys, and after multi-line arrays")
+    @Test("the parser places keys in inline tables, quoted keys, and after multi-line arrays")
     func locator() throws {
         let text = """
             # comment with = sign
@@ -54,11 +54,14 @@ struct ConfigTests {
             inline = { a = 1, b = { c = "x,}" } }
             'literal' = 'text'
             """
-        let locator = TOMLLocator(text: text, file: "f")
-        #expect(locator.place(["processes", "odd key"])?.key.line == 2)
-        #expect(locator.place(["processes", "odd key", "type"])?.value == SourceLocation(file: "f", line: 3, column: 8))
-        #expect(locator.place(["processes", "odd key", "inline", "b", "c"])?.value == SourceLocation(file: "f", line: 8, column: 29))
-        #expect(locator.place(["processes", "odd key", "literal"])?.key.line == 9)
+        let table = try ConfigLoader.parse(text: text, file: "f")
+        let process = try #require(table["processes"]?.table?["odd key"])
+        #expect(process.location?.line == 2)
+        #expect(process.table?["type"]?.location == SourceLocation(file: "f", line: 3, column: 8))
+        #expect(process.table?["inline"]?.table?["b"]?.table?["c"]?.location == SourceLocation(file: "f", line: 8, column: 29))
+        #expect(process.table?["inline"]?.table?["b"]?.table?["c"]?.stringValue == "x,}")
+        #expect(process.table?["literal"]?.location?.line == 9)
+        #expect(process.table?["list"]?.configValue == .array([.int(1), .int(2), .int(3)]))
     }
 
     @Test("--set overrides are typed like the file, and located on the command line")

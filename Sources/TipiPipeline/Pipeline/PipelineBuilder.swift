@@ -92,6 +92,15 @@ enum PipelineBuilder {
         }
         var result: [(String, ConfigNode)] = []
         for (key, value) in table.entries {
+            guard TerminalText.printable(key) == key else {
+                // It would be printed in tables and messages, and may hold escape sequences.
+                problems.append(
+                    ConfigProblem(
+                        code: "CFG004", location: value.location, path: "\(section).\(key)",
+                        message: "a \(section == "processes" ? "process" : "permanence") key cannot hold control characters",
+                        help: "use letters, digits, `_` and `-`"))
+                continue
+            }
             guard case .table = value else {
                 problems.append(
                     ConfigProblem(
@@ -166,6 +175,12 @@ enum PipelineBuilder {
     static func decode<T>(
         _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], problems: inout [ConfigProblem]
     ) -> T? where T: Decodable {
+        // Values out of their declared range are found before decoding: a permanence's init(from:) may
+        // already use them (a negative count would stop the program), so it is not called with them.
+        let constraints = (type as? any PipelineProcess.Type)?.constraints ?? (type as? any Permanence.Type)?.constraints ?? [:]
+        let outOfRange = constraintProblems(constraints, params: params, path: path, owner: type)
+        problems += outOfRange
+        if !outOfRange.isEmpty, type is any Permanence.Type { return nil }
         let tracker = KeyTracker()
         let decoder = ConfigDecoder(node: params, path: path, tracker: tracker, userInfo: userInfo)
         var result: T?
@@ -197,7 +212,43 @@ enum PipelineBuilder {
                             ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
             }
         }
+        if !failed, let result {
+            problems += constraintProblems(constraints, params: params, defaultsOf: result, path: path, owner: type)
+        }
         return failed ? nil : result
+    }
+
+    /// The params outside their declared range: values in the config (located), or — with `defaultsOf`,
+    /// the decoded value — defaults that the config left alone (located at the params table). In the
+    /// order the params are declared.
+    static func constraintProblems(
+        _ constraints: [String: ParameterConstraint], params: ConfigNode, defaultsOf decoded: Any? = nil, path: [String], owner: Any.Type
+    ) -> [ConfigProblem] {
+        guard !constraints.isEmpty else { return [] }
+        let declared = (owner as? any PipelineProcess.Type)?.parameters.map(\.name) ?? []
+        let names = declared.filter { constraints[$0] != nil } + constraints.keys.filter { !declared.contains($0) }.sorted()
+        let fields = decoded.map { Array(Mirror(reflecting: $0).children) } ?? []
+        var problems: [ConfigProblem] = []
+        for name in names {
+            guard let constraint = constraints[name] else { continue }
+            func problem(_ value: Double, at location: SourceLocation?, isDefault: Bool) -> ConfigProblem {
+                ConfigProblem(
+                    code: "INS001", location: location, path: (path + [name]).joined(separator: "."),
+                    message: "\(isDefault ? "the default " : "")\(ParameterConstraint.format(value)) is out of range: must be \(constraint)",
+                    help: isDefault ? "set \(name) to a value \(constraint) in the config" : "write a value \(constraint)")
+            }
+            if let node = params.table?[name] {
+                guard decoded == nil else { continue }
+                for (value, location) in ParameterConstraint.numbers(in: node) ?? [] where !constraint.contains(value) {
+                    problems.append(problem(value, at: location ?? params.location, isDefault: false))
+                }
+            } else if let field = fields.first(where: { $0.label == name }), let values = ParameterConstraint.numbers(in: field.value) {
+                for value in values where !constraint.contains(value) {
+                    problems.append(problem(value, at: params.location, isDefault: true))
+                }
+            }
+        }
+        return problems
     }
 
     private static func location(of key: String, in params: ConfigNode, tablePath: [String], base: [String]) -> SourceLocation? {
