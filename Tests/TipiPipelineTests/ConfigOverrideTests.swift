@@ -53,8 +53,8 @@ struct ConfigOverrideTests {
             #expect(problem.location?.override == override, "\(override)")
             #expect(problem.description.contains(words), "\(override): \(problem.description)")
         }
-        #expect(found.first { $0.message.contains("trainin") }?.help == "did you mean `processes.training`?")
-        #expect(found.first { $0.message.contains("dta") }?.help == "did you mean `permanences.data`?")
+        #expect(found.first { $0.message.contains("'trainin'") }?.help == "did you mean `processes.training`?")
+        #expect(found.first { $0.message.contains("'dta'") }?.help == "did you mean `permanences.data`?")
     }
 
     @Test("well-formed overrides: typed like the file, quoted keys, bare words as strings, new params")

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TipiPipeline
+@testable import TipiPipeline
 import TipiTestSupport
 
 /// A permanence whose init(from:) would stop the program on a negative count, as SpiralData's does.
@@ -69,7 +69,7 @@ struct ConstraintTests {
                 "error[INS001]: c.toml:7:31: processes.training.params.rate: 1 is out of range: must be in 0..<1\n  help: write a value in 0..<1",
                 "error[INS001]: c.toml:7:48: processes.training.params.weights: -2.5 is out of range: must be ≥ 0\n  help: write a value ≥ 0",
                 "error[INS001]: c.toml:7:63: processes.training.params.limit: 11 is out of range: must be ≤ 10\n  help: write a value ≤ 10",
-                "error[PERMA002]: c.toml:5:1: processes.training.params.data: needs permanence 'data' (Sized), which could not be created (see its problem above)",
+                "error[PERMA002]: c.toml:7:10: processes.training.params.data: needs permanence 'data' (Sized), which could not be created (see its problem above)",
                 "error[INS001]: c.toml:11:11: processes.hand.params.quality: 1.5 is out of range: must be in 0…1\n  help: write a value in 0…1",
                 "error[INS001]: c.toml:13:1: processes.defaults.params.size: the default 0 is out of range: must be ≥ 1\n  help: set size to a value ≥ 1 in the config",
             ])

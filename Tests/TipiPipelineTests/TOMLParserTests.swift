@@ -32,8 +32,8 @@ struct TOMLParserTests {
     }
 
     func problem(_ text: String) -> ConfigProblem? {
-        do {
-            _ = try parse(text)
+        do throws(ConfigProblems) {
+            _ = try ConfigLoader.parse(text: text, file: "t.toml")
             return nil
         } catch {
             return error.problems.first
