@@ -30,7 +30,7 @@ func fuzzOne(_ bytes: [UInt8]) {
         }
         precondition(ConfigNode.table(other, nil).text == ConfigNode.table(table, nil).text, "CRLF reads differently")
     }
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    let lines = text.utf8.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }  // "\r\n" is one Character, so count bytes
     checkLocations(.table(table, nil), lines: lines)
     do {
         _ = try ConfigLoader.apply(overrides: overrides, to: table)
