@@ -161,4 +161,44 @@ struct ConfigTests {
         #expect(options.project == "exp")
         #expect(options.ignored.contains("pipeline.wandb.entity"))
     }
+
+    @Test("a file that is not UTF-8 is refused with the place of the first bad byte")
+    func notUTF8() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("[processes.a]\ntype = \"noop\"\nname = \"caf".utf8 + [0xE9, 0x22, 0x0A]).write(to: file)
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.load(file: file.path) }
+        do {
+            _ = try ConfigLoader.load(file: file.path)
+        } catch {
+            #expect(error.problems.first?.code == "CFG002")
+            #expect(error.problems.first?.location == SourceLocation(file: file.path, line: 3, column: 12))
+        }
+    }
+
+    @Test("a huge or hostile value is echoed cut and escaped in messages, never whole")
+    func hostileValues() throws {
+        let huge = String(repeating: "x", count: 1_000_000)
+        let built = build("[processes.t]\ntype = \"fit\"\nepochs = \"\(huge)\"\nrate = \"\\u001B[2J\"\n[permanences.d]\ntype = \"Points\"\ncount = 1\n")
+        guard case .failure(let problems) = built else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.description.count < 1000)
+        #expect(problems.description.contains("found string \"xxxx"))
+        #expect(!problems.description.contains("\u{1B}"))
+        #expect(problems.description.contains("\\u{1B}[2J"))
+    }
+
+    @Test("a process key with control characters is refused, and printed escaped")
+    func controlKeys() throws {
+        let built = build("[processes.\"a\\u001B[31mred\"]\ntype = \"noop\"\n")
+        guard case .failure(let problems) = built else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.problems.first?.code == "CFG004")
+        #expect(problems.description.contains("processes.a\\u{1B}[31mred: a process key cannot hold control characters"))
+        #expect(!problems.description.contains("\u{1B}"))
+    }
 }

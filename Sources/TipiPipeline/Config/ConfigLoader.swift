@@ -17,12 +17,38 @@ public enum ConfigLoader {
                         ?? (nearby.isEmpty ? "pass the config's path, e.g. `run configs/pipeline.toml`" : "configs there: \(nearby.joined(separator: ", "))"))
             ])
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigProblems([ConfigProblem(code: "CFG002", message: "cannot read \(path) (check its permissions)")])
+        }
+        if let (line, column) = firstInvalidUTF8(data) {
             throw ConfigProblems([
-                ConfigProblem(code: "CFG002", message: "cannot read \(path) as UTF-8 text (check its permissions and encoding)")
+                ConfigProblem(
+                    code: "CFG002", location: SourceLocation(file: path, line: line, column: column),
+                    message: "not UTF-8 text: an invalid byte sequence", help: "save the config as UTF-8")
             ])
         }
-        return try parse(text: text, file: path)
+        return try parse(text: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// The line and column of the first byte that is not UTF-8, if any.
+    static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int)? {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        var column = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            case .emptyInput: return nil
+            case .error: return (line, column)
+            }
+        }
     }
 
     /// Parses TOML text; `file` names it in messages.
