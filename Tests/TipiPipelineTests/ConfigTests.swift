@@ -201,4 +201,19 @@ struct ConfigTests {
         #expect(problems.description.contains("processes.a\\u{1B}[31mred: a process key cannot hold control characters"))
         #expect(!problems.description.contains("\u{1B}"))
     }
+
+    @Test("200,000 unknown params or sections are checked in seconds; 20 are listed, the rest counted", .timeLimit(.minutes(1)))
+    func manyUnknownKeys() throws {
+        var text = "[permanences.d]\ntype = \"Points\"\ncount = 1\n[processes.t]\ntype = \"fit\"\n"
+        for index in 0..<200_000 { text += "k\(index) = 1\n" }
+        for index in 0..<200_000 { text += "[s\(index)]\n" }
+        guard case .failure(let problems) = build(text) else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.problems.count == 2 * (PipelineBuilder.maximumUnknownKeys + 1))
+        #expect(problems.problems.contains { $0.message == "199980 more unknown params (not listed)" })
+        #expect(problems.problems.contains { $0.message == "199980 more unknown sections (not listed)" })
+        #expect(problems.problems.first { $0.path == "processes.t.params.k19" }?.location?.line == 25)
+    }
 }

@@ -89,19 +89,32 @@ public indirect enum ConfigNode: Sendable, Equatable {
     }
 }
 
-/// A table whose keys keep the order they were written in.
+/// A table whose keys keep the order they were written in. Looking a key up does not scan the entries, so
+/// a table of a million keys is as quick to check as a small one.
 public struct ConfigTable: Sendable, Equatable {
-    public var entries: [(key: String, value: ConfigNode)]
+    public var entries: [(key: String, value: ConfigNode)] {
+        didSet { index = Self.index(of: entries) }
+    }
+    /// The position of each key in `entries` (the first, should a key be there twice).
+    private var index: [String: Int]
 
     public init(entries: [(key: String, value: ConfigNode)] = []) {
         self.entries = entries
+        self.index = Self.index(of: entries)
+    }
+
+    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() where index[entry.key] == nil { index[entry.key] = position }
+        return index
     }
 
     public subscript(key: String) -> ConfigNode? {
-        get { entries.first { $0.key == key }?.value }
+        get { index[key].map { entries[$0].value } }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            if let position = index[key] {
+                if let newValue { entries[position].value = newValue } else { entries.remove(at: position) }
             } else if let newValue {
                 entries.append((key, newValue))
             }

@@ -25,15 +25,23 @@ struct BuiltPipeline: @unchecked Sendable {
 /// its declared type, no unknown keys, referenced permanences exist — and reports *all* problems at once.
 enum PipelineBuilder {
     static let sections = ["pipeline", "permanences", "processes"]
+    /// Unknown params (per process or permanence) and unknown sections listed one by one; more are
+    /// counted in one line.
+    static let maximumUnknownKeys = 20
 
     static func build(_ document: ConfigTable, definition: PipelineDefinition) -> Result<BuiltPipeline, ConfigProblems> {
         var problems: [ConfigProblem] = []
-        for key in document.keys where !sections.contains(key) {
+        let unknownSections = document.entries.filter { !sections.contains($0.key) }
+        for (key, value) in unknownSections.prefix(maximumUnknownKeys) {
             problems.append(
                 ConfigProblem(
-                    code: "CFG004", location: document[key]?.location, path: key, message: "unknown section",
+                    code: "CFG004", location: value.location, path: key, message: "unknown section",
                     help: Suggestion.nearest(to: key, in: sections).map { "did you mean [\($0)]?" }
                         ?? "a config has [pipeline], [permanences.<key>] and [processes.<key>] tables"))
+        }
+        if unknownSections.count > maximumUnknownKeys {
+            problems.append(
+                ConfigProblem(code: "CFG004", message: "\(unknownSections.count - maximumUnknownKeys) more unknown sections (not listed)"))
         }
         if document["permanences"] == nil, document["processes"] == nil {
             problems.append(
@@ -201,7 +209,8 @@ enum PipelineBuilder {
         // @PipelineProcess types, which ask for every parameter before reporting.
         let known = (type as? any PipelineProcess.Type)?.parameters.map(\.name)
         if !failed || known != nil {
-            for (tablePath, key, asked) in tracker.unknownKeys() {
+            let unknown = tracker.unknownKeys()
+            for (tablePath, key, asked) in unknown.prefix(maximumUnknownKeys) {
                 let candidates = tablePath == path ? (known ?? asked) : asked
                 if tablePath == path, known?.contains(key) == true { continue }
                 problems.append(
@@ -210,6 +219,12 @@ enum PipelineBuilder {
                         path: (tablePath + [key]).joined(separator: "."), message: "unknown param",
                         help: Suggestion.nearest(to: key, in: candidates).map { "did you mean `\($0)`?" }
                             ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
+            }
+            if unknown.count > maximumUnknownKeys {
+                problems.append(
+                    ConfigProblem(
+                        code: "INS001", location: params.location, path: path.joined(separator: "."),
+                        message: "\(unknown.count - maximumUnknownKeys) more unknown params (not listed)"))
             }
         }
         if !failed, let result {
