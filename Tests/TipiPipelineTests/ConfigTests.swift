@@ -216,4 +216,24 @@ struct ConfigTests {
         #expect(problems.problems.contains { $0.message == "199980 more unknown sections (not listed)" })
         #expect(problems.problems.first { $0.path == "processes.t.params.k19" }?.location?.line == 25)
     }
+
+    @Test("numbers that do not fit their parameter: a clear message, never a silent infinity or a wrong hint")
+    func numbersThatDoNotFit() throws {
+        let base = "[permanences.d]\ntype = \"Points\"\ncount = 1\n[processes.t]\ntype = \"fit\"\n"
+        guard case .failure(let quoted) = build(base + "epochs = \"99999999999999999999\"\n") else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(quoted.problems.first?.help?.contains("too large for an integer") == true)
+        #expect(quoted.problems.first?.help?.contains("remove the quotes") == false)
+        guard case .failure(let quotedInt) = build(base + "epochs = \"12\"\n") else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(quotedInt.problems.first?.help == "remove the quotes: 12")
+        let decoder = ConfigDecoder(node: .double(1e300, SourceLocation(file: "f", line: 1, column: 5)), path: ["x"])
+        #expect(throws: ConfigProblem.self) { _ = try decoder.decode(Float.self) }
+        let infinity = ConfigDecoder(node: .double(.infinity, nil), path: ["x"])
+        #expect(try infinity.decode(Float.self) == .infinity)
+    }
 }
