@@ -89,7 +89,7 @@ let package = Package(
             dependencies: ["Tipi"],
             path: "Benchmarks/TrackingBenchmark"
         ),
-        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with --sanitize=fuzzer; a plain build
+        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with -Xswiftc -sanitize=fuzzer; a plain build
         // replays a corpus through them, which the tests do (docs/fuzzing.md).
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
         .executableTarget(name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI"),
