@@ -211,7 +211,7 @@ struct TOMLParser {
             case nil:
                 if isLast, isArray {
                     let element = TOMLTree.Table(kind: .header, location: start)
-                    table.set(part.name, .tableArray([element], start))
+                    table.set(part.name, .tableArray(TOMLTree.TableList(element, location: start)))
                     return element
                 }
                 let created = TOMLTree.Table(kind: isLast ? .header : .implicit, location: start)
@@ -232,16 +232,16 @@ struct TOMLParser {
                     existing.location = start
                 }
                 table = existing
-            case .tableArray(let elements, let location)?:
+            case .tableArray(let list)?:
                 if isLast {
                     guard isArray else {
                         throw error(at: start, "'\(dotted)' is an array of tables ([[\(dotted)]]), so it cannot be a table", help: "write [[\(dotted)]]")
                     }
                     let element = TOMLTree.Table(kind: .header, location: start)
-                    table.set(part.name, .tableArray(elements + [element], location))
+                    list.append(element)
                     return element
                 }
-                guard let last = elements.last else { return table }
+                guard let last = list.tables.last else { return table }
                 table = last
             case let other?:
                 throw error(

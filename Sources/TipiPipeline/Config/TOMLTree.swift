@@ -14,7 +14,7 @@ enum TOMLTree {
         case array([Value], SourceLocation)
         case table(Table)
         /// `[[name]]` sections, in file order, located at the first.
-        case tableArray([Table], SourceLocation)
+        case tableArray(TableList)
 
         /// The TOML type name, for messages.
         var typeName: String {
@@ -32,8 +32,8 @@ enum TOMLTree {
             case .scalar(let node): return node
             case .array(let values, let location): return .array(values.map { $0.node() }, location)
             case .table(let table): return .table(table.configTable(), table.location)
-            case .tableArray(let tables, let location):
-                return .array(tables.map { .table($0.configTable(), $0.location) }, location)
+            case .tableArray(let list):
+                return .array(list.tables.map { .table($0.configTable(), $0.location) }, list.location)
             }
         }
     }
@@ -48,6 +48,19 @@ enum TOMLTree {
         case dotted
         /// An inline table `{ … }`: complete as written.
         case inline
+    }
+
+    /// The tables of `[[name]]` sections (a class, so that each section appends in place).
+    final class TableList {
+        let location: SourceLocation
+        private(set) var tables: [Table]
+
+        init(_ first: Table, location: SourceLocation) {
+            self.location = location
+            tables = [first]
+        }
+
+        func append(_ table: Table) { tables.append(table) }
     }
 
     /// A table being read: its keys in file order.
