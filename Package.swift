@@ -6,15 +6,6 @@ import PackageDescription
 // - `Tipi`: levels 1–3. Depends on swift-log only, so a script that wants a progress bar builds in seconds.
 // - `TipiPipeline`: levels 4–5 (the macro, TOML configs, the pipeline). Brings swift-syntax (TOML is read by its own parser).
 // - `tipi`: the command-line tool (it builds and runs pipeline projects; it does not link swift-syntax).
-// `TIPI_FUZZ=1 swift build --scratch-path .build-fuzz --product FuzzConfig` (what scripts/fuzz.sh runs)
-// instruments Tipi, TipiPipeline and the fuzz targets for libFuzzer and links libFuzzer into the fuzz targets
-// only. A global `--sanitize=fuzzer` (or `-Xswiftc`) would also link it into the macro plugin, whose `main`
-// it clashes with.
-let fuzzing = Context.environment["TIPI_FUZZ"] != nil
-let fuzzInstrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
-let fuzzTarget: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("TIPI_FUZZ")] : []
-let fuzzLink: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
-
 let package = Package(
     name: "Tipi",
     platforms: [.macOS(.v15)],
@@ -32,8 +23,7 @@ let package = Package(
     targets: [
         .target(
             name: "Tipi",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
-            swiftSettings: fuzzInstrumented
+            dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
         .macro(
             name: "TipiMacros",
@@ -47,8 +37,7 @@ let package = Package(
             dependencies: [
                 "Tipi", "TipiMacros",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: fuzzInstrumented
+            ]
         ),
         .target(
             name: "TipiCLI",
@@ -100,17 +89,11 @@ let package = Package(
             dependencies: ["Tipi"],
             path: "Benchmarks/TrackingBenchmark"
         ),
-        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with TIPI_FUZZ=1 (see `fuzzing` above); a
-        // plain build replays a corpus through them, which the tests do (docs/fuzzing.md).
-        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport", swiftSettings: fuzzInstrumented),
-        .executableTarget(
-            name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI",
-            swiftSettings: fuzzTarget, linkerSettings: fuzzLink),
-        .executableTarget(
-            name: "FuzzMetricLog", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzMetricLog",
-            swiftSettings: fuzzTarget, linkerSettings: fuzzLink),
-        .executableTarget(
-            name: "FuzzConfig", dependencies: ["TipiPipeline", "FuzzSupport"], path: "Fuzz/FuzzConfig",
-            swiftSettings: fuzzTarget, linkerSettings: fuzzLink),
+        // Fuzz targets (libFuzzer): `scripts/fuzz.sh` builds them with --sanitize=fuzzer; a plain build
+        // replays a corpus through them, which the tests do (docs/fuzzing.md).
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzNvidiaSMI", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzNvidiaSMI"),
+        .executableTarget(name: "FuzzMetricLog", dependencies: ["Tipi", "FuzzSupport"], path: "Fuzz/FuzzMetricLog"),
+        .executableTarget(name: "FuzzConfig", dependencies: ["TipiPipeline", "FuzzSupport"], path: "Fuzz/FuzzConfig"),
     ]
 )

@@ -23,9 +23,7 @@ status=0
 for target in "${targets[@]}"; do
     name=$(product "$target")
     echo "[fuzz] building $name with libFuzzer" >&2
-    # TIPI_FUZZ=1 makes Package.swift instrument the targets and link libFuzzer into the fuzz target only,
-    # not into build tools such as the macro plugin (libFuzzer's main would clash with the plugin's).
-    TIPI_FUZZ=1 swift build --scratch-path .build-fuzz --product "$name" 2>&1 \
+    swift build --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -DTIPI_FUZZ --product "$name" 2>&1 \
         | grep -E "error|warning: unhandled|Compiling $name|Build complete" >&2 || true
     binary=".build-fuzz/debug/$name"
     [ -x "$binary" ] || { echo "[fuzz] $name did not build" >&2; exit 1; }

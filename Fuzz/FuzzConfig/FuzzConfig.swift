@@ -6,14 +6,9 @@ import FuzzSupport
 ///
 /// Two properties are checked as well (a violation traps, which libFuzzer reports as a crash): with its
 /// line feeds written as CRLF, a text reads the same (or fails the same); and every value of a config
-/// read from a file has a position inside the text.
-func fuzzOne(_ bytes: [UInt8]) {
-    var text = String(decoding: bytes, as: UTF8.self)
-    var overrides: [String] = []
-    if let range = text.range(of: "\n--set ", options: .backwards) {
-        overrides = [String(text[range.upperBound...])]
-        text = String(text[..<range.lowerBound])
-    }
+/// read from a file has a position inside the text. `readChecked` returns the table the text reads as
+/// (`nil` after a located error); `fuzzOne` applies the override to it.
+func readChecked(_ text: String) -> ConfigTable? {
     let table: ConfigTable
     do {
         table = try ConfigLoader.parse(text: text, file: "fuzz.toml")
@@ -22,7 +17,7 @@ func fuzzOne(_ bytes: [UInt8]) {
         if !text.contains("\r") {
             precondition((try? ConfigLoader.parse(text: crlf(text), file: "fuzz.toml")) == nil, "valid with CRLF only")
         }
-        return
+        return nil
     }
     if !text.contains("\r") {
         guard let other = try? ConfigLoader.parse(text: crlf(text), file: "fuzz.toml") else {
@@ -34,11 +29,7 @@ func fuzzOne(_ bytes: [UInt8]) {
     }
     let lines = text.utf8.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }  // "\r\n" is one Character, so count bytes
     checkLocations(.table(table, nil), lines: lines)
-    do {
-        _ = try ConfigLoader.apply(overrides: overrides, to: table)
-    } catch {
-        _ = error.description
-    }
+    return table
 }
 
 func crlf(_ text: String) -> String {
@@ -54,6 +45,17 @@ func checkLocations(_ node: ConfigNode, lines: Int) {
     case .table(let table, _): table.entries.forEach { checkLocations($0.value, lines: lines) }
     default: break
     }
+}
+
+func fuzzOne(_ bytes: [UInt8]) {
+    var text = String(decoding: bytes, as: UTF8.self)
+    var overrides: [String] = []
+    if let range = text.range(of: "\n--set ", options: .backwards) {
+        overrides = [String(text[range.upperBound...])]
+        text = String(text[..<range.lowerBound])
+    }
+    guard let table = readChecked(text) else { return }
+    _ = try? ConfigLoader.apply(overrides: overrides, to: table)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

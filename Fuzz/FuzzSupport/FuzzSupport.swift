@@ -4,7 +4,7 @@ import Foundation
 /// libFuzzer (a plain `swift build`), the target replays files instead, so the corpus doubles as a
 /// regression suite that the tests run.
 ///
-/// `scripts/fuzz.sh` builds the targets with `TIPI_FUZZ=1` (Package.swift then adds `-sanitize=fuzzer` and `-DTIPI_FUZZ`) and runs each for
+/// `scripts/fuzz.sh` builds the targets with `--sanitize=fuzzer -Xswiftc -DTIPI_FUZZ` and runs each for
 /// a bounded time; see docs/fuzzing.md.
 public enum FuzzReplay {
     /// Runs `body` on every file named on the command line (folders: every file inside, sorted), and on
