@@ -4,7 +4,7 @@ import PackageDescription
 
 // Products are split by build cost (see docs/architecture.md):
 // - `Tipi`: levels 1–3. Depends on swift-log only, so a script that wants a progress bar builds in seconds.
-// - `TipiPipeline`: levels 4–5 (the macro, TOML configs, the pipeline). Brings swift-syntax and TOMLKit.
+// - `TipiPipeline`: levels 4–5 (the macro, TOML configs, the pipeline). Brings swift-syntax (TOML is read by its own parser).
 // - `tipi`: the command-line tool (it builds and runs pipeline projects; it does not link swift-syntax).
 // `TIPI_FUZZ=1 swift build --product Fuzz…` (what scripts/fuzz.sh does) instruments the code under test and the
 // fuzz targets for libFuzzer, and links libFuzzer's driver (TIPI_FUZZ_RUNTIME: libclang_rt.fuzzer_no_main)
@@ -27,7 +27,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
     ],
     targets: [
@@ -47,7 +46,6 @@ let package = Package(
             name: "TipiPipeline",
             dependencies: [
                 "Tipi", "TipiMacros",
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: instrumented

@@ -2,7 +2,7 @@
 import SpiralKit
 import TipiPipeline
 
-@PipelineProcess
+@PipelineProcess(constraints: ["epochs": .range(1...), "learningRate": .positive])
 func train(epochs: Int = 40, learningRate: Double = 0.5, data: SpiralData) -> Double {
     let device = deviceManager.getDevice()
     print("training on \(device)")

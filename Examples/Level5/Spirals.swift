@@ -3,7 +3,7 @@
 import SpiralKit
 import TipiPipeline
 
-@PipelineProcess
+@PipelineProcess(constraints: ["epochs": .range(1...), "learningRate": .positive])
 func train(epochs: Int = 40, learningRate: Double = 0.5, data: SpiralData) -> Double {
     let device = deviceManager.getDevice()
     print("training on \(device)")
@@ -25,7 +25,7 @@ func train(epochs: Int = 40, learningRate: Double = 0.5, data: SpiralData) -> Do
 /// Measures the trained model on fresh points from the same spirals.
 ///
 /// - Parameter points: How many fresh points to draw.
-@PipelineProcess
+@PipelineProcess(constraints: ["points": .range(1...)])
 func evaluate(points: Int = 300, data: SpiralData) {
     guard let model = data.model else {
         print("no trained model to evaluate")
@@ -37,8 +37,13 @@ func evaluate(points: Int = 300, data: SpiralData) {
     print("accuracy on \(points) fresh points: \(accuracy)")
 }
 
-/// The data set is the pipeline's permanence: created from the config, shared by both processes.
-extension SpiralData: Permanence {}
+/// The data set is the pipeline's permanence: created from the config, shared by both processes. Its sizes
+/// are checked before it is made (a negative class count would stop the program).
+extension SpiralData: Permanence {
+    public static var constraints: [String: ParameterConstraint] {
+        ["points": .range(1...), "classes": .range(1...), "noise": .nonNegative]
+    }
+}
 
 @main
 struct Spirals: PipelineMain {

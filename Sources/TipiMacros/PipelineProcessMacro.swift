@@ -37,6 +37,16 @@ public struct PipelineProcessMacro: PeerMacro {
                     label: parameter.firstName.text, name: name, type: parameter.type.trimmedDescription,
                     defaultValue: parameter.defaultValue?.value.trimmedDescription))
         }
+        let constraints = Self.constraintsArgument(node)
+        if let constraints, let dictionary = constraints.as(DictionaryExprSyntax.self),
+            case .elements(let elements) = dictionary.content
+        {
+            let names = parameters.map(\.name)
+            for element in elements {
+                guard let key = element.key.as(StringLiteralExprSyntax.self), let name = key.representedLiteralValue else { continue }
+                if !names.contains(name) { fail(element.key, .unknownConstraint(name, names)) }
+            }
+        }
         guard valid else { return [] }
 
         let functionName = function.name.text
@@ -57,6 +67,9 @@ public struct PipelineProcessMacro: PeerMacro {
                 + "defaultValue: \(parameter.defaultValue.map(literal) ?? "nil"), help: \(docs.parameters[parameter.name].map(literal) ?? "nil"))"
         }
         members.append("\(accessPrefix)static var parameters: [ProcessParameter] { [\(descriptions.joined(separator: ", "))] }")
+        if let constraints {
+            members.append("\(accessPrefix)static var constraints: [String: ParameterConstraint] { \(constraints.trimmedDescription) }")
+        }
         for parameter in parameters {
             members.append("\(accessPrefix)var \(parameter.name): \(parameter.type)")
         }
@@ -93,6 +106,12 @@ public struct PipelineProcessMacro: PeerMacro {
             }
             """
         return [declaration]
+    }
+
+    /// The expression given as `constraints:` (`@PipelineProcess(constraints: ["epochs": .range(1...)])`), if any.
+    static func constraintsArgument(_ node: AttributeSyntax) -> ExprSyntax? {
+        guard case .argumentList(let arguments)? = node.arguments else { return nil }
+        return arguments.first { $0.label?.text == "constraints" }?.expression
     }
 
     struct Parameter {
@@ -236,6 +255,7 @@ enum ProcessDiagnostic: DiagnosticMessage {
     case instanceMethod
     case variadic(String)
     case cannotDecode(String, String)
+    case unknownConstraint(String, [String])
 
     var message: String {
         switch self {
@@ -247,6 +267,9 @@ enum ProcessDiagnostic: DiagnosticMessage {
         case .variadic(let name):
             return "parameter '\(name)' is variadic; use an array (`[T]`), which a config can give as a list"
         case .cannotDecode(let name, let reason): return "parameter '\(name)': \(reason)"
+        case .unknownConstraint(let name, let names):
+            return "constraint on '\(name)', which is not a parameter"
+                + (names.isEmpty ? " (the function has none)" : "; parameters: \(names.joined(separator: ", "))")
         }
     }
 
@@ -258,6 +281,7 @@ enum ProcessDiagnostic: DiagnosticMessage {
         case .instanceMethod: id = "instanceMethod"
         case .variadic: id = "variadic"
         case .cannotDecode: id = "cannotDecode"
+        case .unknownConstraint: id = "unknownConstraint"
         }
         return MessageID(domain: "TipiMacros", id: id)
     }

@@ -27,6 +27,17 @@
 @attached(peer, names: suffixed(Process))
 public macro PipelineProcess() = #externalMacro(module: "TipiMacros", type: "PipelineProcessMacro")
 
+/// ``PipelineProcess()`` with the allowed range of numeric parameters, checked by pre-flight validation
+/// (see ``ParameterConstraint``); a key that names no parameter is a compile-time error.
+///
+/// ```swift
+/// @PipelineProcess(constraints: ["epochs": .range(1...), "learningRate": .positive])
+/// func train(epochs: Int = 10, learningRate: Double = 0.001, data: Dataset) async throws { … }
+/// ```
+@attached(peer, names: suffixed(Process))
+public macro PipelineProcess(constraints: [String: ParameterConstraint]) =
+    #externalMacro(module: "TipiMacros", type: "PipelineProcessMacro")
+
 /// The process types of functions marked ``PipelineProcess()``: `#processes(train, evaluate)`.
 /// Hand-written process types can be listed as well: `#processes(train, ExportProcess.self)`.
 @freestanding(expression)

@@ -5,6 +5,7 @@ import TipiPipeline
 /// A small generated data set: points on two interleaved spirals.
 final class Dataset: Permanence, @unchecked Sendable {
     static var summary: String? { "Two interleaved spirals of `size` points." }
+    static var constraints: [String: ParameterConstraint] { ["size": .range(1...)] }
     let size: Int
     private(set) var points: [(x: Double, y: Double, label: Int)] = []
 
@@ -86,7 +87,7 @@ func prepare(seed: Int = 42, data: Dataset) {
 ///   - epochs: Passes over the data.
 ///   - learningRate: The step size.
 ///   - optimizer: sgd or adam.
-@PipelineProcess
+@PipelineProcess(constraints: ["epochs": .range(1...), "learningRate": .positive])
 func train(epochs: Int = 3, learningRate: Double = 0.1, optimizer: Optimizer = .sgd, data: Dataset) async throws -> Double {
     let device = deviceManager.getDevice()
     var loss = 1.0
@@ -130,7 +131,7 @@ public func announce(count: Int = 1) {
 }
 
 /// Sleeps, so tests can interrupt a running pipeline.
-@PipelineProcess
+@PipelineProcess(constraints: ["seconds": .nonNegative])
 func wait(seconds: Double = 30) async throws {
     print("waiting")
     fflush(nil)

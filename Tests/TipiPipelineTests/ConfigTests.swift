@@ -41,7 +41,7 @@ struct ConfigTests {
         #expect(fit.epochs == 5 && fit.rate == 1.0 && fit.data.count == 7)
     }
 
-    @Test("the locator places keys in inline tables, quoted keys, and after multi-line arrays")
+    @Test("the parser places keys in inline tables, quoted keys, and after multi-line arrays")
     func locator() throws {
         let text = """
             # comment with = sign
@@ -54,11 +54,14 @@ struct ConfigTests {
             inline = { a = 1, b = { c = "x,}" } }
             'literal' = 'text'
             """
-        let locator = TOMLLocator(text: text, file: "f")
-        #expect(locator.place(["processes", "odd key"])?.key.line == 2)
-        #expect(locator.place(["processes", "odd key", "type"])?.value == SourceLocation(file: "f", line: 3, column: 8))
-        #expect(locator.place(["processes", "odd key", "inline", "b", "c"])?.value == SourceLocation(file: "f", line: 8, column: 29))
-        #expect(locator.place(["processes", "odd key", "literal"])?.key.line == 9)
+        let table = try ConfigLoader.parse(text: text, file: "f")
+        let process = try #require(table["processes"]?.table?["odd key"])
+        #expect(process.location?.line == 2)
+        #expect(process.table?["type"]?.location == SourceLocation(file: "f", line: 3, column: 8))
+        #expect(process.table?["inline"]?.table?["b"]?.table?["c"]?.location == SourceLocation(file: "f", line: 8, column: 29))
+        #expect(process.table?["inline"]?.table?["b"]?.table?["c"]?.stringValue == "x,}")
+        #expect(process.table?["literal"]?.location?.line == 9)
+        #expect(process.table?["list"]?.configValue == .array([.int(1), .int(2), .int(3)]))
     }
 
     @Test("--set overrides are typed like the file, and located on the command line")
@@ -157,5 +160,80 @@ struct ConfigTests {
         #expect(options.options.tensorboardDirectory == "tb")
         #expect(options.project == "exp")
         #expect(options.ignored.contains("pipeline.wandb.entity"))
+    }
+
+    @Test("a file that is not UTF-8 is refused with the place of the first bad byte")
+    func notUTF8() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(UUID().uuidString).toml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("[processes.a]\ntype = \"noop\"\nname = \"caf".utf8 + [0xE9, 0x22, 0x0A]).write(to: file)
+        #expect(throws: ConfigProblems.self) { try ConfigLoader.load(file: file.path) }
+        do {
+            _ = try ConfigLoader.load(file: file.path)
+        } catch {
+            #expect(error.problems.first?.code == "CFG002")
+            #expect(error.problems.first?.location == SourceLocation(file: file.path, line: 3, column: 12))
+        }
+    }
+
+    @Test("a huge or hostile value is echoed cut and escaped in messages, never whole")
+    func hostileValues() throws {
+        let huge = String(repeating: "x", count: 1_000_000)
+        let built = build("[processes.t]\ntype = \"fit\"\nepochs = \"\(huge)\"\nrate = \"\\u001B[2J\"\n[permanences.d]\ntype = \"Points\"\ncount = 1\n")
+        guard case .failure(let problems) = built else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.description.count < 1000)
+        #expect(problems.description.contains("found string \"xxxx"))
+        #expect(!problems.description.contains("\u{1B}"))
+        #expect(problems.description.contains("\\u{1B}[2J"))
+    }
+
+    @Test("a process key with control characters is refused, and printed escaped")
+    func controlKeys() throws {
+        let built = build("[processes.\"a\\u001B[31mred\"]\ntype = \"noop\"\n")
+        guard case .failure(let problems) = built else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.problems.first?.code == "CFG004")
+        #expect(problems.description.contains("processes.a\\u{1B}[31mred: a process key cannot hold control characters"))
+        #expect(!problems.description.contains("\u{1B}"))
+    }
+
+    @Test("200,000 unknown params or sections are checked in seconds; 20 are listed, the rest counted", .timeLimit(.minutes(1)))
+    func manyUnknownKeys() throws {
+        var text = "[permanences.d]\ntype = \"Points\"\ncount = 1\n[processes.t]\ntype = \"fit\"\n"
+        for index in 0..<200_000 { text += "k\(index) = 1\n" }
+        for index in 0..<200_000 { text += "[s\(index)]\n" }
+        guard case .failure(let problems) = build(text) else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(problems.problems.count == 2 * (PipelineBuilder.maximumUnknownKeys + 1))
+        #expect(problems.problems.contains { $0.message == "199980 more unknown params (not listed)" })
+        #expect(problems.problems.contains { $0.message == "199980 more unknown sections (not listed)" })
+        #expect(problems.problems.first { $0.path == "processes.t.params.k19" }?.location?.line == 25)
+    }
+
+    @Test("numbers that do not fit their parameter: a clear message, never a silent infinity or a wrong hint")
+    func numbersThatDoNotFit() throws {
+        let base = "[permanences.d]\ntype = \"Points\"\ncount = 1\n[processes.t]\ntype = \"fit\"\n"
+        guard case .failure(let quoted) = build(base + "epochs = \"99999999999999999999\"\n") else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(quoted.problems.first?.help?.contains("too large for an integer") == true)
+        #expect(quoted.problems.first?.help?.contains("remove the quotes") == false)
+        guard case .failure(let quotedInt) = build(base + "epochs = \"12\"\n") else {
+            Issue.record("expected problems")
+            return
+        }
+        #expect(quotedInt.problems.first?.help == "remove the quotes: 12")
+        let decoder = ConfigDecoder(node: .double(1e300, SourceLocation(file: "f", line: 1, column: 5)), path: ["x"])
+        #expect(throws: ConfigProblem.self) { _ = try decoder.decode(Float.self) }
+        let infinity = ConfigDecoder(node: .double(.infinity, nil), path: ["x"])
+        #expect(try infinity.decode(Float.self) == .infinity)
     }
 }

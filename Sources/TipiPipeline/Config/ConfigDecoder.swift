@@ -93,7 +93,13 @@ final class ConfigDecoder: Decoder {
             }
         case is Float.Type:
             switch node {
-            case .double(let value, _): return Float(value) as? T
+            case .double(let value, _):
+                guard !value.isFinite || Float(value).isFinite else {
+                    throw ConfigProblem(
+                        code: "INS001", location: node.location, path: dottedPath,
+                        message: "\(value) does not fit in Float (at most about 3.4e38)")
+                }
+                return Float(value) as? T
             case .int(let value, _): return Float(value) as? T
             default: throw mismatch("Float (a number)")
             }
@@ -132,8 +138,15 @@ final class ConfigDecoder: Decoder {
     func mismatch(_ expected: String) -> ConfigProblem {
         var help: String?
         if case .string(let text, _) = node {
-            if Int(text) != nil || Double(text) != nil { help = "remove the quotes: \(text)" }
-            if text == "true" || text == "false" { help = "remove the quotes: \(text)" }
+            // Suggest the unquoted value only when TOML would read it as one.
+            do throws(TOMLParser.SyntaxError) {
+                switch try TOMLScalar.classify(text, location: SourceLocation(file: "", line: 0, column: 0)) {
+                case .int?, .double?, .bool?: help = "remove the quotes: \(TerminalText.excerpt(text, limit: 40))"
+                default: break
+                }
+            } catch {
+                help = error.message
+            }
         }
         return ConfigProblem(
             code: "INS001", location: node.location, path: dottedPath,

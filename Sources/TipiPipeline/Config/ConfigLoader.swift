@@ -1,5 +1,4 @@
 import Foundation
-import TOMLKit
 
 /// Reads a TOML config into a ``ConfigTable`` whose values know their file, line and column, keeping the
 /// order keys were written in (process order is file order), and applies `--set` overrides.
@@ -18,85 +17,65 @@ public enum ConfigLoader {
                         ?? (nearby.isEmpty ? "pass the config's path, e.g. `run configs/pipeline.toml`" : "configs there: \(nearby.joined(separator: ", "))"))
             ])
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigProblems([ConfigProblem(code: "CFG002", message: "cannot read \(path) (check its permissions)")])
+        }
+        if let (line, column) = firstInvalidUTF8(data) {
             throw ConfigProblems([
-                ConfigProblem(code: "CFG002", message: "cannot read \(path) as UTF-8 text (check its permissions and encoding)")
+                ConfigProblem(
+                    code: "CFG002", location: SourceLocation(file: path, line: line, column: column),
+                    message: "not UTF-8 text: an invalid byte sequence", help: "save the config as UTF-8")
             ])
         }
-        return try parse(text: text, file: path)
+        return try parse(text: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// The line and column of the first byte that is not UTF-8, if any.
+    static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int)? {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var line = 1
+        var column = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            case .emptyInput: return nil
+            case .error: return (line, column)
+            }
+        }
     }
 
     /// Parses TOML text; `file` names it in messages.
     public static func parse(text: String, file: String) throws(ConfigProblems) -> ConfigTable {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
+        do throws(TOMLParser.SyntaxError) {
+            return try TOMLParser.parse(text, file: file)
+        } catch {
             throw ConfigProblems([
                 ConfigProblem(
-                    code: "CFG003",
-                    location: SourceLocation(file: file, line: error.source.begin.line, column: error.source.begin.column),
-                    message: "invalid TOML: \(error.description)",
-                    help: "check the line for a missing quote, bracket or `=`")
+                    code: "CFG003", location: SourceLocation(file: file, line: error.line, column: error.column),
+                    message: "invalid TOML: \(error.message)", help: error.help ?? "check the line for a missing quote, bracket or `=`")
             ])
-        } catch {
-            throw ConfigProblems([ConfigProblem(code: "CFG003", message: "invalid TOML in \(file): \(error)")])
-        }
-        let locator = TOMLLocator(text: text, file: file)
-        return convert(table, path: [], locator: locator)
-    }
-
-    private static func convert(_ table: TOMLTable, path: [String], locator: TOMLLocator) -> ConfigTable {
-        var entries: [(key: String, value: ConfigNode, order: Int)] = []
-        for key in table.keys {
-            guard let value = table[key] else { continue }
-            let place = locator.place(path + [key])
-            entries.append((key, convert(value, path: path + [key], locator: locator), place?.order ?? Int.max))
-        }
-        entries.sort { $0.order < $1.order }
-        return ConfigTable(entries: entries.map { ($0.key, $0.value) })
-    }
-
-    private static func convert(_ value: TOMLValueConvertible, path: [String], locator: TOMLLocator) -> ConfigNode {
-        let location = locator.place(path)?.value
-        switch value.type {
-        case .table:
-            guard let table = value.table else { return .table(ConfigTable(), location) }
-            return .table(convert(table, path: path, locator: locator), location)
-        case .array:
-            guard let array = value.array else { return .array([], location) }
-            return .array(array.map { convert($0, path: path, locator: locator) }, location)
-        case .string: return .string(value.string ?? "", location)
-        case .int: return .int(value.int ?? 0, location)
-        case .double: return .double(value.double ?? 0, location)
-        case .bool: return .bool(value.bool ?? false, location)
-        case .date, .time, .dateTime: return .date(value.debugDescription, location)
         }
     }
 
     /// Applies `--set a.b.c=value` overrides. The value is read as TOML (`3`, `0.5`, `true`, `"text"`,
-    /// `[1, 2]`); anything that is not TOML is taken as a string (`--set processes.train.params.opt=adam`).
+    /// `[1, 2]`); a bare word that is not TOML is taken as a string (`--set processes.train.params.opt=adam`).
+    /// The key is a TOML dotted key (`processes."odd key".params.x`); a process or permanence it names must
+    /// exist. Every malformed override is reported, together.
     public static func apply(overrides: [String], to table: ConfigTable) throws(ConfigProblems) -> ConfigTable {
         var result = table
         var problems: [ConfigProblem] = []
         for override in overrides {
-            guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
-                problems.append(
-                    ConfigProblem(
-                        code: "CFG005", location: SourceLocation(file: "", line: 0, column: 0, override: override),
-                        message: "expected KEY=VALUE", help: "for example --set processes.training.params.epochs=3"))
-                continue
-            }
-            let path = override[..<equals].split(separator: ".").map(String.init)
-            let text = String(override[override.index(after: equals)...])
-            let location = SourceLocation(file: "", line: 0, column: 0, override: override)
-            let node: ConfigNode
-            if let parsed = try? TOMLTable(string: "value = \(text)"), let value = parsed["value"] {
-                node = relocate(convert(value, path: [], locator: TOMLLocator(text: "", file: "")), to: location)
-            } else {
-                node = .string(text, location)
-            }
             do throws(ConfigProblem) {
+                let location = SourceLocation(file: "", line: 0, column: 0, override: TerminalText.excerpt(override, limit: 200))
+                let (path, node) = try parse(override: override, location: location)
+                try checkNamedEntry(path, in: result, location: location)
                 try set(node, at: path[...], in: &result, full: path, location: location)
             } catch {
                 problems.append(error)
@@ -104,6 +83,63 @@ public enum ConfigLoader {
         }
         guard problems.isEmpty else { throw ConfigProblems(problems) }
         return result
+    }
+
+    /// The key path and value of one `--set KEY=VALUE` argument.
+    private static func parse(override: String, location: SourceLocation) throws(ConfigProblem) -> ([String], ConfigNode) {
+        func problem(_ message: String, help: String? = "for example --set processes.training.params.epochs=3") -> ConfigProblem {
+            ConfigProblem(code: "CFG005", location: location, message: message, help: help)
+        }
+        guard let equals = override.firstIndex(of: "=") else { throw problem("expected KEY=VALUE, found no `=`") }
+        let keyText = String(override[..<equals])
+        let text = String(override[override.index(after: equals)...])
+        guard !keyText.trimmingCharacters(in: .whitespaces).isEmpty else { throw problem("expected a key before `=`") }
+        if !keyText.contains("\""), !keyText.contains("'"),
+            keyText.split(separator: ".", omittingEmptySubsequences: false).contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty })
+        {
+            throw problem("empty key segment in '\(TerminalText.excerpt(keyText))'", help: "name every part: processes.training.params.epochs")
+        }
+        let path: [String]
+        do throws(TOMLParser.SyntaxError) {
+            path = try TOMLParser.parseKey(keyText)
+        } catch {
+            throw problem(
+                "'\(TerminalText.excerpt(keyText))' is not a dotted key: \(error.message)",
+                help: "keys are letters, digits, `_` and `-` separated by dots; quote other parts: processes.\"my key\".type")
+        }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw problem("no value after `=`", help: "write a value, or \(keyText)=\"\" for an empty string")
+        }
+        do throws(TOMLParser.SyntaxError) {
+            return (path, relocate(try TOMLParser.parseValue(text), to: location))
+        } catch {
+            // A word that is not TOML is a string (`adam`, `2024-run`); a quoted, bracketed or braced value
+            // must be valid TOML, and a number must fit.
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            var isOverflow = false
+            do throws(TOMLParser.SyntaxError) {
+                _ = try TOMLScalar.classify(trimmed, location: location)
+            } catch {
+                isOverflow = true
+            }
+            let startsLikeValue = trimmed.first.map { "\"'[{".contains($0) } ?? false
+            guard startsLikeValue || isOverflow else { return (path, .string(text, location)) }
+            throw problem(
+                "the value is not valid TOML: \(error.message)",
+                help: error.help ?? "quote text: \(keyText)='\"\(TerminalText.excerpt(text, limit: 40))\"'")
+        }
+    }
+
+    /// An override below `processes.<key>` or `permanences.<key>` must name one that the config has.
+    private static func checkNamedEntry(_ path: [String], in table: ConfigTable, location: SourceLocation) throws(ConfigProblem) {
+        guard path.count > 2, let kind = ["processes": "process", "permanences": "permanence"][path[0]] else { return }
+        let configured = table[path[0]]?.table?.keys ?? []
+        guard !configured.contains(path[1]) else { return }
+        throw ConfigProblem(
+            code: "CFG005", location: location, path: "\(path[0]).\(TerminalText.printable(path[1]))",
+            message: "no \(kind) '\(TerminalText.printable(path[1]))' in the config",
+            help: Suggestion.nearest(to: path[1], in: configured).map { "did you mean `\(path[0]).\($0)`?" }
+                ?? (configured.isEmpty ? "the config has no [\(path[0]).…] table" : "configured: \(configured.map { TerminalText.printable($0) }.joined(separator: ", "))"))
     }
 
     private static func set(

@@ -32,17 +32,37 @@ public indirect enum ConfigNode: Sendable, Equatable {
         }
     }
 
-    /// The value as written, for messages: `"ten"`, `3`, `[1, 2]`.
-    public var text: String {
+    /// The value as written, for messages: `"ten"`, `3`, `[1, 2]`. Control characters are escaped and the
+    /// text is cut at about 120 characters (`…`), so a huge or hostile value is never echoed whole.
+    public var text: String { rendered(limit: 120) }
+
+    /// The value as written, cut at about `limit` characters (`Int.max`: whole).
+    func rendered(limit: Int) -> String {
         switch self {
         case .int(let value, _): return String(value)
         case .double(let value, _): return "\(value)"
-        case .string(let value, _): return "\"\(value)\""
+        case .string(let value, _): return "\"" + TerminalText.excerpt(value, limit: limit) + "\""
         case .bool(let value, _): return String(value)
-        case .date(let value, _): return value
-        case .array(let values, _): return "[" + values.map(\.text).joined(separator: ", ") + "]"
-        case .table(let table, _): return "{" + table.entries.map { "\($0.key) = \($0.value.text)" }.joined(separator: ", ") + "}"
+        case .date(let value, _): return TerminalText.excerpt(value, limit: limit)
+        case .array(let values, _): return Self.join(values.lazy.map { ($0, nil) }, open: "[", close: "]", limit: limit)
+        case .table(let table, _): return Self.join(table.entries.lazy.map { ($0.value, $0.key) }, open: "{", close: "}", limit: limit)
         }
+    }
+
+    /// Elements (with their keys, in a table) until `limit` characters are used, then `…`.
+    private static func join(_ elements: some Sequence<(ConfigNode, String?)>, open: String, close: String, limit: Int) -> String {
+        var parts: [String] = []
+        var used = 0
+        for (value, key) in elements {
+            guard used < limit else {
+                parts.append("…")
+                break
+            }
+            let part = (key.map { TerminalText.excerpt($0, limit: limit - used) + " = " } ?? "") + value.rendered(limit: max(limit - used, 8))
+            used += part.count + 2
+            parts.append(part)
+        }
+        return open + parts.joined(separator: ", ") + close
     }
 
     public var table: ConfigTable? {
@@ -69,19 +89,32 @@ public indirect enum ConfigNode: Sendable, Equatable {
     }
 }
 
-/// A table whose keys keep the order they were written in.
+/// A table whose keys keep the order they were written in. Looking a key up does not scan the entries, so
+/// a table of a million keys is as quick to check as a small one.
 public struct ConfigTable: Sendable, Equatable {
-    public var entries: [(key: String, value: ConfigNode)]
+    public var entries: [(key: String, value: ConfigNode)] {
+        didSet { index = Self.index(of: entries) }
+    }
+    /// The position of each key in `entries` (the first, should a key be there twice).
+    private var index: [String: Int]
 
     public init(entries: [(key: String, value: ConfigNode)] = []) {
         self.entries = entries
+        self.index = Self.index(of: entries)
+    }
+
+    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() where index[entry.key] == nil { index[entry.key] = position }
+        return index
     }
 
     public subscript(key: String) -> ConfigNode? {
-        get { entries.first { $0.key == key }?.value }
+        get { index[key].map { entries[$0].value } }
         set {
-            if let index = entries.firstIndex(where: { $0.key == key }) {
-                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            if let position = index[key] {
+                if let newValue { entries[position].value = newValue } else { entries.remove(at: position) }
             } else if let newValue {
                 entries.append((key, newValue))
             }

@@ -1,3 +1,5 @@
+import Tipi
+
 /// One thing wrong with a pipeline's config (or with running it), with everything needed to fix it:
 /// a code like Python tipi's, where (file:line:column), which key, what was expected, and a suggestion.
 ///
@@ -25,12 +27,14 @@ public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible
         self.help = help
     }
 
+    /// The problem as printed; keys, values and file names from the config are escaped
+    /// (``TerminalText/printable(_:allowNewlines:)``), so a config cannot send escape sequences to the terminal.
     public var description: String {
         var text = "error[\(code)]: "
-        if let location { text += "\(location): " }
-        if let path { text += "\(path): " }
-        text += message
-        if let help { text += "\n  help: \(help)" }
+        if let location { text += "\(TerminalText.printable(location.description)): " }
+        if let path { text += "\(TerminalText.printable(path)): " }
+        text += TerminalText.printable(message)
+        if let help { text += "\n  help: \(TerminalText.printable(help))" }
         return text
     }
 }

@@ -1,35 +1,50 @@
 import Foundation
 
-/// What `inspect` prints: processes and permanences with their params, and a config template.
+/// What `inspect` prints: processes and permanences with their params and allowed ranges, and a config
+/// template. Names and doc text are printed through ``TerminalText/printable(_:allowNewlines:)``.
 enum Inspection {
     static func text(_ definition: PipelineDefinition) -> String {
         var lines = ["\(definition.name) pipeline", "", "processes"]
         if definition.processes.isEmpty { lines.append("  (none)") }
         for process in definition.processes {
-            lines.append("  \(process.processName)" + (process.summary.map { " — \($0)" } ?? ""))
+            lines.append(printable("  \(process.processName)" + (process.summary.map { " — \($0)" } ?? "")))
             let parameters = process.parameters
-            let width = parameters.map { signature($0).count }.max() ?? 0
+            let constraints = process.constraints
+            let width = parameters.map { signature($0, constraints[$0.name]).count }.max() ?? 0
             for parameter in parameters {
-                let text = signature(parameter)
+                let text = signature(parameter, constraints[parameter.name])
                 guard let help = parameter.help else {
-                    lines.append("      \(text)")
+                    lines.append(printable("      \(text)"))
                     continue
                 }
-                lines.append("      \(text.padding(toLength: width, withPad: " ", startingAt: 0))   \(help)")
+                lines.append(printable("      \(text.padding(toLength: width, withPad: " ", startingAt: 0))   \(help)"))
+            }
+            let declared = Set(parameters.map(\.name))
+            for (name, constraint) in constraints.sorted(by: { $0.key < $1.key }) where !declared.contains(name) {
+                lines.append(printable("      \(name): \(constraint)"))
             }
         }
         lines += ["", "permanences"]
         for permanence in definition.allPermanences {
-            lines.append("  \(permanence.permanenceName)" + (permanence.summary.map { " — \($0)" } ?? ""))
+            lines.append(printable("  \(permanence.permanenceName)" + (permanence.summary.map { " — \($0)" } ?? "")))
+            for (name, constraint) in permanence.constraints.sorted(by: { $0.key < $1.key }) {
+                lines.append(printable("      \(name): \(constraint)"))
+            }
         }
         lines += ["", "config template", ""]
         lines.append(template(definition))
         return lines.joined(separator: "\n")
     }
 
-    static func signature(_ parameter: ProcessParameter) -> String {
+    private static func printable(_ text: String) -> String {
+        TerminalText.printable(text)
+    }
+
+    /// `epochs: Int = 10, ≥ 1`, `threshold: Double (required)`, `data: Dataset (permanence)`.
+    static func signature(_ parameter: ProcessParameter, _ constraint: ParameterConstraint? = nil) -> String {
         if parameter.isPermanence { return "\(parameter.name): \(parameter.typeName) (permanence)" }
         return "\(parameter.name): \(parameter.typeName)" + (parameter.defaultValue.map { " = \($0)" } ?? " (required)")
+            + (constraint.map { ", \($0)" } ?? "")
     }
 
     /// A config that runs every process once, with the defaults written out.
@@ -42,7 +57,7 @@ enum Inspection {
         for process in definition.processes {
             lines += ["[processes.\(process.processName)]", "type = \"\(process.processName)\""]
             let values = process.parameters.filter { !$0.isPermanence }.map { parameter -> String in
-                "\(parameter.name) = \(tomlValue(parameter))"
+                "\(parameter.name) = \(tomlValue(parameter, process.constraints[parameter.name]))"
             }
             lines.append("params = { \(values.joined(separator: ", ")) }")
             lines.append("")
@@ -50,11 +65,14 @@ enum Inspection {
         return lines.joined(separator: "\n")
     }
 
-    static func tomlValue(_ parameter: ProcessParameter) -> String {
+    /// A value for the template: the default, else a value of the type that the constraint allows.
+    static func tomlValue(_ parameter: ProcessParameter, _ constraint: ParameterConstraint? = nil) -> String {
         guard let value = parameter.defaultValue else {
+            let low = constraint?.minimum.map { $0 + (constraint?.excludesMinimum == true ? 1 : 0) } ?? 0
+            let number = constraint?.contains(0) == false ? low : 0
             switch parameter.typeName {
-            case "Int": return "0"
-            case "Double", "Float": return "0.0"
+            case "Int": return ParameterConstraint.format(number.rounded(.up))
+            case "Double", "Float": return ParameterConstraint.format(number) + (number == number.rounded() ? ".0" : "")
             case "Bool": return "false"
             default: return "\"\""
             }
@@ -72,7 +90,8 @@ enum Inspection {
         return result
     }
 
-    static func json(_ definition: PipelineDefinition) -> String {
+    /// The same as JSON; an error when it cannot be written.
+    static func json(_ definition: PipelineDefinition) throws -> String {
         let object: [String: Any] = [
             "name": definition.name,
             "processes": definition.processes.map { process in
@@ -82,14 +101,20 @@ enum Inspection {
                         [
                             "name": parameter.name, "type": parameter.typeName, "default": parameter.defaultValue ?? NSNull(),
                             "help": parameter.help ?? NSNull(), "permanence": parameter.isPermanence,
+                            "constraint": process.constraints[parameter.name].map { $0.description as Any } ?? NSNull(),
                         ] as [String: Any]
                     },
                 ] as [String: Any]
             },
-            "permanences": definition.allPermanences.map { ["name": $0.permanenceName, "summary": $0.summary ?? NSNull()] as [String: Any] },
+            "permanences": definition.allPermanences.map { permanence in
+                [
+                    "name": permanence.permanenceName, "summary": permanence.summary ?? NSNull(),
+                    "constraints": permanence.constraints.mapValues(\.description),
+                ] as [String: Any]
+            },
             "template": template(definition),
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
 }

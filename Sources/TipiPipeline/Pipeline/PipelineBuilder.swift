@@ -25,15 +25,23 @@ struct BuiltPipeline: @unchecked Sendable {
 /// its declared type, no unknown keys, referenced permanences exist — and reports *all* problems at once.
 enum PipelineBuilder {
     static let sections = ["pipeline", "permanences", "processes"]
+    /// Unknown params (per process or permanence) and unknown sections listed one by one; more are
+    /// counted in one line.
+    static let maximumUnknownKeys = 20
 
     static func build(_ document: ConfigTable, definition: PipelineDefinition) -> Result<BuiltPipeline, ConfigProblems> {
         var problems: [ConfigProblem] = []
-        for key in document.keys where !sections.contains(key) {
+        let unknownSections = document.entries.filter { !sections.contains($0.key) }
+        for (key, value) in unknownSections.prefix(maximumUnknownKeys) {
             problems.append(
                 ConfigProblem(
-                    code: "CFG004", location: document[key]?.location, path: key, message: "unknown section",
+                    code: "CFG004", location: value.location, path: key, message: "unknown section",
                     help: Suggestion.nearest(to: key, in: sections).map { "did you mean [\($0)]?" }
                         ?? "a config has [pipeline], [permanences.<key>] and [processes.<key>] tables"))
+        }
+        if unknownSections.count > maximumUnknownKeys {
+            problems.append(
+                ConfigProblem(code: "CFG004", message: "\(unknownSections.count - maximumUnknownKeys) more unknown sections (not listed)"))
         }
         if document["permanences"] == nil, document["processes"] == nil {
             problems.append(
@@ -92,6 +100,15 @@ enum PipelineBuilder {
         }
         var result: [(String, ConfigNode)] = []
         for (key, value) in table.entries {
+            guard TerminalText.printable(key) == key else {
+                // It would be printed in tables and messages, and may hold escape sequences.
+                problems.append(
+                    ConfigProblem(
+                        code: "CFG004", location: value.location, path: "\(section).\(key)",
+                        message: "a \(section == "processes" ? "process" : "permanence") key cannot hold control characters",
+                        help: "use letters, digits, `_` and `-`"))
+                continue
+            }
             guard case .table = value else {
                 problems.append(
                     ConfigProblem(
@@ -166,6 +183,12 @@ enum PipelineBuilder {
     static func decode<T>(
         _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], problems: inout [ConfigProblem]
     ) -> T? where T: Decodable {
+        // Values out of their declared range are found before decoding: a permanence's init(from:) may
+        // already use them (a negative count would stop the program), so it is not called with them.
+        let constraints = (type as? any PipelineProcess.Type)?.constraints ?? (type as? any Permanence.Type)?.constraints ?? [:]
+        let outOfRange = constraintProblems(constraints, params: params, path: path, owner: type)
+        problems += outOfRange
+        if !outOfRange.isEmpty, type is any Permanence.Type { return nil }
         let tracker = KeyTracker()
         let decoder = ConfigDecoder(node: params, path: path, tracker: tracker, userInfo: userInfo)
         var result: T?
@@ -186,7 +209,8 @@ enum PipelineBuilder {
         // @PipelineProcess types, which ask for every parameter before reporting.
         let known = (type as? any PipelineProcess.Type)?.parameters.map(\.name)
         if !failed || known != nil {
-            for (tablePath, key, asked) in tracker.unknownKeys() {
+            let unknown = tracker.unknownKeys()
+            for (tablePath, key, asked) in unknown.prefix(maximumUnknownKeys) {
                 let candidates = tablePath == path ? (known ?? asked) : asked
                 if tablePath == path, known?.contains(key) == true { continue }
                 problems.append(
@@ -196,8 +220,50 @@ enum PipelineBuilder {
                         help: Suggestion.nearest(to: key, in: candidates).map { "did you mean `\($0)`?" }
                             ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
             }
+            if unknown.count > maximumUnknownKeys {
+                problems.append(
+                    ConfigProblem(
+                        code: "INS001", location: params.location, path: path.joined(separator: "."),
+                        message: "\(unknown.count - maximumUnknownKeys) more unknown params (not listed)"))
+            }
+        }
+        if !failed, let result {
+            problems += constraintProblems(constraints, params: params, defaultsOf: result, path: path, owner: type)
         }
         return failed ? nil : result
+    }
+
+    /// The params outside their declared range: values in the config (located), or — with `defaultsOf`,
+    /// the decoded value — defaults that the config left alone (located at the params table). In the
+    /// order the params are declared.
+    static func constraintProblems(
+        _ constraints: [String: ParameterConstraint], params: ConfigNode, defaultsOf decoded: Any? = nil, path: [String], owner: Any.Type
+    ) -> [ConfigProblem] {
+        guard !constraints.isEmpty else { return [] }
+        let declared = (owner as? any PipelineProcess.Type)?.parameters.map(\.name) ?? []
+        let names = declared.filter { constraints[$0] != nil } + constraints.keys.filter { !declared.contains($0) }.sorted()
+        let fields = decoded.map { Array(Mirror(reflecting: $0).children) } ?? []
+        var problems: [ConfigProblem] = []
+        for name in names {
+            guard let constraint = constraints[name] else { continue }
+            func problem(_ value: Double, at location: SourceLocation?, isDefault: Bool) -> ConfigProblem {
+                ConfigProblem(
+                    code: "INS001", location: location, path: (path + [name]).joined(separator: "."),
+                    message: "\(isDefault ? "the default " : "")\(ParameterConstraint.format(value)) is out of range: must be \(constraint)",
+                    help: isDefault ? "set \(name) to a value \(constraint) in the config" : "write a value \(constraint)")
+            }
+            if let node = params.table?[name] {
+                guard decoded == nil else { continue }
+                for (value, location) in ParameterConstraint.numbers(in: node) ?? [] where !constraint.contains(value) {
+                    problems.append(problem(value, at: location ?? params.location, isDefault: false))
+                }
+            } else if let field = fields.first(where: { $0.label == name }), let values = ParameterConstraint.numbers(in: field.value) {
+                for value in values where !constraint.contains(value) {
+                    problems.append(problem(value, at: params.location, isDefault: true))
+                }
+            }
+        }
+        return problems
     }
 
     private static func location(of key: String, in params: ConfigNode, tablePath: [String], base: [String]) -> SourceLocation? {

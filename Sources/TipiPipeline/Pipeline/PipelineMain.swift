@@ -162,6 +162,6 @@ struct PipelineInspectCommand: ParsableCommand {
 
     func run() throws {
         let definition = PipelineProgram.definition
-        print(json ? Inspection.json(definition) : Inspection.text(definition))
+        print(json ? try Inspection.json(definition) : Inspection.text(definition))
     }
 }

@@ -20,6 +20,9 @@ public protocol PipelineProcess: Decodable, Sendable {
     /// The params, with types, defaults and help, for `inspect` and validation. Hand-written processes may
     /// leave it empty.
     static var parameters: [ProcessParameter] { get }
+    /// The allowed range of numeric params, by name, checked before anything runs (see
+    /// ``ParameterConstraint``): `["epochs": .range(1...)]`. `@PipelineProcess(constraints:)` writes it.
+    static var constraints: [String: ParameterConstraint] { get }
     /// Whether the work is already done (say, its output exists); a skipped process is not run unless the
     /// config says `force = true`.
     func skip() async throws -> Bool
@@ -31,6 +34,7 @@ extension PipelineProcess {
     public static var processName: String { String(describing: Self.self) }
     public static var summary: String? { nil }
     public static var parameters: [ProcessParameter] { [] }
+    public static var constraints: [String: ParameterConstraint] { [:] }
     public func skip() async throws -> Bool { false }
 }
 
@@ -54,6 +58,9 @@ public protocol Permanence: AnyObject, Decodable, Sendable {
     static var permanenceName: String { get }
     /// A one-line description, shown by `inspect`.
     static var summary: String? { get }
+    /// The allowed range of numeric params, by name, checked before anything runs (see
+    /// ``ParameterConstraint``): `["size": .range(1...)]`.
+    static var constraints: [String: ParameterConstraint] { get }
     /// Called once before the first process.
     func initialize() async throws
     /// Called after each process that completed.
@@ -65,6 +72,7 @@ public protocol Permanence: AnyObject, Decodable, Sendable {
 extension Permanence {
     public static var permanenceName: String { String(describing: Self.self) }
     public static var summary: String? { nil }
+    public static var constraints: [String: ParameterConstraint] { [:] }
     public func initialize() async throws {}
     public func checkpoint() async throws {}
     public func cleanup() async throws {}
