@@ -245,14 +245,4 @@ struct TOMLParserTests {
         #expect(many["many"]?.table?.entries.count == 1_000_000)
         #expect(many["many"]?.table?.entries.last?.value.location?.line == 1_000_001)
     }
-
-    @Test("the config fuzz corpus replays through the fuzz target without a crash (CRLF and position checks included)")
-    func corpus() throws {
-        let replay = try #require(Executables.path(of: "FuzzConfig"), "FuzzConfig was not built: run `swift build`")
-        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fuzz/Corpus/config").path
-        let result = try Executables.run(replay, [corpus])
-        #expect(result.status == 0 && result.signal == nil, "\(result.standardError)")
-        #expect(result.standardOutput.contains(" 0 crashes"))
-    }
 }
