@@ -7,7 +7,8 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List, show, compare and plot the runs in the local run store.",
-        discussion: "The store is TIPI_DIR, or ./tipi-runs. `tipi runs` alone lists the newest runs.",
+        discussion: "The store is TIPI_DIR, or ./tipi-runs. `tipi runs` alone runs `tipi runs list`, whose options are:\n"
+            + RunsListCommand.optionsHelp,
         subcommands: [RunsListCommand.self, RunsShowCommand.self, RunsCompareCommand.self, RunsPlotCommand.self,
             RunsSyncCommand.self],
         defaultSubcommand: RunsListCommand.self
@@ -23,12 +24,14 @@ struct StoreOptions: ParsableArguments {
         directory.map { RunStore(root: URL(fileURLWithPath: $0)) } ?? .default
     }
 
+    /// The run `query` names (id, id prefix, folder, name or name prefix); a run that is not there is an
+    /// error (exit 1, one line with a suggestion), not a usage error.
     func find(_ query: String) throws -> RunStore.StoredRun {
         do {
             return try store.run(matching: query)
         } catch let error as TrackingError {
             // The suggestion is a run name from the store: printed escaped, like every name.
-            throw ValidationError(TerminalText.printable("\(error)"))
+            throw CLIError(TerminalText.printable("\(error)"))
         }
     }
 }
@@ -43,7 +46,7 @@ struct RunsListCommand: ParsableCommand {
     @Option(help: "Only runs of this project.")
     var project: String?
 
-    @Option(help: "Show at most this many runs (0: all).")
+    @Option(parsing: .unconditional, help: "Show at most this many runs (0: all).")
     var limit = 30
 
     @Flag(help: "Print JSON: one object per run.")
@@ -53,9 +56,21 @@ struct RunsListCommand: ParsableCommand {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
     }
 
+    /// The OPTIONS section of this command's help (without `--help`), which `tipi runs --help` shows too:
+    /// `tipi runs` alone runs this command.
+    static var optionsHelp: String {
+        let help = helpMessage(columns: 80)
+        guard let start = help.range(of: "OPTIONS:\n") else { return "" }
+        return help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("--help") && !$0.isEmpty }.joined(separator: "\n")
+    }
+
     func run() throws {
         let (runs, problems) = store.store.runs(project: project, withConfig: json)
-        let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
+        if let project, runs.isEmpty, problems.isEmpty {
+            try Self.checkProject(project, in: store.store)
+        }
+        let shown = limit > 0 ? Array(runs.prefix(limit)) : runs
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
@@ -65,6 +80,18 @@ struct RunsListCommand: ParsableCommand {
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
         }
         for problem in problems { Diagnostics.warn(problem) }
+    }
+
+    /// Throws when the store has runs but none of `project` (a typo, most likely), naming the nearest
+    /// project; an empty store is not an error.
+    static func checkProject(_ project: String, in store: RunStore) throws {
+        let projects = Set(store.runs(withConfig: false).runs.map(\.metadata.project))
+        guard !projects.isEmpty else { return }
+        let suggestion = Suggestion.nearest(to: project, in: Array(projects))
+        throw CLIError(
+            TerminalText.printable(
+                "no runs of project '\(project)' in \(store.root.path)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                    + " (projects: \(projects.sorted().prefix(10).joined(separator: ", "))\(projects.count > 10 ? ", …" : ""))"))
     }
 }
 
@@ -102,20 +129,27 @@ struct RunsShowCommand: ParsableCommand {
 /// `tipi runs compare RUN RUN…`.
 struct RunsCompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compare", abstract: "Compare runs: config differences and final metrics side by side.")
+        commandName: "compare", abstract: "Compare runs: config differences, and each metric's last, min and max.")
 
     @OptionGroup var store: StoreOptions
 
     @Argument(help: "Two or more runs.")
     var runs: [String]
 
+    @Flag(help: "Print JSON: one object with runs, configDifferences, configSame and metrics (last, min, max per run).")
+    var json = false
+
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("give at least two runs to compare") }
     }
 
     func run() throws {
-        let stored = try runs.map(store.find)
-        for line in RunsTable.compare(stored) { print(line) }
+        let comparison = RunsComparison(try runs.map(store.find))
+        if json {
+            print(try comparison.json())
+        } else {
+            for line in comparison.lines() { print(line) }
+        }
     }
 }
 
@@ -130,10 +164,10 @@ struct RunsPlotCommand: ParsableCommand {
     @Argument(help: "One or more runs, then the metric.")
     var arguments: [String]
 
-    @Option(help: "Plot width in characters.")
+    @Option(parsing: .unconditional, help: "Plot width in characters.")
     var width = 72
 
-    @Option(help: "Plot height in lines.")
+    @Option(parsing: .unconditional, help: "Plot height in lines.")
     var height = 16
 
     func validate() throws {
@@ -151,7 +185,7 @@ struct RunsPlotCommand: ParsableCommand {
             let history = try RunStore.history(of: stored)
             guard let points = history.series[metric] else {
                 let suggestion = Suggestion.nearest(to: metric, in: Array(history.series.keys))
-                throw ValidationError(
+                throw CLIError(
                     TerminalText.printable(
                         "run \(stored.metadata.name) has no metric '\(metric)'"
                             + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
@@ -183,7 +217,7 @@ struct RunsSyncCommand: ParsableCommand {
     @Option(help: "The MLflow server (default: MLFLOW_TRACKING_URI).")
     var uri: String?
 
-    @Option(help: "Seconds to keep trying.")
+    @Option(parsing: .unconditional, help: "Seconds to keep trying.")
     var timeout = 60.0
 
     func validate() throws {
@@ -202,7 +236,7 @@ struct RunsSyncCommand: ParsableCommand {
         let stored = try store.find(runName)
         if let damage = stored.damage {
             // Sync records its progress in run.json: it would replace the damaged file with a guess.
-            throw ValidationError(
+            throw CLIError(
                 TerminalText.printable(
                     "run \(stored.metadata.id) is damaged (\(damage)); sync needs its run.json. "
                         + "`tipi runs show \(stored.metadata.id) --json` still prints its metrics"))
@@ -211,7 +245,7 @@ struct RunsSyncCommand: ParsableCommand {
         if state.complete == true {
             print("run \(stored.metadata.id): \(state.sentSteps ?? 0) steps in MLflow run \(state.remoteID ?? "?") at \(uri)")
         } else {
-            throw ValidationError(
+            throw CLIError(
                 "run \(stored.metadata.id): \(state.sentSteps ?? 0) steps sent, not all: \(state.error ?? "unknown reason"); run it again later")
         }
     }
