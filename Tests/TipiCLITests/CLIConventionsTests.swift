@@ -89,6 +89,39 @@ struct CLIConventionsTests {
         #expect(empty.standardOutput == "no runs in \(store)-empty for project x\n")
     }
 
+    @Test("a mistyped command: one line with the nearest command, exit 64, no usage")
+    func unknownCommand() throws {
+        func expectUnknown(_ result: Executables.Result, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(result.status == 64, "exit \(result.status): \(result.standardError)", sourceLocation: sourceLocation)
+            #expect(result.standardError == "Error: \(message)\n", sourceLocation: sourceLocation)
+        }
+        let top = "(`tipi --help` lists the commands: create, add, list, run, validate, inspect, remove, clean, runs, devices, info, demo)"
+        expectUnknown(try tipi("devcies"), "unknown command 'tipi devcies'; did you mean 'tipi devices'? \(top)")
+        expectUnknown(try tipi("xyzzy", "--json"), "unknown command 'tipi xyzzy' \(top)")
+        expectUnknown(
+            try tipi("runs", "shwo", "alpha"),
+            "unknown command 'tipi runs shwo'; did you mean 'tipi runs show'? (`tipi runs --help` lists the commands: list, show, compare, plot, sync)")
+        expectUnknown(try tipi("ru\u{1B}[2J"), "unknown command 'tipi ru\\u{1B}[2J' \(top)")
+        // Known commands, `help`, and values of options are not command names.
+        #expect(try tipi("help", "runs").status == 0)
+        #expect(try tipi("runs", "--limit", "3").status == 0)
+        #expect(try tipi("runs", "list", "--project", "p").status == 0)
+    }
+
+    @Test("--dir that is not a folder is an error, not an empty store")
+    func missingStore() throws {
+        let missing = store + "-missing"
+        let message = "--dir \(missing): no such folder; give the run store's folder (TIPI_DIR, or ./tipi-runs by default)"
+        expectError(try tipi("runs", "--dir", missing), message)
+        expectError(try tipi("runs", "show", "alpha", "--dir", missing), message)
+        let file = store + "-file"
+        try Data().write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        expectError(
+            try tipi("runs", "compare", "a", "b", "--dir", file),
+            "--dir \(file): a file, not a folder; give the run store's folder (TIPI_DIR, or ./tipi-runs by default)")
+    }
+
     @Test("bad options stay usage errors (exit 64); negative numbers are read as values and refused clearly")
     func badOptions() throws {
         expectUsageError(try tipi("runs", "--limit", "-3"), "--limit must be 0 (all runs) or more, not -3")

@@ -24,9 +24,26 @@ struct StoreOptions: ParsableArguments {
         directory.map { RunStore(root: URL(fileURLWithPath: $0)) } ?? .default
     }
 
+    /// The store; a `--dir` that is not a folder is an error (exit 1) rather than an empty store: it is
+    /// most likely a typo. (A missing default store is only empty: nothing was recorded here yet.)
+    func existingStore() throws -> RunStore {
+        if let directory {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+            guard exists, isDirectory.boolValue else {
+                throw CLIError(
+                    TerminalText.printable(
+                        "--dir \(directory): \(exists ? "a file, not a folder" : "no such folder"); "
+                            + "give the run store's folder (TIPI_DIR, or ./tipi-runs by default)"))
+            }
+        }
+        return store
+    }
+
     /// The run `query` names (id, id prefix, folder, name or name prefix); a run that is not there is an
     /// error (exit 1, one line with a suggestion), not a usage error.
     func find(_ query: String) throws -> RunStore.StoredRun {
+        let store = try existingStore()
         do {
             return try store.run(matching: query)
         } catch let error as TrackingError {
@@ -66,15 +83,16 @@ struct RunsListCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (runs, problems) = store.store.runs(project: project, withConfig: json)
+        let runStore = try store.existingStore()
+        let (runs, problems) = runStore.runs(project: project, withConfig: json)
         if let project, runs.isEmpty, problems.isEmpty {
-            try Self.checkProject(project, in: store.store)
+            try Self.checkProject(project, in: runStore)
         }
         let shown = limit > 0 ? Array(runs.prefix(limit)) : runs
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
-            print(TerminalText.printable("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? "")))
+            print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")))
         } else {
             for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
