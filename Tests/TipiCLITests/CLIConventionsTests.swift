@@ -14,6 +14,10 @@ struct CLIConventionsTests {
     var environment: [String: String] { ["TIPI_DIR": store, "TIPI_PROJECTS_DIR": projects] }
 
     func tipi(_ arguments: String...) throws -> Executables.Result {
+        try tipi(arguments)
+    }
+
+    func tipi(_ arguments: [String]) throws -> Executables.Result {
         let path = try #require(Executables.path(of: "tipi"), "the tipi executable was not built: run `swift build`")
         return try Executables.run(path, arguments, environment: environment, removing: cleanEnvironment)
     }
@@ -51,32 +55,31 @@ struct CLIConventionsTests {
     func notFound() throws {
         let ids = try record([("alpha", 5), ("beta", 5)])
         let noRun = "no run 'alpah' in \(store); did you mean 'alpha'? (`tipi runs` lists the runs; TIPI_DIR selects the store)"
-        expectError(try tipi("runs", "show", "alpah"), noRun)
-        expectError(try tipi("runs", "show", "alpah", "--json"), noRun)
-        expectError(try tipi("runs", "compare", "beta", "alpah"), noRun)
-        expectError(try tipi("runs", "plot", "alpha", "alpah", "loss"), noRun)
-        expectError(try tipi("runs", "sync", "alpah", "--uri", "http://127.0.0.1:9", "--timeout", "1"), noRun)
+        for arguments in [
+            ["show", "alpah"], ["show", "alpah", "--json"], ["compare", "beta", "alpah"], ["plot", "alpha", "alpah", "loss"],
+            ["sync", "alpah", "--uri", "http://127.0.0.1:9", "--timeout", "1"],
+        ] {
+            expectError(try tipi(["runs"] + arguments), noRun)
+        }
         expectError(
             try tipi("runs", "show", "zzz"),
             "no run 'zzz' in \(store) (`tipi runs` lists the runs; TIPI_DIR selects the store)")
         expectError(
             try tipi("runs", "plot", "alpha", "los"),
             "run alpha has no metric 'los'; did you mean 'loss'? (it has: eval/loss, loss, train/acc)")
-        expectError(
-            try tipi("runs", "--project", "conventoins"),
-            "no runs of project 'conventoins' in \(store); did you mean 'conventions'? (projects: conventions)")
-        expectError(
-            try tipi("runs", "--project", "conventoins", "--json"),
-            "no runs of project 'conventoins' in \(store); did you mean 'conventions'? (projects: conventions)")
+        for json in [[], ["--json"]] {
+            expectError(
+                try tipi(["runs", "--project", "conventoins"] + json),
+                "no runs of project 'conventoins' in \(store); did you mean 'conventions'? (projects: conventions)")
+        }
         // Found runs still work, by id and by name.
         #expect(try tipi("runs", "show", try #require(ids["alpha"])).status == 0)
         #expect(try tipi("runs", "compare", "alpha", "beta").status == 0)
 
         let noProject = "no project 'nosuch' is linked (none are: `tipi add PATH` links one, `tipi create NAME` makes one)"
-        expectError(try tipi("run", "nosuch"), noProject)
-        expectError(try tipi("validate", "nosuch"), noProject)
-        expectError(try tipi("inspect", "nosuch"), noProject)
-        expectError(try tipi("remove", "nosuch"), "no project 'nosuch' is linked (none are: `tipi add PATH` links one, `tipi create NAME` makes one)")
+        for command in ["run", "validate", "inspect", "remove"] {
+            expectError(try tipi(command, "nosuch"), noProject)
+        }
         try FileManager.default.createDirectory(atPath: projects, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: projects + "/spirals", withDestinationPath: store)
         expectError(try tipi("remove", "spirls"), "no project 'spirls' is linked; did you mean 'spirals'? (`tipi list` shows them)")
@@ -172,12 +175,10 @@ struct CLIConventionsTests {
         #expect((catObject["summary"] as? [String: [String: Any]])?["loss"]?["count"] as? Int == 4)
         let catID = try #require(ids["happy-cat-2"])
         let foxID = try #require(ids["happy-fox-1"])
-        expectError(
-            try tipi("runs", "show", "happy"),
-            "'happy' matches several runs: \(catID) (happy-cat-2), \(foxID) (happy-fox-1); give more of the id or name")
-        expectError(
-            try tipi("runs", "plot", "happy", "loss"),
-            "'happy' matches several runs: \(catID) (happy-cat-2), \(foxID) (happy-fox-1); give more of the id or name")
+        let ambiguous = "'happy' matches several runs: \(catID) (happy-cat-2), \(foxID) (happy-fox-1); give more of the id or name"
+        for arguments in [["show", "happy"], ["plot", "happy", "loss"]] {
+            expectError(try tipi(["runs"] + arguments), ambiguous)
+        }
         let plot = try tipi("runs", "plot", "hardy", "happy-f", "loss", "--width", "40", "--height", "4")
         #expect(plot.status == 0, "\(plot.standardError)")
         #expect(plot.standardOutput.contains("hardy-otter-78 (\(try #require(ids["hardy-otter-78"])))"))

@@ -4,40 +4,22 @@ import Tipi
 /// What `tipi runs compare` shows, as text or JSON: the config keys that differ between runs, those that
 /// are the same in all, and each metric's last, min and max per run.
 struct RunsComparison: Encodable {
-    /// One compared run.
-    struct RunEntry: Encodable {
-        var id: String
-        var name: String
-        var project: String
-        var status: String
-        var durationSeconds: Double
-    }
-
-    /// One metric of one run: `nil` in ``metrics`` when the run did not log it.
-    struct MetricEntry: Encodable {
-        var last: Double
-        var min: Double?
-        var max: Double?
-        var count: Int
-        var step: Int
-    }
-
-    /// The runs, in the order given.
-    var runs: [RunEntry]
+    /// The runs, in the order given, as `tipi runs --json` prints them.
+    var runs: [RunsJSON.RunObject]
+    /// Each run's status as the tables show it (`finished (incomplete)`); not in the JSON.
+    var statuses: [String]
     /// Config keys (dotted) whose value differs, with the value per run (`nil` where a run lacks the key).
     var configDifferences: [String: [ConfigValue?]]
     /// Config keys (dotted) with the same value in every run.
     var configSame: [String: ConfigValue]
     /// Each metric any run logged: its summary per run, `nil` where a run did not log it.
-    var metrics: [String: [MetricEntry?]]
+    var metrics: [String: [MetricSummary?]]
+
+    enum CodingKeys: String, CodingKey { case runs, configDifferences, configSame, metrics }
 
     init(_ stored: [RunStore.StoredRun]) {
-        runs = stored.map { run in
-            let metadata = run.metadata
-            return RunEntry(
-                id: metadata.id, name: metadata.name, project: metadata.project, status: RunsTable.statusText(run),
-                durationSeconds: (metadata.endTime ?? metadata.heartbeat ?? metadata.startTime) - metadata.startTime)
-        }
+        runs = stored.map(RunsJSON.RunObject.init)
+        statuses = stored.map(RunsTable.statusText)
         let configs = stored.map { Dictionary(ConfigFlattening.flattenValues($0.metadata.config), uniquingKeysWith: { first, _ in first }) }
         var differences: [String: [ConfigValue?]] = [:]
         var same: [String: ConfigValue] = [:]
@@ -51,11 +33,9 @@ struct RunsComparison: Encodable {
         }
         configDifferences = differences
         configSame = same
-        var metrics: [String: [MetricEntry?]] = [:]
+        var metrics: [String: [MetricSummary?]] = [:]
         for key in Set(stored.flatMap { $0.metadata.summary.keys }) {
-            metrics[key] = stored.map { run in
-                run.metadata.summary[key].map { MetricEntry(last: $0.last, min: $0.min, max: $0.max, count: $0.count, step: $0.step) }
-            }
+            metrics[key] = stored.map { $0.metadata.summary[key] }
         }
         self.metrics = metrics
     }
@@ -97,7 +77,7 @@ struct RunsComparison: Encodable {
         }
         lines.append("")
         lines += RunsTable.table([
-            ["status"] + runs.map(\.status), ["duration"] + runs.map { RunsTable.duration($0.durationSeconds) },
+            ["status"] + statuses, ["duration"] + runs.map { RunsTable.duration($0.durationSeconds) },
         ])
         return lines.map { TerminalText.printable($0) }
     }
