@@ -252,7 +252,7 @@ public struct RunStore: Sendable {
         if candidates.count > 1 {
             throw TrackingError.ambiguousRun(query, candidates: candidates.map { "\($0.metadata.id) (\($0.metadata.name))" })
         }
-        let suggestion = Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
+        let suggestion = query.isEmpty ? nil : Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
         throw TrackingError.runNotFound(query, store: root.path, suggestion: suggestion)
     }
 
