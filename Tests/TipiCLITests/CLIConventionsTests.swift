@@ -156,7 +156,13 @@ struct CLIConventionsTests {
         #expect(try names(try tipi("runs", "list", "--json", "--limit", "2")) == ["three", "two"])
         #expect(try names(try tipi("runs", "--json", "--limit", "0")) == ["three", "two", "one"])
         #expect(try names(try tipi("runs", "--json")) == ["three", "two", "one"])
-        let table = try tipi("runs", "--limit", "1")
+        // The table stops at 30 runs by default; --json lists them all unless --limit says otherwise.
+        _ = try record((0..<31).map { ("many-\($0)", 1) }, project: "many")
+        #expect(try names(try tipi("runs", "--json", "--project", "many")).count == 31)
+        let defaultTable = try tipi("runs", "--project", "many")
+        #expect(defaultTable.standardOutput.split(separator: "\n").count == 1 + 30 + 1)
+        #expect(defaultTable.standardOutput.hasSuffix("(1 older runs not shown; --limit 0 shows all)\n"))
+        let table = try tipi("runs", "--limit", "1", "--project", "conventions")
         #expect(table.standardOutput.contains(try #require(ids["three"])))
         #expect(table.standardOutput.hasSuffix("(2 older runs not shown; --limit 0 shows all)\n"))
     }

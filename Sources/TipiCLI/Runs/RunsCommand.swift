@@ -63,14 +63,14 @@ struct RunsListCommand: ParsableCommand {
     @Option(help: "Only runs of this project.")
     var project: String?
 
-    @Option(parsing: .unconditional, help: "Show at most this many runs (0: all).")
-    var limit = 30
+    @Option(parsing: .unconditional, help: "Show at most this many runs, newest first (0: all; default: 30, or all with --json).")
+    var limit: Int?
 
     @Flag(help: "Print JSON: one object per run.")
     var json = false
 
     func validate() throws {
-        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
     }
 
     /// The OPTIONS section of this command's help (without `--help`), which `tipi runs --help` shows too:
@@ -88,7 +88,9 @@ struct RunsListCommand: ParsableCommand {
         if let project, runs.isEmpty, problems.isEmpty {
             try Self.checkProject(project, in: runStore)
         }
-        let shown = limit > 0 ? Array(runs.prefix(limit)) : runs
+        // A script reading --json gets every run unless it asks for fewer; a table stops at a screenful.
+        let count = limit ?? (json ? 0 : 30)
+        let shown = count > 0 ? Array(runs.prefix(count)) : runs
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
