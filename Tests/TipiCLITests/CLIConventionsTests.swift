@@ -129,8 +129,10 @@ struct CLIConventionsTests {
     func badOptions() throws {
         expectUsageError(try tipi("runs", "--limit", "-3"), "--limit must be 0 (all runs) or more, not -3")
         expectUsageError(try tipi("runs", "list", "--limit=-3"), "--limit must be 0 (all runs) or more, not -3")
-        expectUsageError(try tipi("runs", "plot", "a", "loss", "--width", "-5"), "--width must be 20…400 and --height 4…100")
-        expectUsageError(try tipi("runs", "plot", "a", "loss", "--height", "-1"), "--width must be 20…400 and --height 4…100")
+        expectUsageError(
+            try tipi("runs", "plot", "a", "loss", "--width", "-5"), "--width must be 20 to 400 characters, not -5 (for example --width 72)")
+        expectUsageError(
+            try tipi("runs", "plot", "a", "loss", "--height", "-1"), "--height must be 4 to 100 lines, not -1 (for example --height 16)")
         expectUsageError(
             try tipi("runs", "sync", "a", "--timeout", "-1"),
             "--timeout -1.0 is not a number of seconds from 0 to 86400 (for example --timeout 60)")

@@ -192,8 +192,11 @@ struct RunsPlotCommand: ParsableCommand {
 
     func validate() throws {
         guard arguments.count >= 2 else { throw ValidationError("give a run and a metric: tipi runs plot RUN METRIC") }
-        guard (20...400).contains(width), (4...100).contains(height) else {
-            throw ValidationError("--width must be 20…400 and --height 4…100")
+        guard (20...400).contains(width) else {
+            throw ValidationError("--width must be 20 to 400 characters, not \(width) (for example --width 72)")
+        }
+        guard (4...100).contains(height) else {
+            throw ValidationError("--height must be 4 to 100 lines, not \(height) (for example --height 16)")
         }
     }
 
