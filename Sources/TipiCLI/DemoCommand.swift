@@ -15,18 +15,21 @@ struct DemoCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Number of epochs.")
+    @Option(parsing: .unconditional, help: "Number of epochs.")
     var epochs = 3
 
-    @Option(help: "Batches per epoch.")
+    @Option(parsing: .unconditional, help: "Batches per epoch.")
     var batches = 60
 
-    @Option(help: "Seconds one batch takes (simulated).")
+    @Option(parsing: .unconditional, help: "Seconds one batch takes (simulated).")
     var batchTime = 0.02
 
     func validate() throws {
-        guard epochs > 0, batches > 0 else { throw ValidationError("--epochs and --batches must be at least 1") }
-        guard batchTime >= 0, batchTime <= 10 else { throw ValidationError("--batch-time must be between 0 and 10") }
+        guard epochs > 0 else { throw ValidationError("--epochs must be 1 or more, not \(epochs)") }
+        guard batches > 0 else { throw ValidationError("--batches must be 1 or more, not \(batches)") }
+        guard batchTime >= 0, batchTime <= 10 else {
+            throw ValidationError("--batch-time must be seconds from 0 to 10, not \(batchTime) (for example --batch-time 0.02)")
+        }
     }
 
     func run() async throws {

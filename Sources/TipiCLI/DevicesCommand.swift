@@ -17,7 +17,7 @@ struct DevicesCommand: ParsableCommand {
     var json = false
 
     @Option(
-        name: .customLong("claim"),
+        name: .customLong("claim"), parsing: .unconditional,
         help: ArgumentHelp(
             "Claim the device getDevice() picks, print it, and hold it for this many seconds.",
             valueName: "seconds"))

@@ -11,12 +11,21 @@ public struct TipiCommand: AsyncParsableCommand {
             experiment logging, device selection, pipelines. `tipi create NAME` starts a pipeline project; \
             `tipi runs` shows what was recorded; `tipi demo` shows the progress bars.
             """,
-        version: Tipi.version,
         subcommands: [
             CreateCommand.self, AddCommand.self, ListCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self,
             RemoveCommand.self, CleanCommand.self, RunsCommand.self, DevicesCommand.self, InfoCommand.self, DemoCommand.self,
         ]
     )
 
+    /// `--version`, declared here rather than as the configuration's `version` so that only `tipi --help`
+    /// shows it (ArgumentParser shows a configured version in every subcommand's help).
+    @Flag(help: "Show the version.")
+    var version = false
+
     public init() {}
+
+    /// Prints the version for `--version`; runs before any subcommand.
+    public func validate() throws {
+        if version { throw CleanExit.message(Tipi.version) }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TipiCLI
 
 /// The entry point of the `tipi` executable (the target is not named `tipi`: macOS file systems ignore
@@ -5,6 +6,10 @@ import TipiCLI
 @main
 enum TipiTool {
     static func main() async {
+        if let error = UnknownCommand.error(in: Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(UnknownCommand.exitStatus)
+        }
         await TipiCommand.main()
     }
 }

@@ -130,7 +130,7 @@ struct TrackingProcessTests {
         #expect(compare.status == 0)
         #expect(compare.standardOutput.contains("config differences"))
         #expect(compare.standardOutput.contains("steps"))
-        #expect(compare.standardOutput.contains("same in all: keys=3, lr=0.01, optimizer=adam"))
+        #expect(compare.standardOutput.contains("same in all runs (3 keys)\n  keys=3, lr=0.01, optimizer=adam\n"))
         let plot = try Executables.run(try tipi(), ["runs", "plot", "alpha", "beta", "loss", "--width", "60", "--height", "8"], environment: environment, removing: cleanEnvironment)
         #expect(plot.status == 0)
         let plotLines = plot.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

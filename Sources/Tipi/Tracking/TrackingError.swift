@@ -4,7 +4,7 @@ public enum TrackingError: Error, Sendable, CustomStringConvertible, Equatable {
     case storeNotWritable(path: String, reason: String)
     /// No run matches a name or id.
     case runNotFound(String, store: String, suggestion: String?)
-    /// Several runs match an id prefix.
+    /// Several runs match an id or name prefix.
     case ambiguousRun(String, candidates: [String])
     /// `TIPI_BACKENDS` or `backends:` names a backend that does not exist.
     case unknownBackend(String, suggestion: String?)
@@ -19,7 +19,8 @@ public enum TrackingError: Error, Sendable, CustomStringConvertible, Equatable {
             return "no run '\(query)' in \(store)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
                 + " (`tipi runs` lists the runs; TIPI_DIR selects the store)"
         case .ambiguousRun(let query, let candidates):
-            return "'\(query)' matches several runs: \(candidates.joined(separator: ", ")); give more of the id"
+            let shown = candidates.prefix(8).joined(separator: ", ") + (candidates.count > 8 ? ", … (\(candidates.count - 8) more)" : "")
+            return "'\(query)' matches several runs: \(shown); give more of the id or name"
         case .unknownBackend(let name, let suggestion):
             return "unknown backend '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
                 + " (known: tensorboard, wandb, mlflow, jsonl)"

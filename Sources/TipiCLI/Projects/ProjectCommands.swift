@@ -235,7 +235,9 @@ struct RemoveCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: project.link.path) {
                 throw CLIError("\(TerminalText.printable(project.link.path)) is not a link tipi made; it is left alone")
             }
-            throw CLIError("no project '\(name)' is linked" + (Suggestions.nearest(name, registry.all().map(\.name)).map { "; did you mean '\(TerminalText.printable($0))'?" } ?? ""))
+            // Nothing of that name: the not-found error of run/validate/inspect (exit 1, a suggestion).
+            _ = try registry.require(name)
+            throw CLIError("no project '\(name)' is linked")
         }
         try registry.unlinkEntry(project)
         print("unlinked '\(name)'")

@@ -7,7 +7,8 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List, show, compare and plot the runs in the local run store.",
-        discussion: "The store is TIPI_DIR, or ./tipi-runs. `tipi runs` alone lists the newest runs.",
+        discussion: "The store is TIPI_DIR, or ./tipi-runs. `tipi runs` alone runs `tipi runs list`, whose options are:\n"
+            + RunsListCommand.optionsHelp,
         subcommands: [RunsListCommand.self, RunsShowCommand.self, RunsCompareCommand.self, RunsPlotCommand.self,
             RunsSyncCommand.self],
         defaultSubcommand: RunsListCommand.self
@@ -23,12 +24,31 @@ struct StoreOptions: ParsableArguments {
         directory.map { RunStore(root: URL(fileURLWithPath: $0)) } ?? .default
     }
 
+    /// The store; a `--dir` that is not a folder is an error (exit 1) rather than an empty store: it is
+    /// most likely a typo. (A missing default store is only empty: nothing was recorded here yet.)
+    func existingStore() throws -> RunStore {
+        if let directory {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+            guard exists, isDirectory.boolValue else {
+                throw CLIError(
+                    TerminalText.printable(
+                        "--dir \(directory): \(exists ? "a file, not a folder" : "no such folder"); "
+                            + "give the run store's folder (TIPI_DIR, or ./tipi-runs by default)"))
+            }
+        }
+        return store
+    }
+
+    /// The run `query` names (id, id prefix, folder, name or name prefix); a run that is not there is an
+    /// error (exit 1, one line with a suggestion), not a usage error.
     func find(_ query: String) throws -> RunStore.StoredRun {
+        let store = try existingStore()
         do {
             return try store.run(matching: query)
         } catch let error as TrackingError {
             // The suggestion is a run name from the store: printed escaped, like every name.
-            throw ValidationError(TerminalText.printable("\(error)"))
+            throw CLIError(TerminalText.printable("\(error)"))
         }
     }
 }
@@ -43,28 +63,55 @@ struct RunsListCommand: ParsableCommand {
     @Option(help: "Only runs of this project.")
     var project: String?
 
-    @Option(help: "Show at most this many runs (0: all).")
-    var limit = 30
+    @Option(parsing: .unconditional, help: "Show at most this many runs, newest first (0: all; default: 30, or all with --json).")
+    var limit: Int?
 
     @Flag(help: "Print JSON: one object per run.")
     var json = false
 
     func validate() throws {
-        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
+    }
+
+    /// The OPTIONS section of this command's help (without `--help`), which `tipi runs --help` shows too:
+    /// `tipi runs` alone runs this command.
+    static var optionsHelp: String {
+        let help = helpMessage(columns: 80)
+        guard let start = help.range(of: "OPTIONS:\n") else { return "" }
+        return help[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("--help") && !$0.isEmpty }.joined(separator: "\n")
     }
 
     func run() throws {
-        let (runs, problems) = store.store.runs(project: project, withConfig: json)
-        let shown = limit > 0 && !json ? Array(runs.prefix(limit)) : runs
+        let runStore = try store.existingStore()
+        let (runs, problems) = runStore.runs(project: project, withConfig: json)
+        if let project, runs.isEmpty, problems.isEmpty {
+            try Self.checkProject(project, in: runStore)
+        }
+        // A script reading --json gets every run unless it asks for fewer; a table stops at a screenful.
+        let count = limit ?? (json ? 0 : 30)
+        let shown = count > 0 ? Array(runs.prefix(count)) : runs
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
-            print(TerminalText.printable("no runs in \(store.store.root.path)" + (project.map { " for project \($0)" } ?? "")))
+            print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")))
         } else {
             for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
         }
         for problem in problems { Diagnostics.warn(problem) }
+    }
+
+    /// Throws when the store has runs but none of `project` (a typo, most likely), naming the nearest
+    /// project; an empty store is not an error.
+    static func checkProject(_ project: String, in store: RunStore) throws {
+        let projects = Set(store.runs(withConfig: false).runs.map(\.metadata.project))
+        guard !projects.isEmpty else { return }
+        let suggestion = Suggestion.nearest(to: project, in: Array(projects))
+        throw CLIError(
+            TerminalText.printable(
+                "no runs of project '\(project)' in \(store.root.path)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                    + " (projects: \(projects.sorted().prefix(10).joined(separator: ", "))\(projects.count > 10 ? ", …" : ""))"))
     }
 }
 
@@ -102,20 +149,27 @@ struct RunsShowCommand: ParsableCommand {
 /// `tipi runs compare RUN RUN…`.
 struct RunsCompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compare", abstract: "Compare runs: config differences and final metrics side by side.")
+        commandName: "compare", abstract: "Compare runs: config differences, and each metric's last, min and max.")
 
     @OptionGroup var store: StoreOptions
 
     @Argument(help: "Two or more runs.")
     var runs: [String]
 
+    @Flag(help: "Print JSON: one object with runs, configDifferences, configSame and metrics (last, min, max per run).")
+    var json = false
+
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("give at least two runs to compare") }
     }
 
     func run() throws {
-        let stored = try runs.map(store.find)
-        for line in RunsTable.compare(stored) { print(line) }
+        let comparison = RunsComparison(try runs.map(store.find))
+        if json {
+            print(try comparison.json())
+        } else {
+            for line in comparison.lines() { print(line) }
+        }
     }
 }
 
@@ -130,16 +184,19 @@ struct RunsPlotCommand: ParsableCommand {
     @Argument(help: "One or more runs, then the metric.")
     var arguments: [String]
 
-    @Option(help: "Plot width in characters.")
+    @Option(parsing: .unconditional, help: "Plot width in characters.")
     var width = 72
 
-    @Option(help: "Plot height in lines.")
+    @Option(parsing: .unconditional, help: "Plot height in lines.")
     var height = 16
 
     func validate() throws {
         guard arguments.count >= 2 else { throw ValidationError("give a run and a metric: tipi runs plot RUN METRIC") }
-        guard (20...400).contains(width), (4...100).contains(height) else {
-            throw ValidationError("--width must be 20…400 and --height 4…100")
+        guard (20...400).contains(width) else {
+            throw ValidationError("--width must be 20 to 400 characters, not \(width) (for example --width 72)")
+        }
+        guard (4...100).contains(height) else {
+            throw ValidationError("--height must be 4 to 100 lines, not \(height) (for example --height 16)")
         }
     }
 
@@ -151,7 +208,7 @@ struct RunsPlotCommand: ParsableCommand {
             let history = try RunStore.history(of: stored)
             guard let points = history.series[metric] else {
                 let suggestion = Suggestion.nearest(to: metric, in: Array(history.series.keys))
-                throw ValidationError(
+                throw CLIError(
                     TerminalText.printable(
                         "run \(stored.metadata.name) has no metric '\(metric)'"
                             + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
@@ -183,7 +240,7 @@ struct RunsSyncCommand: ParsableCommand {
     @Option(help: "The MLflow server (default: MLFLOW_TRACKING_URI).")
     var uri: String?
 
-    @Option(help: "Seconds to keep trying.")
+    @Option(parsing: .unconditional, help: "Seconds to keep trying.")
     var timeout = 60.0
 
     func validate() throws {
@@ -202,7 +259,7 @@ struct RunsSyncCommand: ParsableCommand {
         let stored = try store.find(runName)
         if let damage = stored.damage {
             // Sync records its progress in run.json: it would replace the damaged file with a guess.
-            throw ValidationError(
+            throw CLIError(
                 TerminalText.printable(
                     "run \(stored.metadata.id) is damaged (\(damage)); sync needs its run.json. "
                         + "`tipi runs show \(stored.metadata.id) --json` still prints its metrics"))
@@ -211,7 +268,7 @@ struct RunsSyncCommand: ParsableCommand {
         if state.complete == true {
             print("run \(stored.metadata.id): \(state.sentSteps ?? 0) steps in MLflow run \(state.remoteID ?? "?") at \(uri)")
         } else {
-            throw ValidationError(
+            throw CLIError(
                 "run \(stored.metadata.id): \(state.sentSteps ?? 0) steps sent, not all: \(state.error ?? "unknown reason"); run it again later")
         }
     }

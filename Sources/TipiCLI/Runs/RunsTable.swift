@@ -96,33 +96,6 @@ enum RunsTable {
         return lines.map { TerminalText.printable($0) }
     }
 
-    static func compare(_ runs: [RunStore.StoredRun]) -> [String] {
-        let header = ["", ] + runs.map { "\($0.metadata.name) (\($0.metadata.id))" }
-        var lines: [String] = []
-        let configs = runs.map { Dictionary(ConfigFlattening.flatten($0.metadata.config), uniquingKeysWith: { a, _ in a }) }
-        let keys = Set(configs.flatMap(\.keys)).sorted()
-        let differing = keys.filter { key in Set(configs.map { $0[key] ?? "—" }).count > 1 }
-        lines.append("config differences" + (differing.isEmpty ? ": none" : ""))
-        if !differing.isEmpty {
-            lines += table([header] + differing.map { key in [key] + configs.map { $0[key] ?? "—" } })
-        }
-        let same = keys.filter { !differing.contains($0) }
-        if !same.isEmpty {
-            lines.append(TerminalText.printable("same in all: " + same.map { "\($0)=\(configs[0][$0] ?? "")" }.joined(separator: ", ")))
-        }
-        lines.append("")
-        let metrics = Set(runs.flatMap { $0.metadata.summary.keys }).sorted()
-        lines.append("final metrics (last value)" + (metrics.isEmpty ? ": none" : ""))
-        if !metrics.isEmpty {
-            lines += table([header] + metrics.map { key in [key] + runs.map { $0.metadata.summary[key].map { number($0.last) } ?? "—" } })
-        }
-        lines.append("")
-        lines += table([["status"] + runs.map(statusText), ["duration"] + runs.map { run in
-            duration((run.metadata.endTime ?? run.metadata.heartbeat ?? run.metadata.startTime) - run.metadata.startTime)
-        }])
-        return lines
-    }
-
     // MARK: - Formatting
 
     /// Aligned columns; every cell goes through `TerminalText.printable` (names, keys and values come
@@ -171,11 +144,18 @@ enum RunsTable {
 
 /// Config tables flattened to `optimizer.lr = 0.01` lines.
 enum ConfigFlattening {
-    static func flatten(_ config: [String: ConfigValue], prefix: String = "") -> [(String, String)] {
-        config.keys.sorted().flatMap { key -> [(String, String)] in
+    /// The config as sorted `(dotted key, value text)` pairs.
+    static func flatten(_ config: [String: ConfigValue]) -> [(String, String)] {
+        flattenValues(config).map { ($0.0, $0.1.description) }
+    }
+
+    /// The config as sorted `(dotted key, value)` pairs: tables are opened, lists are values.
+    static func flattenValues(_ config: [String: ConfigValue], prefix: String = "") -> [(String, ConfigValue)] {
+        config.keys.sorted().flatMap { key -> [(String, ConfigValue)] in
             let name = prefix.isEmpty ? key : "\(prefix).\(key)"
-            if case .table(let inner)? = config[key] { return flatten(inner, prefix: name) }
-            return [(name, config[key]?.description ?? "")]
+            guard let value = config[key] else { return [] }
+            if case .table(let inner) = value { return flattenValues(inner, prefix: name) }
+            return [(name, value)]
         }
     }
 }

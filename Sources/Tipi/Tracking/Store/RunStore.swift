@@ -224,9 +224,11 @@ public struct RunStore: Sendable {
         }
     }
 
-    /// Finds a run by id, unique id prefix, folder name, or name (the newest run of that name).
+    /// Finds a run by id, unique id prefix, folder name, name (the newest run of that name), or unique
+    /// name prefix (`hardy` for `hardy-otter-78`; again the newest run of that name).
     ///
-    /// The search reads every run as a listing does; only the run found is decoded whole.
+    /// A prefix that fits several runs is an error listing them. The search reads every run as a listing
+    /// does; only the run found is decoded whole.
     public func run(matching query: String, project: String? = nil) throws -> StoredRun {
         let listed = try listedRun(matching: query, project: project)
         return try Self.readRun(listed.folder, withConfig: true).get()
@@ -237,13 +239,20 @@ public struct RunStore: Sendable {
         if let exact = all.first(where: { $0.metadata.id == query || $0.folder.lastPathComponent == query }) {
             return exact
         }
-        let byPrefix = all.filter { $0.metadata.id.hasPrefix(query) }
+        let byPrefix = all.filter { !query.isEmpty && $0.metadata.id.hasPrefix(query) }
         if byPrefix.count == 1 { return byPrefix[0] }
         if let byName = all.first(where: { $0.metadata.name == query }) { return byName }
-        if byPrefix.count > 1 {
-            throw TrackingError.ambiguousRun(query, candidates: byPrefix.map { "\($0.metadata.id) (\($0.metadata.name))" })
+        // The newest run of each name that starts with the query (runs are sorted newest first).
+        var seenNames = Set<String>()
+        let byNamePrefix = all.filter {
+            !query.isEmpty && $0.metadata.name.hasPrefix(query) && seenNames.insert($0.metadata.name).inserted
         }
-        let suggestion = Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
+        let candidates = byPrefix + byNamePrefix.filter { run in !byPrefix.contains { $0.folder == run.folder } }
+        if candidates.count == 1 { return candidates[0] }
+        if candidates.count > 1 {
+            throw TrackingError.ambiguousRun(query, candidates: candidates.map { "\($0.metadata.id) (\($0.metadata.name))" })
+        }
+        let suggestion = query.isEmpty ? nil : Suggestion.nearest(to: query, in: all.map(\.metadata.name) + all.map(\.metadata.id))
         throw TrackingError.runNotFound(query, store: root.path, suggestion: suggestion)
     }
 
