@@ -27,7 +27,13 @@ enum Inspection {
         lines += ["", "permanences"]
         for permanence in definition.allPermanences {
             lines.append(printable("  \(permanence.permanenceName)" + (permanence.summary.map { " — \($0)" } ?? "")))
-            for (name, constraint) in permanence.constraints.sorted(by: { $0.key < $1.key }) {
+            let parameters = PermanenceParameters.of(permanence)
+            for parameter in parameters {
+                let constraint = permanence.constraints[parameter.name].map { ", \($0)" } ?? ""
+                lines.append(printable("      \(parameter.name): \(parameter.typeName) (\(parameter.isRequired ? "required" : "optional"))\(constraint)"))
+            }
+            let listed = Set(parameters.map(\.name))
+            for (name, constraint) in permanence.constraints.sorted(by: { $0.key < $1.key }) where !listed.contains(name) {
                 lines.append(printable("      \(name): \(constraint)"))
             }
         }
@@ -52,7 +58,18 @@ enum Inspection {
         var lines = ["[pipeline]", "enable_progress = true", "# logger = \"tensorboard\"   # basic | tensorboard | wandb | mlflow", ""]
         let needed = Set(definition.processes.flatMap { $0.parameters.filter(\.isPermanence).map(\.typeName) })
         for permanence in definition.permanences where needed.contains(permanence.permanenceName) || needed.contains(String(describing: permanence)) {
-            lines += ["[permanences.\(snake(permanence.permanenceName))]", "type = \"\(permanence.permanenceName)\"", "params = {}", ""]
+            lines += ["[permanences.\(snake(permanence.permanenceName))]", "type = \"\(permanence.permanenceName)\""]
+            let parameters = PermanenceParameters.of(permanence)
+            let required = parameters.filter(\.isRequired)
+            let optional = parameters.filter { !$0.isRequired }
+            if !required.isEmpty {
+                lines.append("# required, replace the placeholders: " + required.map { "\($0.name) (\($0.typeName))" }.joined(separator: ", "))
+            }
+            if !optional.isEmpty {
+                lines.append("# optional: " + optional.map { "\($0.name) (\($0.typeName))" }.joined(separator: ", "))
+            }
+            let values = required.map { "\($0.name) = \(placeholder($0.typeName, permanence.constraints[$0.name]))" }
+            lines += [values.isEmpty ? "params = {}" : "params = { \(values.joined(separator: ", ")) }", ""]
         }
         for process in definition.processes {
             lines += ["[processes.\(process.processName)]", "type = \"\(process.processName)\""]
@@ -67,18 +84,27 @@ enum Inspection {
 
     /// A value for the template: the default, else a value of the type that the constraint allows.
     static func tomlValue(_ parameter: ProcessParameter, _ constraint: ParameterConstraint? = nil) -> String {
-        guard let value = parameter.defaultValue else {
-            let low = constraint?.minimum.map { $0 + (constraint?.excludesMinimum == true ? 1 : 0) } ?? 0
-            let number = constraint?.contains(0) == false ? low : 0
-            switch parameter.typeName {
-            case "Int": return ParameterConstraint.format(number.rounded(.up))
-            case "Double", "Float": return ParameterConstraint.format(number) + (number == number.rounded() ? ".0" : "")
-            case "Bool": return "false"
-            default: return "\"\""
-            }
-        }
+        guard let value = parameter.defaultValue else { return placeholder(parameter.typeName, constraint) }
         if value.hasPrefix(".") { return "\"\(value.dropFirst())\"" }
         return value
+    }
+
+    /// A value of the type named `typeName` for a required param: the smallest `constraint` allows (or 0),
+    /// `false` or `""`.
+    static func placeholder(_ typeName: String, _ constraint: ParameterConstraint?) -> String {
+        let number = placeholderNumber(constraint)
+        switch typeName {
+        case "Int", "Int64", "Int32", "UInt": return ParameterConstraint.format(number.rounded(.up))
+        case "Double", "Float": return ParameterConstraint.format(number) + (number == number.rounded() ? ".0" : "")
+        case "Bool": return "false"
+        default: return "\"\""
+        }
+    }
+
+    /// The number placeholders use: 0 when `constraint` allows it, else its lowest allowed whole step.
+    static func placeholderNumber(_ constraint: ParameterConstraint?) -> Double {
+        let low = constraint?.minimum.map { $0 + (constraint?.excludesMinimum == true ? 1 : 0) } ?? 0
+        return constraint?.contains(0) == false ? low : 0
     }
 
     static func snake(_ name: String) -> String {
@@ -110,6 +136,9 @@ enum Inspection {
                 [
                     "name": permanence.permanenceName, "summary": permanence.summary ?? NSNull(),
                     "constraints": permanence.constraints.mapValues(\.description),
+                    "parameters": PermanenceParameters.of(permanence).map { parameter in
+                        ["name": parameter.name, "type": parameter.typeName, "required": parameter.isRequired] as [String: Any]
+                    },
                 ] as [String: Any]
             },
             "template": template(definition),

@@ -1,0 +1,113 @@
+import Foundation
+
+/// One param a permanence reads from `params = { … }`, as `inspect` lists it and writes it in the template.
+struct PermanenceParameter: Equatable {
+    var name: String
+    var typeName: String
+    /// Read with `decode` (the config must give it) rather than `decodeIfPresent`.
+    var isRequired: Bool
+}
+
+/// The params of a permanence type, found by decoding it from nothing: a permanence is `Decodable`, so its
+/// keys are known only to its `init(from:)`. A recording decoder answers `decodeIfPresent` with `nil` and
+/// stops at each required key it has not seen; the next attempt answers that key with a placeholder of its
+/// type (within its constraint), until an attempt ends. Only `init(from:)` runs, with the values a config
+/// made from the template would give it; nothing else of the permanence.
+enum PermanenceParameters {
+    /// The params `type` reads, in the order it reads them.
+    static func of(_ type: any Permanence.Type) -> [PermanenceParameter] {
+        let constraints = type.constraints
+        var answered: Set<String> = []
+        for _ in 0..<100 {
+            let recorder = Recorder(answered: answered, constraints: constraints)
+            do {
+                _ = try type.init(from: RecordingDecoder(recorder: recorder))
+                return recorder.seen
+            } catch let stop as Stop {
+                guard let key = stop.key, !answered.contains(key) else { return recorder.seen }
+                answered.insert(key)
+            } catch {
+                return recorder.seen
+            }
+        }
+        return []
+    }
+
+    /// A placeholder value of `type` that `constraint` allows, or `nil` for other types.
+    static func placeholder(_ type: Any.Type, constraint: ParameterConstraint?) -> Any? {
+        let number = Inspection.placeholderNumber(constraint)
+        switch type {
+        case is Int.Type: return Int(number.rounded(.up))
+        case is Int64.Type: return Int64(number.rounded(.up))
+        case is Int32.Type: return Int32(number.rounded(.up))
+        case is UInt.Type: return UInt(max(0, number.rounded(.up)))
+        case is Double.Type: return number
+        case is Float.Type: return Float(number)
+        case is Bool.Type: return false
+        case is String.Type: return ""
+        default: return nil
+        }
+    }
+
+    /// Thrown to end an attempt at a key without a placeholder (`key == nil`: a form of decoding not followed).
+    struct Stop: Error {
+        var key: String?
+    }
+
+    final class Recorder {
+        let answered: Set<String>
+        let constraints: [String: ParameterConstraint]
+        var seen: [PermanenceParameter] = []
+
+        init(answered: Set<String>, constraints: [String: ParameterConstraint]) {
+            self.answered = answered
+            self.constraints = constraints
+        }
+
+        func record(_ key: String, _ type: Any.Type, required: Bool) {
+            guard !seen.contains(where: { $0.name == key }) else { return }
+            seen.append(PermanenceParameter(name: key, typeName: String(describing: type), isRequired: required))
+        }
+    }
+
+    struct RecordingDecoder: Decoder {
+        let recorder: Recorder
+        var codingPath: [any CodingKey] { [] }
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+            KeyedDecodingContainer(RecordingContainer<Key>(recorder: recorder))
+        }
+        func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw Stop(key: nil) }
+        func singleValueContainer() throws -> any SingleValueDecodingContainer { throw Stop(key: nil) }
+    }
+
+    struct RecordingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        let recorder: Recorder
+        var codingPath: [any CodingKey] { [] }
+        var allKeys: [Key] { [] }
+
+        func contains(_ key: Key) -> Bool { false }
+        func decodeNil(forKey key: Key) throws -> Bool { true }
+
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+            recorder.record(key.stringValue, type, required: true)
+            guard recorder.answered.contains(key.stringValue),
+                let value = PermanenceParameters.placeholder(type, constraint: recorder.constraints[key.stringValue]) as? T
+            else { throw Stop(key: key.stringValue) }
+            return value
+        }
+
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+            recorder.record(key.stringValue, type, required: false)
+            return nil
+        }
+
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+            throw Stop(key: nil)
+        }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw Stop(key: nil) }
+        func superDecoder() throws -> any Decoder { throw Stop(key: nil) }
+        func superDecoder(forKey key: Key) throws -> any Decoder { throw Stop(key: nil) }
+    }
+}
