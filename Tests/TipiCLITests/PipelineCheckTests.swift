@@ -48,7 +48,7 @@ struct PipelineCheckTests {
     @Test("depends on TipiPipeline but the executable declares no PipelineMain: refused, not run")
     func noPipelineMain() throws {
         let root = try package(
-            manifestExtra: #"dependencies: [.package(path: "../tipi")], products: [], "#, main: "import TipiPipeline\nprint(\"TRAINING\")\n")
+            manifestExtra: #"dependencies: [.package(path: "../tipi")], /* uses TipiPipeline */ "#, main: "import TipiPipeline\nprint(\"TRAINING\")\n")
         #expect(try tipi(["add", root.path, "--name", "trainer"]).status == 0)
         let result = try tipi(["inspect", "trainer"])
         #expect(result.status == 1)

@@ -30,7 +30,10 @@ enum PipelineCheck {
 
     /// The `path:` of the target named `name` in a manifest, when it has one.
     static func targetPath(of name: String, in manifest: String) -> String? {
-        guard let start = manifest.range(of: "name: \"\(name)\"") else { return nil }
+        let declarations = manifest.ranges(of: ".executableTarget(").filter { range in
+            manifest[range.upperBound...].drop { $0.isWhitespace }.hasPrefix("name: \"\(name)\"")
+        }
+        guard let start = declarations.first else { return nil }
         let rest = manifest[start.upperBound...]
         let ends = [".target(", ".executableTarget(", ".testTarget(", ".macro(", ".plugin("].compactMap { rest.range(of: $0)?.lowerBound }
         let declaration = rest[..<(ends.min() ?? rest.endIndex)]

@@ -1,22 +1,23 @@
 import Foundation
 
-/// One param a permanence reads from `params = { … }`, as `inspect` lists it and writes it in the template.
-struct PermanenceParameter: Equatable {
+/// One param a permanence (or a process written by hand) reads from `params = { … }`, as `inspect` lists it
+/// and writes it in the template.
+struct DecodedParameter: Equatable {
     var name: String
     var typeName: String
     /// Read with `decode` (the config must give it) rather than `decodeIfPresent`.
     var isRequired: Bool
 }
 
-/// The params of a permanence type, found by decoding it from nothing: a permanence is `Decodable`, so its
-/// keys are known only to its `init(from:)`. A recording decoder answers `decodeIfPresent` with `nil` and
+/// The params of a permanence type, or of a process type written by hand (without `@PipelineProcess`, which
+/// lists them), found by decoding it from nothing: such a type is `Decodable`, so its keys are known only to
+/// its `init(from:)`. Permanence-typed fields are not params (the pipeline passes them) and are left out. A recording decoder answers `decodeIfPresent` with `nil` and
 /// stops at each required key it has not seen; the next attempt answers that key with a placeholder of its
 /// type (within its constraint), until an attempt ends. Only `init(from:)` runs, with the values a config
 /// made from the template would give it; nothing else of the permanence.
-enum PermanenceParameters {
-    /// The params `type` reads, in the order it reads them.
-    static func of(_ type: any Permanence.Type) -> [PermanenceParameter] {
-        let constraints = type.constraints
+enum DecodedParameters {
+    /// The params `type` reads, in the order it reads them; `constraints` give placeholders their range.
+    static func of(_ type: any Decodable.Type, constraints: [String: ParameterConstraint]) -> [DecodedParameter] {
         var answered: Set<String> = []
         for _ in 0..<100 {
             let recorder = Recorder(answered: answered, constraints: constraints)
@@ -57,7 +58,7 @@ enum PermanenceParameters {
     final class Recorder {
         let answered: Set<String>
         let constraints: [String: ParameterConstraint]
-        var seen: [PermanenceParameter] = []
+        var seen: [DecodedParameter] = []
 
         init(answered: Set<String>, constraints: [String: ParameterConstraint]) {
             self.answered = answered
@@ -65,8 +66,8 @@ enum PermanenceParameters {
         }
 
         func record(_ key: String, _ type: Any.Type, required: Bool) {
-            guard !seen.contains(where: { $0.name == key }) else { return }
-            seen.append(PermanenceParameter(name: key, typeName: String(describing: type), isRequired: required))
+            guard !seen.contains(where: { $0.name == key }), !(type is any Permanence.Type) else { return }
+            seen.append(DecodedParameter(name: key, typeName: String(describing: type), isRequired: required))
         }
     }
 
@@ -93,7 +94,7 @@ enum PermanenceParameters {
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
             recorder.record(key.stringValue, type, required: true)
             guard recorder.answered.contains(key.stringValue),
-                let value = PermanenceParameters.placeholder(type, constraint: recorder.constraints[key.stringValue]) as? T
+                let value = DecodedParameters.placeholder(type, constraint: recorder.constraints[key.stringValue]) as? T
             else { throw Stop(key: key.stringValue) }
             return value
         }
