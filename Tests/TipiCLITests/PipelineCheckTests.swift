@@ -56,6 +56,21 @@ struct PipelineCheckTests {
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(".build").path))
     }
 
+    @Test("a build that fails shows SwiftPM's messages (hidden on success), and one error line")
+    func failedBuild() throws {
+        let root = try package(manifestExtra: "", main: "// a PipelineMain, one day\nlet broken: Int = \"not a number\"\n")
+        try "// TipiPipeline\n".appendingToManifest(of: root)
+        #expect(try tipi(["add", root.path, "--name", "trainer"]).status == 0)
+        let result = try Executables.run(
+            try #require(Executables.path(of: "tipi")), ["inspect", "trainer"],
+            environment: ["HOME": home.path, "TIPI_CONFIG_DIR": home.appendingPathComponent("config").path],
+            removing: ["TIPI_BUILD_CONFIGURATION", "TIPI_BUILD_PATH"], workingDirectory: home.path, timeout: 600)
+        #expect(result.status == 1)
+        #expect(result.standardError.hasPrefix("tipi: building trainer (debug) — the first build compiles swift-syntax, a few minutes\n"))
+        #expect(result.standardError.contains("main.swift:2:19: error: cannot convert value of type 'String'"), "\(result.standardError)")
+        #expect(result.standardError.contains("Error: building trainer failed (swift build exited with 1); the compiler's messages are above"))
+    }
+
     @Test("a build configuration that is neither debug nor release, or both flags: one error line")
     func buildConfiguration() throws {
         let root = try package(

@@ -63,11 +63,10 @@ enum PackageRunner {
         if let problem = PipelineCheck.problem(source: source, product: product) { throw CLIError(problem) }
         let configuration = try configuration(choice)
         let scratch = scratchArguments(project)
-        let binPath = try capture(["swift", "build", "-c", configuration, "--show-bin-path", "--package-path", source.path] + scratch)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let binary = binPath + "/" + product
         let name = TerminalText.printable(project.name)
-        let first = !FileManager.default.isExecutableFile(atPath: binary)
+        // SwiftPM makes `<build folder>/debug` (a link to the platform's folder) on the first build of a configuration.
+        let buildFolder = scratch.last.map { URL(fileURLWithPath: $0) } ?? source.appendingPathComponent(".build")
+        let first = !FileManager.default.fileExists(atPath: buildFolder.appendingPathComponent(configuration).path)
         let note = first ? " — the first build compiles swift-syntax, a few minutes" : ""
         FileHandle.standardError.write(Data("tipi: building \(name) (\(configuration))\(note)\n".utf8))
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-build-\(UUID().uuidString).log")
@@ -77,7 +76,9 @@ enum PackageRunner {
             if let text = try? String(contentsOf: log, encoding: .utf8) { FileHandle.standardError.write(Data(text.utf8)) }
             throw CLIError("building \(name) failed (swift build exited with \(status)); the compiler's messages are above")
         }
-        return binary
+        let binPath = try capture(["swift", "build", "-c", configuration, "--show-bin-path", "--package-path", source.path] + scratch)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return binPath + "/" + product
     }
 
     /// `TIPI_BUILD_PATH` keeps build products outside the projects (one folder per project).
