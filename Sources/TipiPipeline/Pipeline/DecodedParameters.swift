@@ -11,16 +11,21 @@ struct DecodedParameter: Equatable {
 
 /// The params of a permanence type, or of a process type written by hand (without `@PipelineProcess`, which
 /// lists them), found by decoding it from nothing: such a type is `Decodable`, so its keys are known only to
-/// its `init(from:)`. Permanence-typed fields are not params (the pipeline passes them) and are left out. A recording decoder answers `decodeIfPresent` with `nil` and
-/// stops at each required key it has not seen; the next attempt answers that key with a placeholder of its
-/// type (within its constraint), until an attempt ends. Only `init(from:)` runs, with the values a config
-/// made from the template would give it; nothing else of the permanence.
+/// its `init(from:)`. Permanence-typed fields are not params (the pipeline passes them) and are left out.
+///
+/// A recording decoder answers `decodeIfPresent` with `nil` and stops at each required key it has not seen;
+/// the next attempt answers that key with a placeholder of its type (within its constraint), until an
+/// attempt ends. Only `init(from:)` runs, with the values a config made from the template would give it;
+/// nothing else of the type. A required param of another type (an enum, a nested table) has no
+/// placeholder: it is listed, and the keys read after it are not.
 enum DecodedParameters {
     /// The params `type` reads, in the order it reads them; `constraints` give placeholders their range.
     static func of(_ type: any Decodable.Type, constraints: [String: ParameterConstraint]) -> [DecodedParameter] {
         var answered: Set<String> = []
+        var seen: [DecodedParameter] = []
         for _ in 0..<100 {
             let recorder = Recorder(answered: answered, constraints: constraints)
+            defer { seen = recorder.seen }
             do {
                 _ = try type.init(from: RecordingDecoder(recorder: recorder))
                 return recorder.seen
@@ -31,17 +36,19 @@ enum DecodedParameters {
                 return recorder.seen
             }
         }
-        return []
+        return seen
     }
 
     /// A placeholder value of `type` that `constraint` allows, or `nil` for other types.
     static func placeholder(_ type: Any.Type, constraint: ParameterConstraint?) -> Any? {
         let number = Inspection.placeholderNumber(constraint)
+        // A bound too large for an integer gives 0 (validation then names the range) rather than a trap.
+        let whole = number.rounded(.up).magnitude < 1e9 ? Int(number.rounded(.up)) : 0
         switch type {
-        case is Int.Type: return Int(number.rounded(.up))
-        case is Int64.Type: return Int64(number.rounded(.up))
-        case is Int32.Type: return Int32(number.rounded(.up))
-        case is UInt.Type: return UInt(max(0, number.rounded(.up)))
+        case is Int.Type: return whole
+        case is Int64.Type: return Int64(whole)
+        case is Int32.Type: return Int32(whole)
+        case is UInt.Type: return UInt(max(0, whole))
         case is Double.Type: return number
         case is Float.Type: return Float(number)
         case is Bool.Type: return false
@@ -55,6 +62,7 @@ enum DecodedParameters {
         var key: String?
     }
 
+    /// What one attempt saw, and the required keys it may answer.
     final class Recorder {
         let answered: Set<String>
         let constraints: [String: ParameterConstraint]
@@ -71,6 +79,7 @@ enum DecodedParameters {
         }
     }
 
+    /// A decoder of nothing that records the keys asked for.
     struct RecordingDecoder: Decoder {
         let recorder: Recorder
         var codingPath: [any CodingKey] { [] }
@@ -83,6 +92,7 @@ enum DecodedParameters {
         func singleValueContainer() throws -> any SingleValueDecodingContainer { throw Stop(key: nil) }
     }
 
+    /// The keyed container of ``RecordingDecoder``.
     struct RecordingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let recorder: Recorder
         var codingPath: [any CodingKey] { [] }
