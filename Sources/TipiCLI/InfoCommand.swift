@@ -27,6 +27,7 @@ struct InfoCommand: ParsableCommand {
             "run store: \(RunStore.default.root.path)",
             "projects: \(ProjectPaths(environment: environment).projectsDirectory.path)",
             "clones: \(ProjectPaths(environment: environment).cacheDirectory.appendingPathComponent("projects").path)",
+            "tipi here: \(ToolCommand.current) (how the commands tipi prints call it; scripts/install.sh puts it on PATH)",
             "progress: \(display.mode.rawValue) mode"
                 + (errorOutput.isTerminal ? ", stderr is a terminal" : ", stderr is not a terminal")
                 + (errorOutput.size().map { ", \($0.columns) columns" } ?? ""),

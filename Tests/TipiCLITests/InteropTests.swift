@@ -71,7 +71,8 @@ struct InteropTests {
         let warnings = result.standardError.split(separator: "\n")
         #expect(warnings.count == 1, "\(result.standardError)")
         #expect(result.standardError.contains("the mlflow backend is incomplete: only 0 steps were sent"))
-        #expect(result.standardError.contains("`tipi runs sync \(id) --to mlflow` sends the rest later"))
+        // Written the way it runs here (`swift run tipi …` in the package's folder, see ToolCommand).
+        #expect(result.standardError.contains("tipi runs sync \(id) --to mlflow` sends the rest later"))
         let stored = try Executables.run(try tool("tipi"), ["runs", "show", id], environment: ["TIPI_DIR": store])
         #expect(stored.standardOutput.contains("backend:    mlflow → http://127.0.0.1:9 — incomplete (0 steps sent)"))
         let sync = try Executables.run(

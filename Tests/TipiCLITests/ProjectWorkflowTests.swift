@@ -16,10 +16,10 @@ struct ProjectWorkflowTests {
             path, arguments,
             environment: [
                 "HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
-                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path, "TIPI_BUILD_CONFIGURATION": "debug",
+                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path,
                 "TIPI_BUILD_PATH": Self.buildPath, "TIPI_PROGRESS": "plain",
             ],
-            removing: ["TIPI_DIR", "TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR", "TIPI_BACKENDS"],
+            removing: ["TIPI_DIR", "TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR", "TIPI_BACKENDS", "TIPI_BUILD_CONFIGURATION"],
             workingDirectory: (directory ?? home).path, timeout: 900)
     }
 
@@ -47,6 +47,9 @@ struct ProjectWorkflowTests {
         let validate = try tipi(["validate", "spirals"], in: work)
         #expect(validate.status == 0, "\(validate.standardError)")
         #expect(validate.standardOutput.contains("is valid: 1 permanence, 2 processes (training → evaluation)"))
+        // Debug by default (what `swift run` in the project builds), one line, no SwiftPM log on success.
+        #expect(validate.standardError.hasPrefix("tipi: building spirals (debug)"), "\(validate.standardError)")
+        #expect(!validate.standardError.contains("Compiling") && !validate.standardError.contains("Build complete"))
 
         let bad = try tipi(["validate", "spirals", "--set", "processes.training.params.epochs=many"], in: work)
         #expect(bad.status == 2)

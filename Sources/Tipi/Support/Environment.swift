@@ -74,7 +74,7 @@ public struct EnvironmentVariable: Sendable {
         .init(name: "TIPI_CONFIG_DIR", meaning: "tipi's config folder (default $XDG_CONFIG_HOME/tipi)"),
         .init(name: "TIPI_PROJECTS_DIR", meaning: "linked projects (default <config>/projects)"),
         .init(name: "TIPI_CACHE_DIR", meaning: "clones of `tipi add URL` (default $XDG_CACHE_HOME/tipi)"),
-        .init(name: "TIPI_BUILD_CONFIGURATION", meaning: "how tipi run builds projects: release (default) or debug"),
+        .init(name: "TIPI_BUILD_CONFIGURATION", meaning: "how tipi run/validate/inspect build projects: debug (default) or release"),
         .init(name: "TIPI_BUILD_PATH", meaning: "keep projects' build products here instead of in the projects"),
         .init(name: "TIPI_PACKAGE", meaning: "the Tipi dependency `tipi create` writes (a path or a git URL)"),
     ]

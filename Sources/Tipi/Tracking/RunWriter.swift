@@ -269,7 +269,7 @@ final class RunWriter: Sendable {
                     let id = state.withLock { $0.metadata.id }
                     let sent = backendState.sentSteps.map { "only \($0) steps were sent" } ?? "not everything was sent"
                     let resend =
-                        backend.kind == .mlflow ? "; `tipi runs sync \(id) --to mlflow` sends the rest later" : ""
+                        backend.kind == .mlflow ? "; `\(ToolCommand.tipi("runs sync \(id) --to mlflow"))` sends the rest later" : ""
                     warn(
                         "the \(backend.kind.rawValue) backend is incomplete: \(sent) (\(backendState.error ?? "unknown reason")); "
                             + "the run store has every value\(resend)")
@@ -290,7 +290,7 @@ final class RunWriter: Sendable {
         if let unwritten = metadata.unwritten {
             warnHandler(
                 "\(unwritten.values) values (\(unwritten.steps) steps) of run \(metadata.id) could not be written to "
-                    + "\(folder.path) (\(unwritten.reason)); `tipi runs show \(metadata.id)` says how much is missing")
+                    + "\(folder.path) (\(unwritten.reason)); `\(ToolCommand.tipi("runs show \(metadata.id)"))` says how much is missing")
         }
         if !stoppedInTime {
             warnHandler(

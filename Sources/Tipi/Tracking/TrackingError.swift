@@ -17,7 +17,7 @@ public enum TrackingError: Error, Sendable, CustomStringConvertible, Equatable {
             return "cannot write the run store at \(path): \(reason); set TIPI_DIR to a writable folder"
         case .runNotFound(let query, let store, let suggestion):
             return "no run '\(query)' in \(store)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-                + " (`tipi runs` lists the runs; TIPI_DIR selects the store)"
+                + " (`\(ToolCommand.tipi("runs"))` lists the runs; TIPI_DIR selects the store)"
         case .ambiguousRun(let query, let candidates):
             let shown = candidates.prefix(8).joined(separator: ", ") + (candidates.count > 8 ? ", … (\(candidates.count - 8) more)" : "")
             return "'\(query)' matches several runs: \(shown); give more of the id or name"

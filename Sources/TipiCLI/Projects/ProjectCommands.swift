@@ -45,7 +45,7 @@ struct CreateCommand: ParsableCommand {
             print("linked as '\(name)'")
         }
         print("")
-        print("next: tipi validate \(name)   then   tipi run \(name)")
+        print("next: \(ToolCommand.tipi("validate \(name)"))   then   \(ToolCommand.tipi("run \(name)"))")
     }
 }
 
@@ -77,7 +77,7 @@ struct AddCommand: ParsableCommand {
         if isURL {
             let clone = paths.clonesDirectory.appendingPathComponent(linkName)
             guard !FileManager.default.fileExists(atPath: clone.path) else {
-                throw CLIError("\(TerminalText.printable(clone.path)) already exists; `tipi remove \(linkName) --delete-source` removes it first")
+                throw CLIError("\(TerminalText.printable(clone.path)) already exists; `\(ToolCommand.tipi("remove \(linkName) --delete-source"))` removes it first")
             }
             try FileManager.default.createDirectory(at: paths.clonesDirectory, withIntermediateDirectories: true)
             var arguments = ["git", "clone", "--quiet"]
@@ -95,13 +95,16 @@ struct AddCommand: ParsableCommand {
             throw CLIError("\(TerminalText.excerpt(source)) is not a folder")
         }
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) else {
-            throw CLIError("\(TerminalText.printable(root.path)) has no Package.swift: a pipeline project is a SwiftPM package (`tipi create NAME` makes one)")
+            throw CLIError("\(TerminalText.printable(root.path)) has no Package.swift: a pipeline project is a SwiftPM package (`\(ToolCommand.tipi("create NAME"))` makes one)")
         }
         try registry.link(linkName, to: root, replace: force)
         print("linked '\(linkName)' → \(TerminalText.printable(root.path))")
         let project = try registry.project(named: linkName)
         print(project.defaultConfig.map { "config: \(TerminalText.printable($0.path))" } ?? "note: no configs/pipeline.toml in it; pass -c CONFIG to run")
-        print("next: tipi inspect \(linkName), tipi validate \(linkName), tipi run \(linkName)")
+        if let product = try? PackageRunner.executable(of: project), let problem = PipelineCheck.problem(source: root, product: product) {
+            print("note: \(problem)")
+        }
+        print("next: \(ToolCommand.tipi("inspect \(linkName)")), \(ToolCommand.tipi("validate \(linkName)")), \(ToolCommand.tipi("run \(linkName)"))")
     }
 }
 
@@ -115,7 +118,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let projects = ProjectRegistry(paths: ProjectPaths()).all()
         guard !projects.isEmpty else {
-            print("no projects linked (`tipi create NAME` makes one, `tipi add PATH` links one)")
+            print("no projects linked (`\(ToolCommand.tipi("create NAME"))` makes one, `\(ToolCommand.tipi("add PATH"))` links one)")
             return
         }
         var rows = [["NAME", "STATUS", "CONFIG", "SOURCE"]]
@@ -164,10 +167,12 @@ struct ProjectRunOptions: ParsableArguments {
 /// `tipi run NAME`.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Build a linked project (release) and run its pipeline.",
-        discussion: "Runs are recorded under the current folder's tipi-runs (or TIPI_DIR). TIPI_BUILD_CONFIGURATION=debug builds faster.")
+        commandName: "run", abstract: "Build a linked project and run its pipeline.",
+        discussion: "Runs are recorded under the current folder's tipi-runs (or TIPI_DIR). Projects are built in debug unless --release or TIPI_BUILD_CONFIGURATION=release says otherwise.")
 
     @OptionGroup var options: ProjectRunOptions
+
+    @OptionGroup var build: BuildChoice
 
     @Option(help: "Continue an earlier run (see the executable's `run --resume`).")
     var resume: String?
@@ -175,7 +180,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let project = try ProjectRegistry(paths: ProjectPaths()).require(options.name)
         let config = try options.configPath(project)
-        let binary = try PackageRunner.build(project)
+        let binary = try PackageRunner.build(project, build)
         var arguments = [binary, "run", config] + options.overrides.flatMap { ["--set", $0] }
         if let resume { arguments += ["--resume", resume] }
         let status = try PackageRunner.spawn(arguments)
@@ -190,10 +195,12 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var options: ProjectRunOptions
 
+    @OptionGroup var build: BuildChoice
+
     func run() throws {
         let project = try ProjectRegistry(paths: ProjectPaths()).require(options.name)
         let config = try options.configPath(project)
-        let binary = try PackageRunner.build(project)
+        let binary = try PackageRunner.build(project, build)
         let status = try PackageRunner.spawn([binary, "validate", config] + options.overrides.flatMap { ["--set", $0] })
         if status != 0 { throw ExitCode(status) }
     }
@@ -210,9 +217,11 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var build: BuildChoice
+
     func run() throws {
         let project = try ProjectRegistry(paths: ProjectPaths()).require(name)
-        let binary = try PackageRunner.build(project)
+        let binary = try PackageRunner.build(project, build)
         let status = try PackageRunner.spawn([binary, "inspect"] + (json ? ["--json"] : []))
         if status != 0 { throw ExitCode(status) }
     }

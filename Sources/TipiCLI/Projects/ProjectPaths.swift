@@ -122,10 +122,10 @@ struct ProjectRegistry {
             let suggestion = Suggestions.nearest(name, all.map(\.name))
             throw CLIError(
                 "no project '\(name)' is linked" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-                    + (all.isEmpty ? " (none are: `tipi add PATH` links one, `tipi create NAME` makes one)" : " (`tipi list` shows them)"))
+                    + (all.isEmpty ? " (none are: `\(ToolCommand.tipi("add PATH"))` links one, `\(ToolCommand.tipi("create NAME"))` makes one)" : " (`\(ToolCommand.tipi("list"))` shows them)"))
         }
         guard project.source != nil else {
-            throw CLIError("project '\(name)' points to \(project.link.path), which no longer exists; `tipi clean` removes broken links")
+            throw CLIError("project '\(name)' points to \(project.link.path), which no longer exists; `\(ToolCommand.tipi("clean"))` removes broken links")
         }
         return project
     }

@@ -262,7 +262,7 @@ struct RunsSyncCommand: ParsableCommand {
             throw CLIError(
                 TerminalText.printable(
                     "run \(stored.metadata.id) is damaged (\(damage)); sync needs its run.json. "
-                        + "`tipi runs show \(stored.metadata.id) --json` still prints its metrics"))
+                        + "`\(ToolCommand.tipi("runs show \(stored.metadata.id) --json"))` still prints its metrics"))
         }
         let state = try RunSync.mlflow(stored, trackingURI: uri, timeout: timeout)
         if state.complete == true {

@@ -92,7 +92,7 @@ enum RunsTable {
             for description in history.damage.descriptions { lines.append("note: \(description)") }
         }
         lines.append("")
-        lines.append("plot a metric: tipi runs plot \(metadata.id) METRIC      all points: tipi runs show \(metadata.id) --json")
+        lines.append("plot a metric: \(ToolCommand.tipi("runs plot \(metadata.id) METRIC"))      all points: \(ToolCommand.tipi("runs show \(metadata.id) --json"))")
         return lines.map { TerminalText.printable($0) }
     }
 

@@ -221,9 +221,10 @@ struct PipelineExecutor {
         if !keys.isEmpty {
             let values = keys.map { key in "\(key)=\(ProgressFormatting.number(metadata.summary[key]?.last ?? .nan))" }
             lines.append("final metrics: " + values.joined(separator: "  "))
-            lines.append("look at it:    tipi runs show \(run.id)    tipi runs plot \(run.id) \(keys.first { $0.contains("loss") } ?? keys[0])")
+            let metric = keys.first { $0.contains("loss") } ?? keys[0]
+            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))    \(ToolCommand.tipi("runs plot \(run.id) \(metric)"))")
         } else {
-            lines.append("look at it:    tipi runs show \(run.id)")
+            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))")
         }
         let store = run.folder.deletingLastPathComponent().deletingLastPathComponent().path
         if metadata.backends["tensorboard"] != nil {
