@@ -37,10 +37,16 @@ struct CLIConventionsTests {
         return ids
     }
 
-    /// Exit 1 and exactly `message` as the one line on standard error, nothing on standard output.
+    /// Exit 1 and exactly `message` as the one line on standard error, nothing on standard output. The
+    /// commands a message suggests (`` `tipi …` ``) name the tool as it can be run here: by its own path
+    /// when `tipi` is not on PATH (see `ToolCommand`).
     func expectError(_ result: Executables.Result, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let tool = Executables.path(of: "tipi").map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "tipi"
+        let byPath = message.replacingOccurrences(of: "`tipi ", with: "`\(tool) ")
         #expect(result.status == 1, "exit \(result.status): \(result.standardError)", sourceLocation: sourceLocation)
-        #expect(result.standardError == "Error: \(message)\n", sourceLocation: sourceLocation)
+        #expect(
+            ["Error: \(message)\n", "Error: \(byPath)\n"].contains(result.standardError), "\(result.standardError)",
+            sourceLocation: sourceLocation)
         #expect(result.standardOutput.isEmpty, sourceLocation: sourceLocation)
     }
 
