@@ -127,7 +127,7 @@ public final class ExperimentLogger: Sendable {
             tags: tags, notes: notes, group: group, backends: backends, store: store)
     }
 
-    /// Logs values into the current run, starting one if none was started yet. See ``Run/log(_:step:commit:)``.
+    /// Logs values into the current run, starting one if none was started yet. See ``Run/log(_:step:commit:)-([String:Double],_,_)``.
     ///
     /// After ``finish(status:)`` the run refuses values, as a finished W&B run does: they are ignored with
     /// one warning, and `start()` begins a new run. `log` is also a safe point: after Ctrl-C / SIGTERM /
@@ -187,8 +187,20 @@ extension Run {
     /// Creates a run directly (a pipeline does this; scripts use `logger.start`). The run is not the
     /// logger's: bind it with `withPipelineContext(PipelineContext(run: run))` for `logger.log` to use it.
     ///
-    /// - Parameter options: Where the backends write (Python tipi's `[pipeline.basic_logger] log_dir` and
-    ///   friends); `TIPI_BACKENDS` still overrides `backends`.
+    /// - Parameters:
+    ///   - project: Groups runs.
+    ///   - name: A display name; defaults to a generated one (`brisk-river-42`).
+    ///   - config: The run's configuration.
+    ///   - tags: Labels for filtering.
+    ///   - notes: Free text.
+    ///   - group: Groups related runs (e.g. the runs of one sweep).
+    ///   - requested: Extra backends; `TIPI_BACKENDS` overrides them when set.
+    ///   - options: Where the backends write (Python tipi's `[pipeline.basic_logger] log_dir` and
+    ///     friends); `TIPI_BACKENDS` still overrides `backends`.
+    ///   - store: The run store; `TIPI_DIR` (or `./tipi-runs`) by default.
+    ///   - sweep: The sweep this run belongs to; by default read from `TIPI_SWEEP_ID` and `TIPI_SWEEP_INDEX`.
+    /// - Throws: ``TrackingError`` when TIPI_BACKENDS names an unknown backend or the store cannot be written
+    ///   (a backend that cannot start is left out with a warning).
     public static func start(
         project: String, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
         notes: String? = nil, group: String? = nil, backends requested: [BackendKind] = [],

@@ -254,12 +254,6 @@ public final class Run: Sendable {
 
     /// Unix seconds, at the coarse clock's resolution (a few milliseconds): cheap enough for every step.
     static func wallTime() -> Double {
-        var spec = timespec()
-        #if os(Linux)
-            clock_gettime(CLOCK_REALTIME_COARSE, &spec)
-        #else
-            clock_gettime(CLOCK_REALTIME, &spec)
-        #endif
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+        Platform.coarseWallTime()
     }
 }
