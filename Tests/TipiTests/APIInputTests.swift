@@ -84,6 +84,21 @@ struct APIInputTests {
             ])
     }
 
+    struct Special: Codable {
+        var scale = Double.nan
+        var limit = Double.infinity
+        var note: String? = nil
+        var ratio: Float = 0.5
+    }
+
+    @Test("config: a struct's NaN and infinity are kept as text, nil fields left out")
+    func configSpecialValues() throws {
+        let logger = ExperimentLogger()
+        let run = try logger.start(project: "api", config: Special(), store: temporaryStore())
+        logger.finish()
+        #expect(run.metadata.config == ["scale": .string("nan"), "limit": .string("inf"), "ratio": .double(0.5)])
+    }
+
     @Test("config: a value that is not a set of named fields is a clear error, and no run is made")
     func configNotFields() throws {
         let logger = ExperimentLogger()
