@@ -78,8 +78,24 @@ struct ScaffoldTests {
         #expect(try create(["Seeded", "--tipi", "/opt/tipi"]).status == 0)
         let points = try file("Seeded", "Sources/Seeded/Points.swift")
         #expect(!points.contains("SystemRandomNumberGenerator"))
-        #expect(points.contains("SeededGenerator(seed: UInt64(truncatingIfNeeded: seed ?? 0))"))
+        #expect(points.contains("SeededRandomNumberGenerator(seed: UInt64(truncatingIfNeeded: seed ?? 0))"))
         #expect(points.contains("case count, noise, seed"))
         #expect(try file("Seeded", "configs/pipeline.toml").contains("seed = 0"))
+    }
+
+    @Test("the generated sources type-check against this build's TipiPipeline and macro")
+    func typeChecks() throws {
+        #expect(try create(["my_exp", "--tipi", "/opt/tipi"]).status == 0)
+        let plugin = try #require(Executables.path(of: "TipiMacros-tool"), "build first: swift build")
+        let modules = URL(fileURLWithPath: plugin).deletingLastPathComponent().appendingPathComponent("Modules").path
+        let sources = home.appendingPathComponent("my_exp/Sources/my_exp")
+        let files = try FileManager.default.contentsOfDirectory(atPath: sources.path).filter { $0.hasSuffix(".swift") }.sorted()
+        #expect(files == ["MyExpPipeline.swift", "Points.swift", "Training.swift"])
+        let result = try Executables.run(
+            "/usr/bin/env",
+            ["swiftc", "-typecheck", "-parse-as-library", "-module-name", "my_exp", "-I", modules,
+             "-load-plugin-executable", "\(plugin)#TipiMacros"] + files.map { sources.appendingPathComponent($0).path },
+            timeout: 300)
+        #expect(result.status == 0, "\(result.standardError)")
     }
 }

@@ -160,7 +160,7 @@ struct ProjectTemplate {
             }
 
             func initialize() async throws {
-                var generator = SeededGenerator(seed: UInt64(truncatingIfNeeded: seed ?? 0))
+                var generator = SeededRandomNumberGenerator(seed: UInt64(truncatingIfNeeded: seed ?? 0))
                 points = (0..<count).map { index in
                     let x = Double(index) / Double(max(count - 1, 1))
                     let jitter = Double.random(in: -1...1, using: &generator) * (noise ?? 0.1)
@@ -170,23 +170,6 @@ struct ProjectTemplate {
 
             func cleanup() async throws {
                 points = []
-            }
-        }
-
-        /// A deterministic random number generator (SplitMix64): the same seed, the same numbers.
-        struct SeededGenerator: RandomNumberGenerator {
-            private var state: UInt64
-
-            init(seed: UInt64) {
-                state = seed
-            }
-
-            mutating func next() -> UInt64 {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
             }
         }
 
