@@ -22,15 +22,7 @@ struct APIInputTests {
     }
 
     func rows(_ run: Run) throws -> [[String: Double]] {
-        let contents = try MetricLog.read(run.folder.appendingPathComponent(RunStore.metricsFile).path)
-        let batch = contents.batch
-        return (0..<batch.rowCount).map { row in
-            var values: [String: Double] = [:]
-            for position in batch.range(ofRow: row) {
-                values[contents.keys[Int(batch.entries[position].key)]] = batch.entries[position].value
-            }
-            return values
-        }
+        try StepSemanticsTests().rows(run).map(\.1)
     }
 
     @Test("config: variables of the usual types, without .double(…)")

@@ -26,24 +26,26 @@ package enum Platform {
     /// Unix seconds at the coarse clock's resolution (a few milliseconds on Linux): cheap enough for every
     /// logged step. macOS has no coarse clock; its `CLOCK_REALTIME` is cheap already.
     package static func coarseWallTime() -> Double {
-        var spec = timespec()
         #if os(Linux)
-            clock_gettime(CLOCK_REALTIME_COARSE, &spec)
+            seconds(of: CLOCK_REALTIME_COARSE)
         #else
-            clock_gettime(CLOCK_REALTIME, &spec)
+            seconds(of: CLOCK_REALTIME)
         #endif
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
     }
 
     /// Seconds of a monotonic clock that does not stop while the process sleeps (`CLOCK_MONOTONIC` on
     /// Linux; on macOS `CLOCK_MONOTONIC_RAW`, which also counts time asleep).
     package static func monotonicTime() -> Double {
-        var spec = timespec()
         #if os(Linux)
-            clock_gettime(CLOCK_MONOTONIC, &spec)
+            seconds(of: CLOCK_MONOTONIC)
         #else
-            clock_gettime(CLOCK_MONOTONIC_RAW, &spec)
+            seconds(of: CLOCK_MONOTONIC_RAW)
         #endif
+    }
+
+    private static func seconds(of clock: clockid_t) -> Double {
+        var spec = timespec()
+        clock_gettime(clock, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
     }
 

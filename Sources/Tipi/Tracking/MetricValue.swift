@@ -19,16 +19,20 @@ extension Double: MetricValue {
     public var metricValue: Double { self }
 }
 
-extension Float: MetricValue {
-    /// The value, widened to `Double` exactly.
+extension MetricValue where Self: BinaryFloatingPoint {
+    /// The value, widened to `Double` (exactly, for `Float` and `Float16`).
     public var metricValue: Double { Double(self) }
 }
 
+extension MetricValue where Self: BinaryInteger {
+    /// The value as the nearest `Double` (exact up to 2⁵³).
+    public var metricValue: Double { Double(self) }
+}
+
+extension Float: MetricValue {}
+
 #if !(os(macOS) && arch(x86_64))
-    extension Float16: MetricValue {
-        /// The value, widened to `Double` exactly.
-        public var metricValue: Double { Double(self) }
-    }
+    extension Float16: MetricValue {}
 #endif
 
 extension Bool: MetricValue {
@@ -36,55 +40,16 @@ extension Bool: MetricValue {
     public var metricValue: Double { self ? 1 : 0 }
 }
 
-extension Int: MetricValue {
-    /// The value as the nearest `Double` (exact up to 2⁵³).
-    public var metricValue: Double { Double(self) }
-}
-
-extension Int8: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension Int16: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension Int32: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension Int64: MetricValue {
-    /// The value as the nearest `Double` (exact up to 2⁵³).
-    public var metricValue: Double { Double(self) }
-}
-
-extension UInt: MetricValue {
-    /// The value as the nearest `Double` (exact up to 2⁵³).
-    public var metricValue: Double { Double(self) }
-}
-
-extension UInt8: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension UInt16: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension UInt32: MetricValue {
-    /// The value as a `Double`.
-    public var metricValue: Double { Double(self) }
-}
-
-extension UInt64: MetricValue {
-    /// The value as the nearest `Double` (exact up to 2⁵³).
-    public var metricValue: Double { Double(self) }
-}
+extension Int: MetricValue {}
+extension Int8: MetricValue {}
+extension Int16: MetricValue {}
+extension Int32: MetricValue {}
+extension Int64: MetricValue {}
+extension UInt: MetricValue {}
+extension UInt8: MetricValue {}
+extension UInt16: MetricValue {}
+extension UInt32: MetricValue {}
+extension UInt64: MetricValue {}
 
 extension Dictionary where Key == String, Value == any MetricValue {
     /// The values as they are stored.
