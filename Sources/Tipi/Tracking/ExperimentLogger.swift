@@ -46,6 +46,11 @@ public final class ExperimentLogger: Sendable {
     /// Starts a run (finishing the previous one started here, if any). Inside a pipeline it returns the
     /// pipeline's run, adding `config` and `tags` to it.
     ///
+    /// Mistakes in the program's setup end the program with one line and exit status 2, before any run
+    /// folder exists (no backtrace, no half-made run): an unknown name in `TIPI_BACKENDS` (with a "did you
+    /// mean"), a run store (`TIPI_DIR`) that cannot be written. A backend that cannot start (MLflow without
+    /// `MLFLOW_TRACKING_URI`) is left out with one warning, and the run goes on in the store.
+    ///
     /// - Parameters:
     ///   - project: Groups runs; defaults to the executable's name.
     ///   - name: A display name; defaults to a generated one (`brisk-river-42`).
@@ -55,13 +60,8 @@ public final class ExperimentLogger: Sendable {
     ///   - group: Groups related runs (e.g. the runs of one sweep).
     ///   - backends: Extra backends; `TIPI_BACKENDS` overrides them when set.
     ///   - store: The run store; `TIPI_DIR` (or `./tipi-runs`) by default.
-    /// Mistakes in the program's setup end the program with one line and exit status 2, before any run
-    /// folder exists (no backtrace, no half-made run): an unknown name in `TIPI_BACKENDS` (with a "did you
-    /// mean"), a run store (`TIPI_DIR`) that cannot be written. A backend that cannot start (MLflow without
-    /// `MLFLOW_TRACKING_URI`) is left out with one warning, and the run goes on in the store.
-    ///
-    /// - Throws: ``TrackingError`` for other failures of the store (a run folder that cannot be created
-    ///   for a reason other than permissions or a missing folder is reported the same way, with status 2).
+    /// - Throws: Errors other than these setup mistakes (none of Tipi's own today; the `throws` stays so
+    ///   that `try logger.start(…)` keeps compiling and callers keep a place to handle failures).
     @discardableResult
     public func start(
         project: String? = nil, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
