@@ -3,20 +3,6 @@ import Testing
 
 @testable import Tipi
 
-/// A small deterministic generator (SplitMix64): the same seed gives the same "random" cases, so a
-/// failure names a seed that reproduces it.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("The metric log: damage is skipped, counted and named")
 struct MetricLogTests {
     /// A file of a key record and three row records (steps 0–9, 10–19, 20–29); returns the bytes and where
@@ -177,7 +163,7 @@ struct MetricLogTests {
     func roundTrip() throws {
         let alphabet = Array("abcXYZ/_-.é日本🚀 0123456789")
         for seed: UInt64 in [1, 2, 3, 42, 2026] {
-            var random = SeededGenerator(state: seed)
+            var random = SeededRandomNumberGenerator(seed: seed)
             let keys = (0..<Int.random(in: 1...40, using: &random)).map { index in
                 String((0..<Int.random(in: 1...24, using: &random)).map { _ in alphabet.randomElement(using: &random) ?? "a" })
                     + "#\(index)"
@@ -214,7 +200,7 @@ struct MetricLogTests {
     @Test("property: records of random batches, cut or damaged at random, never crash and keep every intact record")
     func randomDamage() {
         for seed: UInt64 in 1...40 {
-            var random = SeededGenerator(state: seed)
+            var random = SeededRandomNumberGenerator(seed: seed)
             var bytes = MetricLog.magic
             for record in MetricLog.keyRecords(["x"], firstKeyID: 0) { bytes += record.bytes }
             var ranges: [Range<Int>] = []

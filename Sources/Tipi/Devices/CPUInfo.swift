@@ -10,13 +10,7 @@ enum CPUInfo {
     }
 
     private static func modelName() -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            if let value = line.split(separator: ":", maxSplits: 1).last {
-                return value.trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return nil
+        Platform.cpuModelName()
     }
 
     private static func machine() -> String {
@@ -27,13 +21,8 @@ enum CPUInfo {
         }
     }
 
-    /// `MemAvailable` from `/proc/meminfo`, in bytes (Linux); `nil` elsewhere.
+    /// The memory programs can have now, in bytes (see ``Platform/availableMemory()``).
     private static func availableMemory() -> Int64? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let parts = line.split(separator: " ")
-            if parts.count >= 2, let kib = Int64(parts[1]) { return kib * 1024 }
-        }
-        return nil
+        Platform.availableMemory()
     }
 }

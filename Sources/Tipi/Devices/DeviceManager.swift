@@ -99,7 +99,7 @@ public final class DeviceManager: Sendable {
     /// The best device for this process, claimed for its lifetime (see the type's documentation).
     ///
     /// A `TIPI_DEVICE` that names no device here is a configuration error: the message names the devices
-    /// found, and the program exits with status 2. Use ``selectDevice(minFreeMemory:)`` to handle it yourself.
+    /// found, and the program exits with status 2 (an open run is marked `failed`). Use ``selectDevice(minFreeMemory:)`` to handle it yourself.
     public func getDevice(minFreeMemory: Int64? = nil) -> Device {
         do {
             return try selectDevice(minFreeMemory: minFreeMemory)
@@ -404,7 +404,6 @@ public final class DeviceManager: Sendable {
     }
 
     private func exitWithConfigurationError(_ error: any Error) -> Never {
-        Diagnostics.emit("error: " + TerminalText.printable("\(error)"))
-        exit(2)
+        ConfigurationExit.exit("\(error)")
     }
 }

@@ -58,7 +58,7 @@ enum ProcessRunner {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, Platform.environment)
         guard status == 0 else {
             return .failedToStart(String(cString: strerror(status)))
         }

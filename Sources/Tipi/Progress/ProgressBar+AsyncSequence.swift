@@ -37,7 +37,7 @@ public struct AsyncProgressSequence<Base: AsyncSequence>: AsyncSequence {
         AsyncIterator(base: base.makeAsyncIterator(), bar: bar)
     }
 
-    /// See ``ProgressBar/setPostfix(_:)-([String:any CustomStringConvertible & Sendable])``.
+    /// See ``ProgressBar/setPostfix(_:)-([String:CustomStringConvertibleSendable])``.
     public func setPostfix(_ values: [String: any CustomStringConvertible & Sendable]) {
         bar.setPostfix(values)
     }

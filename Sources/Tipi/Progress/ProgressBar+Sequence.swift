@@ -81,7 +81,7 @@ public struct ProgressSequence<Base: Sequence>: Sequence {
         base.underestimatedCount
     }
 
-    /// See ``ProgressBar/setPostfix(_:)-([String:any CustomStringConvertible & Sendable])``.
+    /// See ``ProgressBar/setPostfix(_:)-([String:CustomStringConvertibleSendable])``.
     public func setPostfix(_ values: [String: any CustomStringConvertible & Sendable]) {
         bar.setPostfix(values)
     }

@@ -9,7 +9,7 @@
 /// bar.close()
 /// ```
 ///
-/// To wrap a loop, use ``progressBar(_:desc:total:unit:unitScale:unitDivisor:initial:leave:disable:)`` instead.
+/// To wrap a loop, use ``progressBar(_:desc:total:unit:unitScale:unitDivisor:initial:leave:disable:)->ProgressSequence<S>`` instead.
 /// A bar is safe to update from many threads or tasks at once: counts are never lost.
 /// It closes itself when the last reference to it goes away.
 public final class ProgressBar: Sendable {

@@ -9,7 +9,7 @@ import Synchronization
 /// while one iteration takes minutes. Anywhere else (a log file, Slurm, CI) it writes plain lines only:
 /// no `\r`, no escape sequences.
 ///
-/// Most programs never touch this type: ``progressBar(_:desc:total:unit:unitScale:unitDivisor:initial:leave:disable:)``
+/// Most programs never touch this type: ``progressBar(_:desc:total:unit:unitScale:unitDivisor:initial:leave:disable:)->ProgressSequence<S>``
 /// draws on ``current``, which is the pipeline's display inside a pipeline and ``shared`` elsewhere.
 public final class ProgressDisplay: Sendable {
     /// How bars are shown.
@@ -46,7 +46,7 @@ public final class ProgressDisplay: Sendable {
     ///
     /// - Parameters:
     ///   - output: Where bars are drawn (standard error by default).
-    ///   - textOutput: Where ``write(_:)`` puts text; the same as `output` by default.
+    ///   - textOutput: Where ``write(_:to:)`` puts text; the same as `output` by default.
     ///   - mode: Forces a mode; by default ``ProgressMode/resolve(for:environment:warn:)`` decides.
     ///   - colors: Forces colours on or off; by default on for a terminal unless `NO_COLOR` is set.
     ///   - time: The clock (a manual one in tests).

@@ -23,7 +23,7 @@ public struct FileDescriptorOutput: TerminalOutput {
 
     /// Standard error, where progress bars are drawn (like tqdm and rich).
     public static let standardError = FileDescriptorOutput(descriptor: 2)
-    /// Standard output, where ``ProgressDisplay/write(_:)`` puts text by default.
+    /// Standard output, where ``ProgressDisplay/write(_:to:)`` puts text by default.
     public static let standardOutput = FileDescriptorOutput(descriptor: 1)
 
     public init(descriptor: Int32) {

@@ -17,8 +17,6 @@ public struct SystemMonotonicTime: MonotonicTimeSource {
     public init() {}
 
     public func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+        Platform.monotonicTime()
     }
 }

@@ -46,6 +46,11 @@ public final class ExperimentLogger: Sendable {
     /// Starts a run (finishing the previous one started here, if any). Inside a pipeline it returns the
     /// pipeline's run, adding `config` and `tags` to it.
     ///
+    /// Mistakes in the program's setup end the program with one line and exit status 2, before any run
+    /// folder exists (no backtrace, no half-made run): an unknown name in `TIPI_BACKENDS` (with a "did you
+    /// mean"), a run store (`TIPI_DIR`) that cannot be written. A backend that cannot start (MLflow without
+    /// `MLFLOW_TRACKING_URI`) is left out with one warning, and the run goes on in the store.
+    ///
     /// - Parameters:
     ///   - project: Groups runs; defaults to the executable's name.
     ///   - name: A display name; defaults to a generated one (`brisk-river-42`).
@@ -55,7 +60,8 @@ public final class ExperimentLogger: Sendable {
     ///   - group: Groups related runs (e.g. the runs of one sweep).
     ///   - backends: Extra backends; `TIPI_BACKENDS` overrides them when set.
     ///   - store: The run store; `TIPI_DIR` (or `./tipi-runs`) by default.
-    /// - Throws: ``TrackingError`` when the store cannot be written or a backend is unknown or unconfigured.
+    /// - Throws: Errors other than these setup mistakes (none of Tipi's own today; the `throws` stays so
+    ///   that `try logger.start(…)` keeps compiling and callers keep a place to handle failures).
     @discardableResult
     public func start(
         project: String? = nil, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
@@ -66,9 +72,22 @@ public final class ExperimentLogger: Sendable {
             if !tags.isEmpty { run.addTags(tags) }
             return run
         }
-        let run = try Run.start(
-            project: project ?? Self.executableName, name: name, config: config, tags: tags, notes: notes,
-            group: group, backends: backends, store: store ?? .default)
+        let run: Run
+        do {
+            run = try Run.start(
+                project: project ?? Self.executableName, name: name, config: config, tags: tags, notes: notes,
+                group: group, backends: backends, store: store ?? .default)
+        } catch let error as TrackingError {
+            switch error {
+            case .unknownBackend:
+                let text = TerminalText.excerpt(Environment.value("TIPI_BACKENDS") ?? "", limit: 80)
+                ConfigurationExit.exit("TIPI_BACKENDS=\(text): \(error)")
+            case .storeNotWritable:
+                ConfigurationExit.exit("\(error)")
+            default:
+                throw error
+            }
+        }
         let previous = state.withLock { state -> Run? in
             defer {
                 state.run = run
@@ -80,7 +99,35 @@ public final class ExperimentLogger: Sendable {
         return run
     }
 
-    /// Logs values into the current run, starting one if none was started yet. See ``Run/log(_:step:commit:)``.
+    /// Starts a run with a config of variables: `config: ["lr": lr, "epochs": epochs]`, with values of
+    /// the usual types (see ``ConfigConvertible``). Otherwise the same as the `[String: ConfigValue]` form.
+    @discardableResult
+    public func start(
+        project: String? = nil, name: String? = nil, config: [String: any ConfigConvertible], tags: [String] = [],
+        notes: String? = nil, group: String? = nil, backends: [BackendKind] = [], store: RunStore? = nil
+    ) throws -> Run {
+        try start(
+            project: project, name: name, config: config.mapValues(\.configValue) as [String: ConfigValue], tags: tags,
+            notes: notes, group: group, backends: backends, store: store)
+    }
+
+    /// Starts a run with an `Encodable` config struct: `config: myConfig`. Its fields are recorded with
+    /// nested structs flattened to dotted keys (`optimizer.lr`); a whole-number `Double` may be recorded as
+    /// an integer (the fields go through JSON). Otherwise the same as the `[String: ConfigValue]` form.
+    ///
+    /// - Throws: ``TrackingError/configNotEncodable(type:reason:)`` when the config does not encode as named
+    ///   fields (a plain number or a list, or an encoding error of its own).
+    @discardableResult
+    public func start<Config: Encodable>(
+        project: String? = nil, name: String? = nil, config: Config, tags: [String] = [],
+        notes: String? = nil, group: String? = nil, backends: [BackendKind] = [], store: RunStore? = nil
+    ) throws -> Run {
+        try start(
+            project: project, name: name, config: try ConfigValue.fields(of: config) as [String: ConfigValue],
+            tags: tags, notes: notes, group: group, backends: backends, store: store)
+    }
+
+    /// Logs values into the current run, starting one if none was started yet. See ``Run/log(_:step:commit:)-([String:Double],_,_)``.
     ///
     /// After ``finish(status:)`` the run refuses values, as a finished W&B run does: they are ignored with
     /// one warning, and `start()` begins a new run. `log` is also a safe point: after Ctrl-C / SIGTERM /
@@ -111,6 +158,13 @@ public final class ExperimentLogger: Sendable {
         run?.log(values, step: step, commit: commit)
     }
 
+    /// Logs values of the numeric types a training loop has (`Float`, `Float16`, `Int`, `Bool`, …; see
+    /// ``MetricValue``), stored as `Double`. A `[String: Double]` (and a literal like `["loss": 0.3]`) takes
+    /// the other overload, without conversion.
+    public func log(_ values: [String: any MetricValue], step: Int? = nil, commit: Bool? = nil) {
+        log(values.metricDoubles, step: step, commit: commit)
+    }
+
     /// Ends the run started here (inside a pipeline the pipeline ends its own run). Idempotent.
     ///
     /// Also a safe point: after a stop signal, outside a pipeline, the program ends here by the signal
@@ -133,23 +187,45 @@ extension Run {
     /// Creates a run directly (a pipeline does this; scripts use `logger.start`). The run is not the
     /// logger's: bind it with `withPipelineContext(PipelineContext(run: run))` for `logger.log` to use it.
     ///
-    /// - Parameter options: Where the backends write (Python tipi's `[pipeline.basic_logger] log_dir` and
-    ///   friends); `TIPI_BACKENDS` still overrides `backends`.
+    /// - Parameters:
+    ///   - project: Groups runs.
+    ///   - name: A display name; defaults to a generated one (`brisk-river-42`).
+    ///   - config: The run's configuration.
+    ///   - tags: Labels for filtering.
+    ///   - notes: Free text.
+    ///   - group: Groups related runs (e.g. the runs of one sweep).
+    ///   - requested: Extra backends; `TIPI_BACKENDS` overrides them when set.
+    ///   - options: Where the backends write (Python tipi's `[pipeline.basic_logger] log_dir` and
+    ///     friends); `TIPI_BACKENDS` still overrides `backends`.
+    ///   - store: The run store; `TIPI_DIR` (or `./tipi-runs`) by default.
+    ///   - sweep: The sweep this run belongs to; by default read from `TIPI_SWEEP_ID` and `TIPI_SWEEP_INDEX`.
+    /// - Throws: ``TrackingError`` when TIPI_BACKENDS names an unknown backend or the store cannot be written
+    ///   (a backend that cannot start is left out with a warning).
     public static func start(
         project: String, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
         notes: String? = nil, group: String? = nil, backends requested: [BackendKind] = [],
         options: BackendOptions = BackendOptions(), store: RunStore = .default,
         sweep: RunMetadata.SweepMembership? = nil
     ) throws -> Run {
-        let kinds: [BackendKind]
+        let named: [BackendKind]
         if let text = Environment.value("TIPI_BACKENDS") {
-            kinds = try BackendKind.parseList(text)
+            named = try BackendKind.parseList(text)
         } else {
-            kinds = requested
+            named = requested
         }
         // The backends are made (and can fail) before anything exists; their workers start only once the
-        // run folder exists, and are finished if the run cannot start, so nothing leaks on an error.
-        let backends = try kinds.map { kind in (kind, try kind.make(environment: Environment.value, options: options)) }
+        // run folder exists, and are finished if the run cannot start, so nothing leaks on an error. A backend
+        // that cannot be made (MLflow without a tracking URI) is left out with one warning: the run goes on
+        // in the store, which `tipi runs sync` can replay into the backend later.
+        var backends: [(BackendKind, any TrackingBackend)] = []
+        for kind in named {
+            do {
+                backends.append((kind, try kind.make(environment: Environment.value, options: options)))
+            } catch {
+                Diagnostics.warn("\(error); the run is recorded in the run store without \(kind.rawValue)")
+            }
+        }
+        let kinds = backends.map(\.0)
         let startTime = Date().timeIntervalSince1970
         let (id, folder) = try store.createRunFolder(project: project, startTime: startTime)
         let workers = backends.map { BackendWorker(kind: $0.0, backend: $0.1, warn: { Diagnostics.warn($0) }) }

@@ -107,6 +107,12 @@ public final class Run: Sendable {
         _ = logIfOpen(values, step: step, commit: commit)
     }
 
+    /// Records values of the numeric types a training loop has (`Float`, `Float16`, `Int`, `Bool`, …; see
+    /// ``MetricValue``), stored as `Double`. See ``log(_:step:commit:)-([String:Double],_,_)``.
+    public func log(_ values: [String: any MetricValue], step: Int? = nil, commit: Bool? = nil) {
+        log(values.metricDoubles, step: step, commit: commit)
+    }
+
     /// `log`, returning `false` (and logging nothing) when the run is finished.
     func logIfOpen(_ values: [String: Double], step: Int?, commit: Bool?) -> Bool {
         let time = Self.wallTime()
@@ -248,12 +254,6 @@ public final class Run: Sendable {
 
     /// Unix seconds, at the coarse clock's resolution (a few milliseconds): cheap enough for every step.
     static func wallTime() -> Double {
-        var spec = timespec()
-        #if os(Linux)
-            clock_gettime(CLOCK_REALTIME_COARSE, &spec)
-        #else
-            clock_gettime(CLOCK_REALTIME, &spec)
-        #endif
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+        Platform.coarseWallTime()
     }
 }

@@ -131,15 +131,9 @@ enum ProcessFacts {
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
-    /// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks since boot.
+    /// When process `pid` started (see ``Platform/processStartTime(of:)``).
     static func startTime(of pid: Int32) -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3, so the start time (field 22) is at offset 19.
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+        Platform.processStartTime(of: pid)
     }
 
     static let ownStartTime: UInt64? = startTime(of: getpid())

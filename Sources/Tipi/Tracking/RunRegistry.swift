@@ -20,6 +20,11 @@ enum RunRegistry {
             }
             // The device a program chose is recorded in the run it logs to (the pipeline's, or the logger's).
             Lifecycle.subscribe { event in
+                // A configuration error ends the program with status 2: the open runs did not finish well.
+                if event is ConfigurationExit.Announcement {
+                    finishAll(status: .failed)
+                    return
+                }
                 guard let device = event as? Device, let run = logger.run, !run.isFinished, run.metadata.device == nil
                 else { return }
                 run.recordDevice(device)

@@ -10,6 +10,8 @@ public enum TrackingError: Error, Sendable, CustomStringConvertible, Equatable {
     case unknownBackend(String, suggestion: String?)
     /// A backend needs a setting that is missing (e.g. `MLFLOW_TRACKING_URI`).
     case backendNotConfigured(backend: String, reason: String)
+    /// A config passed to `start(config:)` cannot be recorded as named fields.
+    case configNotEncodable(type: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum TrackingError: Error, Sendable, CustomStringConvertible, Equatable {
                 + " (known: tensorboard, wandb, mlflow, jsonl)"
         case .backendNotConfigured(let backend, let reason):
             return "the \(backend) backend cannot start: \(reason)"
+        case .configNotEncodable(let type, let reason):
+            return "the config \(type) cannot be recorded: \(reason)"
         }
     }
 }

@@ -112,7 +112,7 @@ enum PackageRunner {
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, Platform.environment)
         guard result == 0 else { throw CLIError("cannot run \(arguments[0]): \(String(cString: strerror(result)))") }
         // The child gets Ctrl-C from the terminal; this process waits for it to finish cleaning up.
         let previousInt = signal(SIGINT, SIG_IGN)

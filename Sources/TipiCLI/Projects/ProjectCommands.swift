@@ -33,6 +33,9 @@ struct CreateCommand: ParsableCommand {
             throw CLIError("where is Tipi? pass --tipi PATH-OR-URL (or set TIPI_PACKAGE)")
         }
         let template = ProjectTemplate(name: name, tipi: dependency)
+        if tipi == nil, ProcessInfo.processInfo.environment["TIPI_PACKAGE"] == nil {
+            print("depending on Tipi at \(dependency) (this tool's source); --tipi PATH|URL or TIPI_PACKAGE chooses another")
+        }
         for file in template.files {
             let url = root.appendingPathComponent(file.path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -1,4 +1,5 @@
 import Foundation
+import Tipi
 
 /// The files `tipi create NAME` writes: a SwiftPM package with a pipeline executable, two processes,
 /// a permanence, a config, a README and a .gitignore.
@@ -27,26 +28,40 @@ struct ProjectTemplate {
         return nil
     }
 
+    /// The pipeline type's name: the project's name in UpperCamelCase plus `Pipeline` (`myexp` →
+    /// `MyexpPipeline`, `my_exp` → `MyExpPipeline`).
+    var typeName: String {
+        let words = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        let camel = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        return (camel.isEmpty || camel.first?.isNumber == true ? "Project" + camel : camel) + "Pipeline"
+    }
+
     var packageIdentity: String {
         (GitURL.repositoryName(tipi) ?? "tipi").lowercased()
     }
 
     var dependency: String {
         GitURL.isURL(tipi)
-            ? ".package(url: \"\(tipi)\", branch: \"main\")"
+            ? ".package(url: \"\(tipi)\", from: \"\(Tipi.version)\")"
             : ".package(path: \"\(tipi)\")"
     }
 
     var files: [(path: String, contents: String)] {
         [
             ("Package.swift", packageManifest),
-            ("Sources/\(name)/\(name).swift", mainFile),
+            ("Sources/\(name)/\(typeName).swift", mainFile),
             ("Sources/\(name)/Training.swift", processesFile),
             ("Sources/\(name)/Points.swift", permanenceFile),
             ("configs/pipeline.toml", config),
             ("README.md", readme),
-            (".gitignore", ".build/\n.build-*/\nPackage.resolved\n.swiftpm/\ntipi-runs/\n"),
+            (".gitignore", gitignore),
         ]
+    }
+
+    /// An application commits its `Package.resolved` (the exact versions it was built with); build
+    /// products and runs stay out.
+    var gitignore: String {
+        ".build/\n.build-*/\n.swiftpm/\ntipi-runs/\n"
     }
 
     var packageManifest: String {
@@ -77,7 +92,7 @@ struct ProjectTemplate {
 
         /// The \(name) pipeline: `swift run \(name) run configs/pipeline.toml`, or `tipi run \(name)`.
         @main
-        struct \(name)Pipeline: PipelineMain {
+        struct \(typeName): PipelineMain {
             static let processes = #processes(train, evaluate)
             static let permanences: [any Permanence.Type] = [Points.self]
             static var pipelineName: String { "\(name)" }
@@ -129,21 +144,23 @@ struct ProjectTemplate {
         """
         import TipiPipeline
 
-        /// Noisy points on the line y = 3x + 1, and the model fitted to them.
+        /// Noisy points on the line y = 3x + 1, and the model fitted to them. The same `seed` gives the same
+        /// points, so a run can be repeated.
         final class Points: Permanence, @unchecked Sendable {
             static var summary: String? { "Noisy points on y = 3x + 1, and the fitted line." }
             let count: Int
             var noise: Double?
+            var seed: Int?
             private(set) var points: [(x: Double, y: Double)] = []
             var weight = 0.0
             var bias = 0.0
 
             enum CodingKeys: String, CodingKey {
-                case count, noise
+                case count, noise, seed
             }
 
             func initialize() async throws {
-                var generator = SystemRandomNumberGenerator()
+                var generator = SeededRandomNumberGenerator(seed: UInt64(truncatingIfNeeded: seed ?? 0))
                 points = (0..<count).map { index in
                     let x = Double(index) / Double(max(count - 1, 1))
                     let jitter = Double.random(in: -1...1, using: &generator) * (noise ?? 0.1)
@@ -169,7 +186,7 @@ struct ProjectTemplate {
 
         [permanences.data]
         type = "Points"
-        params = { count = 200, noise = 0.1 }
+        params = { count = 200, noise = 0.1, seed = 0 }   # the same seed, the same points
 
         [processes.training]
         type = "train"

@@ -141,8 +141,10 @@ public struct RunStore: Sendable {
     /// Every run, newest first (optionally of one project). A run folder whose `run.json` is missing or
     /// unreadable is listed as `damaged`; entries that cannot be read at all are reported in `problems`.
     ///
-    /// - Parameter withConfig: Decode each run's config too (for JSON output). A table of runs does not need
-    ///   it, and skipping it makes listing thousands of runs several times faster.
+    /// - Parameters:
+    ///   - project: Only the runs of this project (all runs when `nil`).
+    ///   - withConfig: Decode each run's config too (for JSON output). A table of runs does not need
+    ///     it, and skipping it makes listing thousands of runs several times faster.
     public func runs(project: String? = nil, withConfig: Bool = true) -> (runs: [StoredRun], problems: [String]) {
         let manager = FileManager.default
         var problems: [String] = []
