@@ -6,13 +6,11 @@ import TipiTestSupport
 /// running it (its training would otherwise run); `tipi add` says so at once.
 @Suite("Packages that are not pipelines")
 struct PipelineCheckTests {
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+    let temporaryHome = TemporaryHome(label: "check")
+    var home: URL { temporaryHome.url }
 
     func tipi(_ arguments: [String]) throws -> Executables.Result {
-        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
-        return try Executables.run(
-            path, arguments, environment: ["HOME": home.path, "TIPI_CONFIG_DIR": home.appendingPathComponent("config").path],
-            removing: ["TIPI_PROJECTS_DIR", "TIPI_CACHE_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"], workingDirectory: home.path)
+        try temporaryHome.tipi(arguments, environment: ["TIPI_CONFIG_DIR": home.appendingPathComponent("config").path])
     }
 
     /// A package with one executable, `Trainer`, whose main prints TRAINING and writes a marker file.

@@ -6,7 +6,8 @@ import TipiTestSupport
 /// case runs the real `tipi` in a temporary HOME and checks that the victim files still exist.
 @Suite("Project commands: names and deletions")
 struct ProjectSafetyTests {
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-safety-\(UUID().uuidString)")
+    let temporaryHome = TemporaryHome(label: "home-safety")
+    var home: URL { temporaryHome.url }
     var config: URL { home.appendingPathComponent(".config/tipi") }
     var projects: URL { config.appendingPathComponent("projects") }
     var cache: URL { home.appendingPathComponent(".cache/tipi") }
@@ -16,14 +17,7 @@ struct ProjectSafetyTests {
     }
 
     func tipi(_ arguments: [String]) throws -> Executables.Result {
-        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
-        return try Executables.run(
-            path, arguments,
-            environment: [
-                "HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
-                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path,
-            ],
-            removing: ["TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR"], workingDirectory: home.path)
+        try temporaryHome.tipi(arguments)
     }
 
     /// A folder with a Package.swift (enough for `tipi add`, which does not build).

@@ -6,21 +6,15 @@ import TipiTestSupport
 /// The project's build products live in `.build-e2e` (reused between local runs; CI builds them once).
 @Suite("Project workflow with the tipi tool")
 struct ProjectWorkflowTests {
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("home-\(UUID().uuidString)")
+    let temporaryHome = TemporaryHome()
+    var home: URL { temporaryHome.url }
     static let buildPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build-e2e").path
 
     func tipi(_ arguments: [String], in directory: URL? = nil) throws -> Executables.Result {
-        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
-        return try Executables.run(
-            path, arguments,
-            environment: [
-                "HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path,
-                "XDG_CACHE_HOME": home.appendingPathComponent(".cache").path,
-                "TIPI_BUILD_PATH": Self.buildPath, "TIPI_PROGRESS": "plain",
-            ],
-            removing: ["TIPI_DIR", "TIPI_CONFIG_DIR", "TIPI_CACHE_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR", "TIPI_BACKENDS", "TIPI_BUILD_CONFIGURATION"],
-            workingDirectory: (directory ?? home).path, timeout: 900)
+        try temporaryHome.tipi(
+            arguments, environment: ["TIPI_BUILD_PATH": Self.buildPath, "TIPI_PROGRESS": "plain"], in: directory,
+            timeout: 900)
     }
 
     @Test("create → add → list → validate → run → runs show")

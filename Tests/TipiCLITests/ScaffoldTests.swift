@@ -9,16 +9,11 @@ import TipiTestSupport
 /// version pin for git, a committed `Package.resolved`, an UpperCamelCase type, seeded random numbers.
 @Suite("tipi create: the scaffold")
 struct ScaffoldTests {
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("scaffold-\(UUID().uuidString)")
+    let temporaryHome = TemporaryHome(label: "scaffold")
+    var home: URL { temporaryHome.url }
 
     func create(_ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        let path = try #require(Executables.path(of: "tipi"), "tipi was not built")
-        return try Executables.run(
-            path, ["create"] + arguments + ["--no-link"],
-            environment: ["HOME": home.path, "XDG_CONFIG_HOME": home.appendingPathComponent(".config").path]
-                .merging(environment) { _, new in new },
-            removing: ["TIPI_PACKAGE", "TIPI_CONFIG_DIR", "TIPI_PROJECTS_DIR", "NO_COLOR"], workingDirectory: home.path)
+        try temporaryHome.tipi(["create"] + arguments + ["--no-link"], environment: environment)
     }
 
     func file(_ project: String, _ path: String) throws -> String {
