@@ -29,6 +29,18 @@ struct ProcessOutputTests {
         #expect(result.standardOutput.contains("demo finished: final loss"))
     }
 
+    @Test("COLUMNS garbage or absurd, bars drawn live into a file: one warning, width 80, no crash")
+    func badColumns() throws {
+        for columns in ["nan", "99999999999", "-3"] {
+            let result = try Executables.run(
+                try requireTipi(), ["demo", "--epochs", "1", "--batches", "3", "--batch-time", "0.001"],
+                environment: ["TIPI_PROGRESS": "tty", "COLUMNS": columns], removing: ["NO_COLOR"], timeout: 60)
+            #expect(result.signal == nil && result.status == 0, "COLUMNS=\(columns): \(result.standardError.suffix(500))")
+            let warning = "tipi: warning: COLUMNS=\(columns) is not a whole number from 1 to 10000; using 80"
+            #expect(result.standardError.components(separatedBy: warning).count == 2, "COLUMNS=\(columns)")
+        }
+    }
+
     @Test("TIPI_PROGRESS=off: no bars at all, log lines still there")
     func off() throws {
         let result = try Executables.run(

@@ -26,8 +26,20 @@ public struct FileDescriptorOutput: TerminalOutput {
     /// Standard output, where ``ProgressDisplay/write(_:to:)`` puts text by default.
     public static let standardOutput = FileDescriptorOutput(descriptor: 1)
 
+    /// `COLUMNS`/`LINES`, for when the terminal cannot be asked. Read (and validated, with its one warning)
+    /// here, once: `size()` runs under the display's lock, where a warning — which the display itself
+    /// prints — must never be raised.
+    let environmentSize: (columns: Int, rows: Int)?
+
     public init(descriptor: Int32) {
         self.descriptor = descriptor
+        environmentSize =
+            Environment.value("COLUMNS") == nil
+            ? nil
+            : (
+                Environment.integer("COLUMNS", default: 80, in: 1...10_000),
+                Environment.integer("LINES", default: 24, in: 1...10_000)
+            )
     }
 
     public func write(_ text: String) {
@@ -40,17 +52,9 @@ public struct FileDescriptorOutput: TerminalOutput {
 
     public func size() -> (columns: Int, rows: Int)? {
         var window = winsize()
-        #if canImport(Darwin)
-            let request = UInt(TIOCGWINSZ)
-        #else
-            let request = UInt(TIOCGWINSZ)
-        #endif
-        if ioctl(descriptor, request, &window) == 0, window.ws_col > 0 {
+        if ioctl(descriptor, UInt(TIOCGWINSZ), &window) == 0, window.ws_col > 0 {
             return (Int(window.ws_col), Int(window.ws_row))
         }
-        if let columns = Environment.value("COLUMNS").flatMap(Int.init), columns > 0 {
-            return (columns, Environment.value("LINES").flatMap(Int.init) ?? 24)
-        }
-        return nil
+        return environmentSize
     }
 }

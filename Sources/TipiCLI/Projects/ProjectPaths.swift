@@ -119,7 +119,7 @@ struct ProjectRegistry {
         try ProjectName.validated(name)
         let all = all()
         guard let project = all.first(where: { $0.name == name }) else {
-            let suggestion = Suggestions.nearest(name, all.map(\.name))
+            let suggestion = Suggestion.nearest(to: name, in: all.map(\.name))
             throw CLIError(
                 "no project '\(name)' is linked" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
                     + (all.isEmpty ? " (none are: `\(ToolCommand.tipi("add PATH"))` links one, `\(ToolCommand.tipi("create NAME"))` makes one)" : " (`\(ToolCommand.tipi("list"))` shows them)"))
@@ -169,8 +169,3 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-enum Suggestions {
-    static func nearest(_ text: String, _ candidates: [String]) -> String? {
-        Suggestion.nearest(to: text, in: candidates)
-    }
-}
