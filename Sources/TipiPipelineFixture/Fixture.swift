@@ -71,6 +71,53 @@ final class Journal: Permanence, @unchecked Sendable {
     }
 }
 
+/// A running total that processes add to: restorable, so a resumed run continues from the total the
+/// earlier run reached.
+final class Tally: RestorablePermanence, @unchecked Sendable {
+    /// The value initialize() starts from.
+    var start: Int? = 0
+    private(set) var values: [Int] = []
+
+    enum CodingKeys: String, CodingKey {
+        case start
+    }
+
+    func add(_ value: Int) { values.append(value) }
+    var total: Int { values.reduce(0, +) }
+
+    func initialize() async throws { values = [start ?? 0] }
+    func checkpoint(into directory: URL) async throws {
+        try Data(values.map(String.init).joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("values.txt"))
+    }
+    func restore(from directory: URL) async throws {
+        let text = try String(contentsOf: directory.appendingPathComponent("values.txt"), encoding: .utf8)
+        values = text.split(separator: "\n").compactMap { Int($0) }
+        print("tally restored: \(values.map(String.init).joined(separator: " "))")
+    }
+}
+
+/// Adds `amount` to the tally.
+@PipelineProcess
+func accumulate(amount: Int = 1, tally: Tally) {
+    tally.add(amount)
+    print("accumulate \(amount) → \(tally.total)")
+}
+
+/// Prints the tally's total and logs it.
+@PipelineProcess
+func total(tally: Tally) {
+    logger.log(["total": Double(tally.total)])
+    print("total \(tally.total)")
+}
+
+/// Fails while the file at `failIf` exists (a bug the user fixes before resuming).
+@PipelineProcess
+func flaky(failIf: String) throws {
+    struct Flake: Error, CustomStringConvertible { var description: String { "flaky failed (\"failIf\" exists)" } }
+    if FileManager.default.fileExists(atPath: failIf) { throw Flake() }
+    print("flaky ok")
+}
+
 enum Optimizer: String, Decodable, Sendable, CaseIterable {
     case sgd, adam
 }
@@ -196,7 +243,7 @@ struct Report: PipelineProcess {
 
 @main
 struct Fixture: PipelineMain {
-    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, Steps.export, Report.self)
-    static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self]
+    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, Steps.export, Report.self, accumulate, total, flaky)
+    static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self, Tally.self]
     static var pipelineName: String { "fixture" }
 }

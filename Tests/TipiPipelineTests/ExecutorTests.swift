@@ -12,12 +12,24 @@ struct ExecutorTests {
     let store = RunStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)"))
     let terminal = FakeTerminal(columns: 100, isTerminal: false)
 
-    func run(_ text: String, resume: String? = nil) async throws -> (PipelineExecutor.Outcome, [String]) {
+    func run(_ text: String) async throws -> (PipelineExecutor.Outcome, [String]) {
         EventLog.shared.reset()
         let built = try PipelineBuilder.build(try ConfigLoader.parse(text: text, file: "t.toml"), definition: testDefinition).get()
         let display = ProgressDisplay(output: terminal, mode: .plain, automaticRefresh: false)
         let outcome = await PipelineExecutor.run(
-            built, options: .init(name: "tests", configFile: "t.toml", overrides: [], resume: resume, store: store, display: display))
+            built, options: .init(name: "tests", configFile: "t.toml", overrides: [], configText: text, store: store, display: display))
+        return (outcome, EventLog.shared.all)
+    }
+
+    func resume(_ id: String, from: String? = nil) async throws -> (PipelineExecutor.Outcome, [String]) {
+        EventLog.shared.reset()
+        let prepared = try Resume.prepare(run: id, config: nil, overrides: [], from: from, definition: testDefinition, store: store)
+        let display = ProgressDisplay(output: terminal, mode: .plain, automaticRefresh: false)
+        let outcome = await PipelineExecutor.run(
+            prepared.pipeline,
+            options: .init(
+                name: "tests", configFile: prepared.configFile, overrides: prepared.overrides, plan: prepared.plan,
+                configText: prepared.configText, store: store, display: display))
         return (outcome, EventLog.shared.all)
     }
 
@@ -99,23 +111,27 @@ struct ExecutorTests {
         #expect(EventLog.shared.all.isEmpty)
     }
 
-    @Test("resume skips what completed; force runs it anyway; skip() is honoured unless forced")
+    @Test("resume: a process that changed a permanence without restore is not skipped but refused; --from runs it again; skip() unless forced")
     func resume() async throws {
         let failing = Self.lifecycle + "\n[processes.third]\ntype = \"fail\"\n"
         let (first, _) = try await run(failing)
         guard case .failed(let failed?, _) = first else { Issue.record("expected a failure"); return }
-        let fixed = Self.lifecycle + "\n[processes.third]\ntype = \"noop\"\n"
-        let (second, events) = try await run(fixed, resume: failed.id)
-        guard case .completed(let resumed) = second else { Issue.record("expected success"); return }
-        #expect(!events.contains { $0.hasPrefix("fit") })
-        #expect(events.filter { $0 == "noop" }.count == 1)
-        let record = try store.run(matching: resumed.id).metadata.pipeline
-        #expect(record?.processes.map(\.status) == ["skipped", "skipped", "completed"])
-        #expect(record?.resumedFrom == failed.id)
-
-        let forced = Self.lifecycle.replacingOccurrences(of: "type = \"fit\"", with: "type = \"fit\"\nforce = true")
-        let (_, again) = try await run(forced, resume: failed.id)
-        #expect(again.contains { $0.hasPrefix("fit") })
+        // `first` (fit) holds permanence a (Points), which has no restore(from:): skipping it would run on a fresh one.
+        do {
+            _ = try await resume(failed.id)
+            Issue.record("expected a refusal")
+        } catch let problems as ConfigProblems {
+            #expect(problems.problems.map(\.code) == ["CFG005"])
+            #expect(problems.description.contains("cannot resume run \(failed.id) without running first again: it changed permanence 'a' (Points), which cannot be restored"))
+            #expect(problems.description.contains("help: make Points a RestorablePermanence (save its state in checkpoint(into:), load it in restore(from:)), or resume with --from first"))
+        }
+        let (second, events) = try await resume(failed.id, from: "first")
+        guard case .failed(let resumed?, _) = second else { Issue.record("the recorded config fails again"); return }
+        #expect(events.contains { $0.hasPrefix("fit epochs=3") })
+        let record = try store.run(matching: resumed.id).metadata
+        #expect(record.pipeline?.processes.map(\.status) == ["completed", "completed", "failed"])
+        #expect(record.resumedFrom == failed.id)
+        #expect(record.pipeline?.resumedFrom == failed.id)
 
         let (_, cached) = try await run("[processes.c]\ntype = \"Cached\"\n")
         #expect(!cached.contains("cached ran"))

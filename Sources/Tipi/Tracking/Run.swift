@@ -222,6 +222,15 @@ public final class Run: Sendable {
         writer.update { $0.pipeline = record }
     }
 
+    /// Records where the run comes from: the run it continues (`resumed_from`) and where each config value
+    /// came from (`config_sources`); pipelines call this once, at the start.
+    public func recordOrigin(resumedFrom: String?, configSources: [String: String]?) {
+        writer.update {
+            $0.resumedFrom = resumedFrom
+            $0.configSources = configSources
+        }
+    }
+
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).
     public func recordDevice(_ device: Device) {
         writer.update { $0.device = device }

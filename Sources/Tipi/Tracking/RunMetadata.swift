@@ -40,6 +40,19 @@ public struct RunMetadata: Sendable, Codable {
     /// Metrics that never reached `metrics.tipilog` (the disk refused them): `nil` when everything logged
     /// was written. The summary counts these values; the history does not have them.
     public var unwritten: UnwrittenMetrics? = nil
+    /// The run this one continues (`run --resume RUN`): its id. JSON key `resumed_from`.
+    public var resumedFrom: String? = nil
+    /// Where each value of ``config`` came from, by dotted key (`processes.training.params.epochs`):
+    /// `file PATH:LINE:COLUMN`, `--set KEY=VALUE` or `default`. Recorded by pipelines; JSON key `config_sources`.
+    public var configSources: [String: String]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case id, project, name, status, startTime, endTime, config, tags, notes, group, host, pid, processStart, command
+        case workingDirectory, git, swiftVersion, tipiVersion, device, sweep, backends, summary, heartbeat, droppedSteps
+        case pipeline, unwritten
+        case resumedFrom = "resumed_from"
+        case configSources = "config_sources"
+    }
 
     /// What the run store could not write of a run's metrics, and why.
     public struct UnwrittenMetrics: Sendable, Codable, Equatable {
@@ -95,13 +108,23 @@ public struct RunMetadata: Sendable, Codable {
         public var type: String
         public var seconds: Double?
         public var error: String?
+        /// For a process a resumed run skipped: the id of the run that completed it.
+        public var completedIn: String? = nil
+        /// The permanences' checkpoint after this process, relative to the folder of the run that completed it
+        /// (`checkpoints/01-training`).
+        public var checkpoint: String? = nil
 
-        public init(key: String, type: String, status: String, seconds: Double? = nil, error: String? = nil) {
+        public init(
+            key: String, type: String, status: String, seconds: Double? = nil, error: String? = nil, completedIn: String? = nil,
+            checkpoint: String? = nil
+        ) {
             self.key = key
             self.type = type
             self.status = status
             self.seconds = seconds
             self.error = error
+            self.completedIn = completedIn
+            self.checkpoint = checkpoint
         }
     }
 

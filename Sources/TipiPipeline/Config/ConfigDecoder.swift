@@ -268,6 +268,13 @@ final class KeyTracker: @unchecked Sendable {
         accessed[path, default: []].insert(key)
     }
 
+    /// The keys asked for in the table at `path` (present or not: a default's key too), sorted.
+    func asked(_ path: [String]) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return (accessed[path] ?? []).sorted()
+    }
+
     /// Keys present but never asked for: (table path, key, the keys that were asked for there).
     func unknownKeys() -> [(path: [String], key: String, known: [String])] {
         lock.lock()

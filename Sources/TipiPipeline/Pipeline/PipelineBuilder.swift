@@ -6,6 +6,8 @@ struct BuiltPipeline: @unchecked Sendable {
         var key: String
         var typeName: String
         var permanence: any Permanence
+        /// The params its `init(from:)` asked for (written in the config or left to their defaults).
+        var params: [String] = []
     }
 
     struct ProcessEntry {
@@ -59,8 +61,10 @@ enum PipelineBuilder {
                 problems.append(unknownType(typeName, section: "permanences", key: key, node: node, known: definition.allPermanences.map { $0.permanenceName }))
                 continue
             }
-            if let permanence = makePermanence(type, params: params, path: ["permanences", key, "params"], problems: &problems) {
-                permanences.append(.init(key: key, typeName: typeName, permanence: permanence))
+            let tracker = KeyTracker()
+            if let permanence = makePermanence(type, params: params, path: ["permanences", key, "params"], tracker: tracker, problems: &problems) {
+                permanences.append(
+                    .init(key: key, typeName: typeName, permanence: permanence, params: tracker.asked(["permanences", key, "params"])))
             } else {
                 broken.append((key, type.permanenceName))
             }
@@ -166,9 +170,9 @@ enum PipelineBuilder {
     }
 
     private static func makePermanence<P: Permanence>(
-        _ type: P.Type, params: ConfigNode, path: [String], problems: inout [ConfigProblem]
+        _ type: P.Type, params: ConfigNode, path: [String], tracker: KeyTracker, problems: inout [ConfigProblem]
     ) -> (any Permanence)? {
-        let permanence: P? = decode(type, params: params, path: path, userInfo: [:], problems: &problems)
+        let permanence: P? = decode(type, params: params, path: path, userInfo: [:], tracker: tracker, problems: &problems)
         return permanence
     }
 
@@ -181,7 +185,8 @@ enum PipelineBuilder {
 
     /// Decodes a permanence or process from its params, adding every problem (and unknown keys) to `problems`.
     static func decode<T>(
-        _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], problems: inout [ConfigProblem]
+        _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], tracker: KeyTracker = KeyTracker(),
+        problems: inout [ConfigProblem]
     ) -> T? where T: Decodable {
         // Values out of their declared range are found before decoding: a permanence's init(from:) may
         // already use them (a negative count would stop the program), so it is not called with them.
@@ -189,7 +194,6 @@ enum PipelineBuilder {
         let outOfRange = constraintProblems(constraints, params: params, path: path, owner: type)
         problems += outOfRange
         if !outOfRange.isEmpty, type is any Permanence.Type { return nil }
-        let tracker = KeyTracker()
         let decoder = ConfigDecoder(node: params, path: path, tracker: tracker, userInfo: userInfo)
         var result: T?
         var failed = false

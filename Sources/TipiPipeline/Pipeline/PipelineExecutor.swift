@@ -11,7 +11,12 @@ struct PipelineExecutor {
         var name: String
         var configFile: String?
         var overrides: [String]
+        /// The run named by `--resume` (recorded as `resumed_from` when there is no ``plan``).
         var resume: String?
+        /// What a resume skips and restores (``Resume/prepare(run:config:overrides:from:definition:store:)``).
+        var plan: ResumePlan?
+        /// The config's text, recorded in the run folder (`config.toml`) for a later resume.
+        var configText: String?
         var store: RunStore = .default
         /// Where bars go; a new display on standard error by default.
         var display: ProgressDisplay?
@@ -26,31 +31,32 @@ struct PipelineExecutor {
 
     static func run(_ pipeline: BuiltPipeline, options: Options) async -> Outcome {
         let settings = pipeline.settings
-        // Resume: processes completed in the earlier run are skipped (unless force = true).
-        var completedBefore: Set<String> = []
-        if let resume = options.resume {
-            do {
-                let previous = try options.store.run(matching: resume)
-                completedBefore = Set(previous.metadata.pipeline?.processes.filter { $0.status == "completed" }.map(\.key) ?? [])
-            } catch {
-                return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot resume: \(error)")])
-            }
-        }
+        let plan = options.plan
         let run: Run
+        let resolved = ResolvedConfig(pipeline)
         do {
-            let config = ConfigNode.table(pipeline.document, nil).configValue
-            let values: [String: ConfigValue]
-            if case .table(let table) = config { values = table } else { values = [:] }
             run = try Run.start(
-                project: settings.project ?? options.name, name: settings.runName, config: values,
+                project: settings.project ?? options.name, name: settings.runName, config: resolved.values,
                 tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
                 store: options.store)
         } catch {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
+        run.recordOrigin(resumedFrom: plan?.previous ?? options.resume, configSources: resolved.sources)
+        if let text = options.configText {
+            // The config as it was, so that a resume runs with it even when the file changed since.
+            do {
+                try Data(text.utf8).write(to: run.folder.appendingPathComponent(Resume.configFileName), options: .atomic)
+            } catch {
+                Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
+            }
+        }
+        let skipped = plan?.skipped ?? []
         let records = ProcessRecords(
-            pipeline.processes.map { RunMetadata.ProcessRecord(key: $0.key, type: $0.typeName, status: "pending") })
-        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, options.resume)
+            pipeline.processes.enumerated().map { index, entry in
+                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
+            })
+        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
         let record: @Sendable () -> Void = {
             run.recordPipeline(
                 RunMetadata.PipelineRecord(
@@ -111,6 +117,10 @@ struct PipelineExecutor {
                 break
             }
         }
+        // A resume: the permanences the skipped processes changed come back from their checkpoint.
+        if problems.isEmpty, let plan {
+            problems += await PermanenceState.restore(plan.restore, of: pipeline.permanences, run: run, display: display)
+        }
 
         if problems.isEmpty {
             for (index, entry) in pipeline.processes.enumerated() {
@@ -119,10 +129,12 @@ struct PipelineExecutor {
                 let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
                 let start = Date()
                 var status = "completed"
+                if index < skipped.count {
+                    overall.update()
+                    continue
+                }
                 do {
-                    if !entry.force, completedBefore.contains(entry.key) {
-                        status = "skipped"
-                    } else if !entry.force, try await withPipelineContext(context, operation: { try await entry.process.skip() }) {
+                    if !entry.force, try await withPipelineContext(context, operation: { try await entry.process.skip() }) {
                         status = "skipped"
                     } else {
                         set(records, index, status: "running")
@@ -132,7 +144,9 @@ struct PipelineExecutor {
                         if Lifecycle.stopSignal != 0 {
                             status = "interrupted"
                         } else {
-                            for permanence in pipeline.permanences { try await permanence.permanence.checkpoint() }
+                            let checkpoint = try await PermanenceState.checkpoint(
+                                pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
+                            records.state.withLock { $0[index].checkpoint = checkpoint }
                         }
                     }
                     set(records, index, status: status, seconds: Date().timeIntervalSince(start))

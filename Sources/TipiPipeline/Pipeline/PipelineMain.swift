@@ -92,15 +92,25 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads, overrides and pre-flights the config; prints every problem and exits 2 when it is invalid.
     func build() throws -> (BuiltPipeline, String) {
+        try checked { () throws(ConfigProblems) in try built() }
+    }
+
+    /// The pipeline of this config and `--set` values, or its problems.
+    func built() throws(ConfigProblems) -> (BuiltPipeline, String) {
         let path = self.path
+        let document = try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: path))
+        switch PipelineBuilder.build(document, definition: PipelineProgram.definition) {
+        case .success(let built): return (built, path)
+        case .failure(let problems): throw problems
+        }
+    }
+
+    /// The result of `body`, or its problems printed and exit 2.
+    func checked<T>(_ body: () throws(ConfigProblems) -> T) throws -> T {
         do {
-            let document = try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: path))
-            switch PipelineBuilder.build(document, definition: PipelineProgram.definition) {
-            case .success(let built): return (built, path)
-            case .failure(let problems): throw problems
-            }
-        } catch let problems as ConfigProblems {
-            report(problems)
+            return try body()
+        } catch {
+            report(error)
             throw ExitCode(2)
         }
     }
@@ -116,18 +126,44 @@ struct PipelineRunCommand: AsyncParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(help: ArgumentHelp("Continue an earlier run: processes it completed are skipped (unless force = true).", valueName: "run"))
+    @Option(
+        help: ArgumentHelp(
+            "Continue an earlier run with the config it recorded (its --set values, then these): the processes it completed are skipped and the permanences they changed restored, or the resume is refused.",
+            valueName: "run"))
     var resume: String?
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("With --resume: run again from this process (the earlier ones' permanence state is restored).", valueName: "process"))
+    var from: String?
 
     @Flag(help: "Print a failing process's error with all its details (its type and fields).")
     var debug = false
 
+    func validate() throws {
+        if from != nil, resume == nil { throw ValidationError("--from needs --resume RUN (it names where the resumed run starts)") }
+    }
+
     func run() async throws {
-        let (built, path) = try config.build()
-        let outcome = await PipelineExecutor.run(
-            built,
-            options: .init(
-                name: PipelineProgram.definition.name, configFile: path, overrides: config.overrides, resume: resume, debug: debug))
+        let options: PipelineExecutor.Options
+        let built: BuiltPipeline
+        let definition = PipelineProgram.definition
+        if let resume {
+            let prepared = try config.checked { () throws(ConfigProblems) in
+                try Resume.prepare(
+                    run: resume, config: config.path, overrides: config.overrides, from: from, definition: definition, store: .default)
+            }
+            for note in prepared.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            built = prepared.pipeline
+            options = .init(
+                name: definition.name, configFile: prepared.configFile, overrides: prepared.overrides, plan: prepared.plan,
+                configText: prepared.configText, debug: debug)
+        } else {
+            let path: String
+            (built, path) = try config.build()
+            options = .init(
+                name: definition.name, configFile: path, overrides: config.overrides,
+                configText: FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }, debug: debug)
+        }
+        let outcome = await PipelineExecutor.run(built, options: options)
         switch outcome {
         case .completed:
             return

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A unit of work in a pipeline (level 5): created from its config params, then run.
 ///
 /// `@PipelineProcess` writes the conforming type for a function. A process can also be written by hand,
@@ -53,6 +55,9 @@ extension PipelineProcess {
 ///
 /// `init(from:)` (usually synthesized) should be cheap: it also runs during validation. Heavy work belongs in
 /// `initialize()`. A process reaches a permanence by declaring a parameter of its type.
+///
+/// To survive `run --resume`, a permanence that processes change saves its state in
+/// ``checkpoint(into:)`` and conforms to ``RestorablePermanence`` (which adds `restore(from:)`).
 public protocol Permanence: AnyObject, Decodable, Sendable {
     /// The name configs use in `type = "…"`; the type's name by default.
     static var permanenceName: String { get }
@@ -65,6 +70,11 @@ public protocol Permanence: AnyObject, Decodable, Sendable {
     func initialize() async throws
     /// Called after each process that completed.
     func checkpoint() async throws
+    /// Called after each process that completed, with a directory of the run's folder that belongs to this
+    /// permanence and this process (`checkpoints/<n>-<process>/<permanence>/`, empty and already created):
+    /// save there what ``RestorablePermanence/restore(from:)`` needs to bring the state back on resume. The
+    /// default calls ``checkpoint()``. A throw fails the process that just completed.
+    func checkpoint(into directory: URL) async throws
     /// Called once at the end, whatever happened.
     func cleanup() async throws
 }
@@ -75,6 +85,7 @@ extension Permanence {
     public static var constraints: [String: ParameterConstraint] { [:] }
     public func initialize() async throws {}
     public func checkpoint() async throws {}
+    public func checkpoint(into directory: URL) async throws { try await checkpoint() }
     public func cleanup() async throws {}
 }
 

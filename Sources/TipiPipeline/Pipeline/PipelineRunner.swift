@@ -40,34 +40,49 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    /// Validates, then runs a config file; returns the finished run.
+    /// Validates, then runs a config file; returns the finished run. With `resume`, continues that run with
+    /// the config it recorded (its `--set` values, then `overrides`), as `run --resume` does.
     ///
     /// On Ctrl-C, SIGTERM or SIGHUP (handled by Tipi when the program has no handler of its own) the
     /// running process stops at a safe point, the permanences are cleaned up, the run is recorded as
     /// interrupted, and the program ends by the signal, as with ``PipelineMain``.
-    /// - Throws: ``ConfigProblems`` when the config is invalid or a process fails.
+    /// - Throws: ``ConfigProblems`` when the config is invalid, a resume is refused, or a process fails.
     @discardableResult
     public func run(file: String, overrides: [String] = [], resume: String? = nil, store: RunStore = .default) async throws -> Run {
-        try await run(try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: file)), file: file, overrides: overrides, resume: resume, store: store)
+        if let resume {
+            let prepared = try Resume.prepare(run: resume, config: file, overrides: overrides, from: nil, definition: definition, store: store)
+            return try await execute(
+                prepared.pipeline,
+                .init(
+                    name: definition.name, configFile: prepared.configFile, overrides: prepared.overrides, plan: prepared.plan,
+                    configText: prepared.configText, store: store))
+        }
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        return try await run(
+            try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: file)), text: text, file: file, overrides: overrides,
+            store: store)
     }
 
     /// Validates, then runs config text.
     @discardableResult
     public func run(text: String, file: String = "config.toml", store: RunStore = .default, display: ProgressDisplay? = nil) async throws -> Run {
-        try await run(try ConfigLoader.parse(text: text, file: file), file: file, overrides: [], resume: nil, store: store, display: display)
+        try await run(try ConfigLoader.parse(text: text, file: file), text: text, file: file, overrides: [], store: store, display: display)
     }
 
     private func run(
-        _ document: ConfigTable, file: String, overrides: [String], resume: String?, store: RunStore, display: ProgressDisplay? = nil
+        _ document: ConfigTable, text: String, file: String, overrides: [String], store: RunStore, display: ProgressDisplay? = nil
     ) async throws -> Run {
         let built: BuiltPipeline
         switch PipelineBuilder.build(document, definition: definition) {
         case .success(let value): built = value
         case .failure(let problems): throw problems
         }
-        let outcome = await PipelineExecutor.run(
-            built, options: .init(name: definition.name, configFile: file, overrides: overrides, resume: resume, store: store, display: display))
-        switch outcome {
+        return try await execute(
+            built, .init(name: definition.name, configFile: file, overrides: overrides, configText: text, store: store, display: display))
+    }
+
+    private func execute(_ built: BuiltPipeline, _ options: PipelineExecutor.Options) async throws -> Run {
+        switch await PipelineExecutor.run(built, options: options) {
         case .completed(let run): return run
         case .failed(_, let problems): throw ConfigProblems(problems)
         }
