@@ -1,5 +1,6 @@
 // Level 5: a config file and a short @main make the same `train` a pipeline:
 //   swift run Level5 run Examples/Level5/configs/pipeline.toml --set processes.training.params.epochs=20
+import Foundation
 import SpiralKit
 import TipiPipeline
 
@@ -39,9 +40,23 @@ func evaluate(points: Int = 300, data: SpiralData) {
 
 /// The data set is the pipeline's permanence: created from the config, shared by both processes. Its sizes
 /// are checked before it is made (a negative class count would stop the program).
-extension SpiralData: Permanence {
+///
+/// It keeps the trained model, so it is restorable: after each process the model is saved into the
+/// directory Tipi gives it, and `run --resume` loads it back — evaluating after a resume uses the model
+/// `train` made, not an untrained one. The points need no saving: they are generated from the params.
+extension SpiralData: RestorablePermanence {
     public static var constraints: [String: ParameterConstraint] {
         ["points": .range(1...), "classes": .range(1...), "noise": .nonNegative]
+    }
+
+    public func checkpoint(into directory: URL) throws {
+        guard let model else { return }
+        try JSONEncoder().encode(model).write(to: directory.appendingPathComponent("model.json"))
+    }
+
+    public func restore(from directory: URL) throws {
+        let file = directory.appendingPathComponent("model.json")
+        model = FileManager.default.fileExists(atPath: file.path) ? try JSONDecoder().decode(MLP.self, from: Data(contentsOf: file)) : nil
     }
 }
 

@@ -119,7 +119,7 @@ public final class DeviceManager: Sendable {
 
     /// Like ``getDevice(minFreeMemory:)``, but throws ``DeviceError`` instead of exiting.
     public func selectDevice(minFreeMemory: Int64? = nil) throws -> Device {
-        try selectDevices(count: 1, minFreeMemory: minFreeMemory).first ?? CPUInfo.device()
+        try selectDevices(count: 1, minFreeMemory: minFreeMemory).first ?? fellBack(CPUInfo.device(), because: "no GPU found")
     }
 
     /// Like ``getDevices(count:minFreeMemory:)``, but throws ``DeviceError`` instead of exiting.
@@ -140,7 +140,7 @@ public final class DeviceManager: Sendable {
         let plan = rank(survey, minFreeMemory: minFreeMemory)
         if let reason = plan.fallbackReason, chosen.isEmpty {
             warnOnce(reason)
-            return [survey.cpu]
+            return [fellBack(survey.cpu, because: reason)]
         }
         survey.warnings.forEach(warnOnce)
         for device in plan.ranked where chosen.count < count && !chosen.contains(device) {
@@ -388,6 +388,12 @@ public final class DeviceManager: Sendable {
         return device
     }
 
+    /// The CPU, chosen because no GPU would do: announced with the reason, which the run in use records.
+    private func fellBack(_ cpu: Device, because reason: String) -> Device {
+        Lifecycle.publish(DeviceFallback(device: cpu, reason: reason))
+        return cpu
+    }
+
     private func warnOnce(_ message: String) {
         let isNew = state.withLock { $0.warned.insert(message).inserted }
         if isNew { warn(message) }
@@ -406,4 +412,12 @@ public final class DeviceManager: Sendable {
     private func exitWithConfigurationError(_ error: any Error) -> Never {
         ConfigurationExit.exit("\(error)")
     }
+}
+
+/// The announcement that the device chosen is the CPU because no GPU would do, and why.
+package struct DeviceFallback: Sendable {
+    /// The CPU.
+    package var device: Device
+    /// `no GPU found`, `every GPU has more than 90% of its memory in use (…); using the CPU`.
+    package var reason: String
 }

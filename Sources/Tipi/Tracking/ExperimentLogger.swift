@@ -234,7 +234,7 @@ extension Run {
             ?? Environment.value("TIPI_SWEEP_ID").map {
                 RunMetadata.SweepMembership(id: $0, index: Self.sweepIndex)
             }
-        let metadata = RunMetadata(
+        var metadata = RunMetadata(
             id: id, project: project, name: name ?? RunNames.generate(), status: .running, startTime: startTime,
             endTime: nil, config: config, tags: tags, notes: notes, group: group, host: ProcessFacts.host, pid: getpid(),
             processStart: ProcessFacts.ownStartTime, command: CommandLine.arguments,
@@ -242,6 +242,9 @@ extension Run {
             tipiVersion: Tipi.version, device: nil, sweep: sweepMembership,
             backends: Dictionary(uniqueKeysWithValues: kinds.map { ($0.rawValue, RunMetadata.BackendState()) }),
             summary: [:], heartbeat: startTime, droppedSteps: nil, pipeline: nil)
+        metadata.os = Provenance.operatingSystem
+        metadata.packagesFile = Provenance.packages?.file
+        metadata.packages = Provenance.packages?.versions
         let run: Run
         do {
             run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { Diagnostics.warn($0) })

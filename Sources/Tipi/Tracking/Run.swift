@@ -236,6 +236,14 @@ public final class Run: Sendable {
         writer.update { $0.device = device }
     }
 
+    /// Records the CPU as the run's device, with why no GPU was used.
+    func recordDevice(_ device: Device, fallback reason: String) {
+        writer.update {
+            $0.device = device
+            $0.deviceFallback = reason
+        }
+    }
+
     /// The run's metadata as it stands (the summary is updated by the writer, at most a second behind).
     public var metadata: RunMetadata {
         writer.currentMetadata

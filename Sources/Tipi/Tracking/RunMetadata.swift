@@ -45,11 +45,21 @@ public struct RunMetadata: Sendable, Codable {
     /// Where each value of ``config`` came from, by dotted key (`processes.training.params.epochs`):
     /// `file PATH:LINE:COLUMN`, `--set KEY=VALUE` or `default`. Recorded by pipelines; JSON key `config_sources`.
     public var configSources: [String: String]? = nil
+    /// The operating system: `Linux 6.8.0 x86_64 (Ubuntu 24.04.1 LTS)`.
+    public var os: String? = nil
+    /// The version of each package the program was built with, from ``packagesFile``: `{"swift-log": "1.6.1"}`.
+    public var packages: [String: String]? = nil
+    /// The `Package.resolved` of the program's package (found from the executable's or the working
+    /// directory's folder); `nil` when there is none.
+    public var packagesFile: String? = nil
+    /// Why the run's device is the CPU when a GPU was looked for: `no GPU found`, `every GPU has more than
+    /// 90% of its memory in use (…)`.
+    public var deviceFallback: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, project, name, status, startTime, endTime, config, tags, notes, group, host, pid, processStart, command
         case workingDirectory, git, swiftVersion, tipiVersion, device, sweep, backends, summary, heartbeat, droppedSteps
-        case pipeline, unwritten
+        case pipeline, unwritten, os, packages, packagesFile, deviceFallback
         case resumedFrom = "resumed_from"
         case configSources = "config_sources"
     }

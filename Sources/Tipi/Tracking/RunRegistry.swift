@@ -25,6 +25,10 @@ enum RunRegistry {
                     finishAll(status: .failed)
                     return
                 }
+                if let fallback = event as? DeviceFallback, let run = logger.run, !run.isFinished, run.metadata.device == nil {
+                    run.recordDevice(fallback.device, fallback: fallback.reason)
+                    return
+                }
                 guard let device = event as? Device, let run = logger.run, !run.isFinished, run.metadata.device == nil
                 else { return }
                 run.recordDevice(device)

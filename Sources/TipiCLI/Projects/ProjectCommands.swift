@@ -180,12 +180,16 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Continue an earlier run (see the executable's `run --resume`).")
     var resume: String?
 
+    @Option(name: .customLong("from"), help: ArgumentHelp("With --resume: run again from this process.", valueName: "process"))
+    var from: String?
+
     func run() throws {
         let project = try ProjectRegistry(paths: ProjectPaths()).require(options.name)
         let config = try options.configPath(project)
         let binary = try PackageRunner.build(project, build)
         var arguments = [binary, "run", config] + options.overrides.flatMap { ["--set", $0] }
         if let resume { arguments += ["--resume", resume] }
+        if let from { arguments += ["--from", from] }
         let status = try PackageRunner.spawn(arguments)
         if status != 0 { throw ExitCode(status) }
     }

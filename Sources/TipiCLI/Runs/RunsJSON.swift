@@ -62,6 +62,13 @@ enum RunsJSON {
             try container.encode(metadata.backends, forKey: Key("backends"))
             try container.encode(metadata.swiftVersion, forKey: Key("swiftVersion"))
             try container.encode(metadata.tipiVersion, forKey: Key("tipiVersion"))
+            try container.encodeIfPresent(metadata.os, forKey: Key("os"))
+            try container.encodeIfPresent(metadata.packages, forKey: Key("packages"))
+            try container.encodeIfPresent(metadata.packagesFile, forKey: Key("packagesFile"))
+            try container.encodeIfPresent(metadata.deviceFallback, forKey: Key("deviceFallback"))
+            try container.encodeIfPresent(metadata.pipeline, forKey: Key("pipeline"))
+            try container.encodeIfPresent(metadata.resumedFrom, forKey: Key("resumed_from"))
+            try container.encodeIfPresent(metadata.configSources, forKey: Key("config_sources"))
             // What the reader of metrics.tipilog skipped: {"skippedRecords": 1, "skippedBytes": 53, …}.
             try container.encode(damage, forKey: Key("metricFile"))
         }

@@ -52,8 +52,18 @@ enum RunsTable {
         if let end = metadata.endTime { lines.append("ended:      \(timestamp(end))  (\(duration(end - metadata.startTime)))") }
         if !metadata.host.isEmpty { lines.append("host:       \(metadata.host), pid \(metadata.pid)") }
         if !metadata.command.isEmpty { lines.append("command:    \(metadata.command.joined(separator: " "))") }
+        if !metadata.workingDirectory.isEmpty { lines.append("directory:  \(metadata.workingDirectory)") }
         if let git = metadata.git { lines.append("git:        \(git.commit.prefix(12))\(git.dirty ? " (uncommitted changes)" : "")") }
-        if let device = metadata.device { lines.append("device:     \(device) \(device.name)") }
+        if let device = metadata.device {
+            lines.append("device:     \(device) \(device.name)" + (metadata.deviceFallback.map { " — \($0)" } ?? ""))
+        }
+        if !metadata.swiftVersion.isEmpty {
+            lines.append("built with: Swift \(metadata.swiftVersion), Tipi \(metadata.tipiVersion)" + (metadata.os.map { ", on \($0)" } ?? ""))
+        }
+        if let packages = metadata.packages, !packages.isEmpty {
+            lines.append("packages:   " + packages.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if let previous = metadata.resumedFrom { lines.append("resumes:    run \(previous)") }
         if !metadata.tags.isEmpty { lines.append("tags:       \(metadata.tags.joined(separator: ", "))") }
         if let notes = metadata.notes { lines.append("notes:      \(notes)") }
         if let sweep = metadata.sweep { lines.append("sweep:      \(sweep.id)\(sweep.index.map { " #\($0)" } ?? "")") }
@@ -66,10 +76,14 @@ enum RunsTable {
             lines.append(text)
         }
         if let dropped = metadata.droppedSteps { lines.append("dropped:    \(dropped) steps whose step number went backwards") }
+        if let pipeline = metadata.pipeline { lines += RunsPipeline.lines(pipeline) }
         if !metadata.config.isEmpty {
             lines.append("")
             lines.append("config")
-            for (key, value) in ConfigFlattening.flatten(metadata.config) { lines.append("  \(key) = \(value)") }
+            let sources = metadata.configSources ?? [:]
+            for (key, value) in ConfigFlattening.flatten(metadata.config) {
+                lines.append("  \(key) = \(value)" + (sources[key].map { "    (\($0))" } ?? ""))
+            }
         }
         if !metadata.summary.isEmpty || !history.series.isEmpty {
             lines.append("")
