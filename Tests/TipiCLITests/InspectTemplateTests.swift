@@ -24,7 +24,7 @@ struct InspectTemplateTests {
         try template.write(toFile: path, atomically: true, encoding: .utf8)
         let validated = try Executables.run(try fixture(), ["validate", path])
         #expect(validated.status == 0, "\(validated.standardError)")
-        #expect(validated.standardOutput.contains("is valid: 2 permanences"))
+        #expect(validated.standardOutput.contains("is valid: 3 permanences"))
 
         let permanences = try #require(object["permanences"] as? [[String: Any]])
         let dataset = try #require(permanences.first { $0["name"] as? String == "Dataset" })
