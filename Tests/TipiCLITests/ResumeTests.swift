@@ -118,6 +118,19 @@ struct ResumeTests {
         #expect(missing.standardError.contains("the checkpoint of permanence 'tally' is missing"))
         #expect(missing.standardError.contains("help: resume with --from one"))
         #expect(try runFolders().count == count)
+
+        // A checkpoint path in run.json that would lead out of the run folder is not followed.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("outside/tally"), withIntermediateDirectories: true)
+        var record = try metadata(first)
+        var pipeline = try #require(record["pipeline"] as? [String: Any])
+        var processes = try #require(pipeline["processes"] as? [[String: Any]])
+        processes[1]["checkpoint"] = "checkpoints/../../../../outside"
+        pipeline["processes"] = processes
+        record["pipeline"] = pipeline
+        try JSONSerialization.data(withJSONObject: record).write(to: first.appendingPathComponent("run.json"))
+        let tampered = try run(["run", path, "--resume", id(first)])
+        #expect(tampered.status == 2)
+        #expect(tampered.standardError.contains("there is no checkpoint of permanence 'tally' after a/../ten"))
     }
 
     @Test("a completed process changed a permanence that cannot be restored: refused, naming it and the fixes; --from runs it again")

@@ -38,6 +38,13 @@ enum PermanenceState {
         "checkpoints/" + String(format: "%02d", index + 1) + "-" + safeName(key)
     }
 
+    /// Whether `path` is a folder ``folder(afterProcess:key:)`` makes: `checkpoints/` and one component
+    /// without `..` or a slash (a path read back from `run.json` must not lead out of the run folder).
+    static func isCheckpointFolder(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts[0] == "checkpoints" && !parts[1].isEmpty && !parts[1].contains(".")
+    }
+
     /// A key as one path component: letters, digits, `_` and `-` kept, everything else `%XX`.
     static func safeName(_ key: String) -> String {
         var name = ""

@@ -185,7 +185,8 @@ enum Resume {
             } else {
                 folder = holder.run.flatMap { try? store.run(matching: $0).folder }
             }
-            guard let folder, let checkpoint = holder.checkpoint else {
+            // The path comes from run.json: only a folder Tipi names (`checkpoints/<n>-<key>`) is followed.
+            guard let folder, let checkpoint = holder.checkpoint, PermanenceState.isCheckpointFolder(checkpoint) else {
                 unrestorable.append(
                     ConfigProblem(
                         code: "CFG005", path: "permanences.\(permanence.key)",
