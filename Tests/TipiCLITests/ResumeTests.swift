@@ -6,7 +6,8 @@ import TipiTestSupport
 /// fixture and the level-5 example.
 @Suite("Resuming a pipeline run")
 struct ResumeTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)")
+    let scratch = ScratchFolder(label: "resume")
+    var folder: URL { scratch.url }
     var runs: URL { folder.appendingPathComponent("runs") }
     var environment: [String: String] { ["TIPI_DIR": runs.path, "TIPI_PROGRESS": "off"] }
     /// While this file exists, the `gate` process fails (the "bug" fixed before resuming).
@@ -14,13 +15,6 @@ struct ResumeTests {
 
     func fixture() throws -> String {
         try #require(Executables.path(of: "TipiPipelineFixture"), "TipiPipelineFixture was not built: run `swift build`")
-    }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
     }
 
     /// A tally (restorable) that `one` and the process keyed `a/../ten` add to, a gate that fails while
@@ -76,7 +70,7 @@ struct ResumeTests {
     /// an uninterrupted run.
     @Test("fail → fix → resume: a restorable permanence is restored, the result equals an uninterrupted run's, resumed_from links them")
     func restorable() throws {
-        let path = try write("tally.toml", tallyConfig())
+        let path = try scratch.write("tally.toml", tallyConfig())
         _ = FileManager.default.createFile(atPath: bug, contents: nil)
         let failed = try run(["run", path, "--set", "processes.one.params.amount=2"])
         #expect(failed.status == 1, "\(failed.standardError)")
@@ -136,7 +130,7 @@ struct ResumeTests {
     @Test("a completed process changed a permanence that cannot be restored: refused, naming it and the fixes; --from runs it again")
     func notRestorable() throws {
         let journal = folder.appendingPathComponent("journal.txt").path
-        let path = try write(
+        let path = try scratch.write(
             "journal.toml",
             """
             [permanences.journal]
@@ -172,13 +166,13 @@ struct ResumeTests {
 
     @Test("new --set values: a completed process they touch runs again with the ones after it (said so); the rest is the recorded config")
     func changedSet() throws {
-        let path = try write("tally.toml", tallyConfig())
+        let path = try scratch.write("tally.toml", tallyConfig())
         _ = FileManager.default.createFile(atPath: bug, contents: nil)
         #expect(try run(["run", path]).status == 1)
         try FileManager.default.removeItem(atPath: bug)
         let first = try #require(try runFolders().first)
         // The file changes after the run: the resume uses the recorded config, and says so in one line.
-        _ = try write("tally.toml", tallyConfig().replacingOccurrences(of: "amount = 10", with: "amount = 1000"))
+        _ = try scratch.write("tally.toml", tallyConfig().replacingOccurrences(of: "amount = 10", with: "amount = 1000"))
         let resumed = try run(["run", path, "--resume", id(first), "--set", "processes.\"a/../ten\".params.amount=20"])
         #expect(resumed.status == 0, "\(resumed.standardError)")
         #expect(resumed.standardError.contains("note: \(path) changed since run \(id(first)) started; the resume uses the config recorded in the run"))
@@ -200,11 +194,11 @@ struct ResumeTests {
 
     @Test("another pipeline is refused: a config with other processes, a run of another program, a run of no pipeline")
     func wrongPipeline() throws {
-        let path = try write("tally.toml", tallyConfig())
+        let path = try scratch.write("tally.toml", tallyConfig())
         _ = FileManager.default.createFile(atPath: bug, contents: nil)
         #expect(try run(["run", path]).status == 1)
         let first = try #require(try runFolders().first)
-        let other = try write("other.toml", "[processes.p]\ntype = \"ping\"\n")
+        let other = try scratch.write("other.toml", "[processes.p]\ntype = \"ping\"\n")
         let refused = try run(["run", other, "--resume", id(first)])
         #expect(refused.status == 2)
         #expect(
@@ -229,7 +223,7 @@ struct ResumeTests {
 
     @Test("Ctrl-C during a process, then resume: the result equals an uninterrupted run's")
     func interrupted() throws {
-        let path = try write("pause.toml", tallyConfig(extra: "\n[processes.pause]\ntype = \"wait\"\nseconds = 60\n"))
+        let path = try scratch.write("pause.toml", tallyConfig(extra: "\n[processes.pause]\ntype = \"wait\"\nseconds = 60\n"))
         let process = try Executables.start(try fixture(), ["run", path], environment: environment)
         let deadline = Date().addingTimeInterval(60)
         while !process.standardOutputSoFar.contains("waiting"), Date() < deadline { usleep(20_000) }

@@ -7,20 +7,14 @@ import TipiTestSupport
 /// package versions — on real processes.
 @Suite("What a run records about itself")
 struct RunProvenanceTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("provenance-\(UUID().uuidString)")
+    let scratch = ScratchFolder(label: "provenance")
+    var folder: URL { scratch.url }
     var runs: String { folder.appendingPathComponent("runs").path }
     /// The package root (it has a Package.resolved once `swift build` resolved it).
     static let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func executable(_ name: String) throws -> String {
         try #require(Executables.path(of: name), "\(name) was not built: run `swift build`")
-    }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent(name).path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
     }
 
     func show(_ id: String, json: Bool = false, in directory: String? = nil) throws -> Executables.Result {
@@ -42,7 +36,7 @@ struct RunProvenanceTests {
     func pipeline() throws {
         // Every GPU nearly full: getDevice() in `train` falls back to the CPU, and the run says why.
         let fake = try FakeNvidiaSMI(output: "0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 81000, 99")
-        let path = try write(
+        let path = try scratch.write(
             "fail.toml",
             """
             [permanences.data]

@@ -169,39 +169,27 @@ enum Resume {
         var unrestorable: [ConfigProblem] = []
         for permanence in resumed.permanences {
             guard let firstUser = (0..<start).first(where: { done[$0].run != nil && users[$0].contains(permanence.key) }), let last else { continue }
+            func cannotRestore(_ message: String, help: String = "resume with --from \(keys[firstUser])") {
+                unrestorable.append(ConfigProblem(code: "CFG005", path: "permanences.\(permanence.key)", message: message, help: help))
+            }
             let name = type(of: permanence.permanence).permanenceName
             guard permanence.permanence is any RestorablePermanence else {
-                unrestorable.append(
-                    ConfigProblem(
-                        code: "CFG005", path: "permanences.\(permanence.key)",
-                        message: "cannot resume run \(id) without running \(keys[firstUser]) again: it changed permanence '\(permanence.key)' (\(name)), which cannot be restored",
-                        help: "make \(name) a RestorablePermanence (save its state in checkpoint(into:), load it in restore(from:)), or resume with --from \(keys[firstUser])"))
+                cannotRestore(
+                    "cannot resume run \(id) without running \(keys[firstUser]) again: it changed permanence '\(permanence.key)' (\(name)), which cannot be restored",
+                    help: "make \(name) a RestorablePermanence (save its state in checkpoint(into:), load it in restore(from:)), or resume with --from \(keys[firstUser])")
                 continue
             }
             let holder = done[last]
-            let folder: URL?
-            if holder.run == id {
-                folder = previous.folder
-            } else {
-                folder = holder.run.flatMap { try? store.run(matching: $0).folder }
-            }
+            let folder = holder.run == id ? previous.folder : holder.run.flatMap { try? store.run(matching: $0).folder }
             // The path comes from run.json: only a folder Tipi names (`checkpoints/<n>-<key>`) is followed.
             guard let folder, let checkpoint = holder.checkpoint, PermanenceState.isCheckpointFolder(checkpoint) else {
-                unrestorable.append(
-                    ConfigProblem(
-                        code: "CFG005", path: "permanences.\(permanence.key)",
-                        message: "cannot resume run \(id): there is no checkpoint of permanence '\(permanence.key)' after \(keys[last]) (run \(holder.run ?? "?"))",
-                        help: "resume with --from \(keys[firstUser])"))
+                cannotRestore("cannot resume run \(id): there is no checkpoint of permanence '\(permanence.key)' after \(keys[last]) (run \(holder.run ?? "?"))")
                 continue
             }
             let directory = folder.appendingPathComponent(checkpoint).appendingPathComponent(PermanenceState.safeName(permanence.key))
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                unrestorable.append(
-                    ConfigProblem(
-                        code: "CFG005", path: "permanences.\(permanence.key)",
-                        message: "cannot resume run \(id): the checkpoint of permanence '\(permanence.key)' is missing (\(directory.path))",
-                        help: "resume with --from \(keys[firstUser])"))
+                cannotRestore("cannot resume run \(id): the checkpoint of permanence '\(permanence.key)' is missing (\(directory.path))")
                 continue
             }
             restore.append((permanence.key, directory))
