@@ -43,18 +43,29 @@ struct ResolvedConfig: Equatable {
         if !permanences.isEmpty || document["permanences"] != nil { values["permanences"] = .table(permanences) }
 
         var processes: [String: ConfigValue] = [:]
+        // Each type's parameter names, asked once (a pipeline often repeats a type many times).
+        var declaredNames: [ObjectIdentifier: [String]] = [:]
         for entry in pipeline.processes {
             let base = "processes.\(entry.key)"
             let node = document["processes"]?.table?[entry.key]
             let written = Self.params(of: node)
-            let fields = Self.fields(of: entry.process)
-            let declared = type(of: entry.process).parameters.map(\.name)
+            let processType = type(of: entry.process)
+            let declared = declaredNames[ObjectIdentifier(processType)] ?? processType.parameters.map(\.name)
+            declaredNames[ObjectIdentifier(processType)] = declared
+            // Reflection only when a param is left to its default (or the type lists none).
+            var reflected: [String: Any]?
+            func fields() -> [String: Any] {
+                if let reflected { return reflected }
+                let fields = Self.fields(of: entry.process)
+                reflected = fields
+                return fields
+            }
             var params: [String: ConfigValue] = [:]
-            for name in (declared.isEmpty ? Array(fields.keys) : declared) + (written?.keys ?? []) where params[name] == nil {
+            for name in (declared.isEmpty ? Array(fields().keys) : declared) + (written?.keys ?? []) where params[name] == nil {
                 if let value = written?[name] {
                     params[name] = value.configValue
                     Self.addSources(of: value, at: "\(base).params.\(name)", to: &sources)
-                } else if let field = fields[name] {
+                } else if let field = fields()[name] {
                     if let permanence = Self.permanence(in: field), let key = pipeline.permanences.first(where: { $0.permanence === permanence })?.key {
                         params[name] = .string(key)
                     } else if let value = Self.value(of: field) {

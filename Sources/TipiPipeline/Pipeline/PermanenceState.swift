@@ -35,7 +35,8 @@ public protocol RestorablePermanence: Permanence {
 enum PermanenceState {
     /// The folder of the checkpoints after process `index` (0-based), relative to the run folder.
     static func folder(afterProcess index: Int, key: String) -> String {
-        "checkpoints/" + String(format: "%02d", index + 1) + "-" + safeName(key)
+        let number = String(index + 1)
+        return "checkpoints/" + (number.count < 2 ? "0" + number : number) + "-" + safeName(key)
     }
 
     /// Whether `path` is a folder ``folder(afterProcess:key:)`` makes: `checkpoints/` and one component
@@ -54,7 +55,8 @@ enum PermanenceState {
                 UInt8(ascii: "_"), UInt8(ascii: "-"):
                 name.append(Character(UnicodeScalar(byte)))
             default:
-                name += String(format: "%%%02X", byte)
+                let hex = String(byte, radix: 16, uppercase: true)
+                name += "%" + (hex.count < 2 ? "0" + hex : hex)
             }
         }
         return name.isEmpty ? "%" : name
