@@ -98,6 +98,28 @@ struct RunProvenanceTests {
         #expect(json["resumed_from"] == nil)
     }
 
+    @Test("runs compare compares like with like: the flat and the params form, a default and the same value written")
+    func compare() throws {
+        let fixture = try executable("TipiPipelineFixture")
+        let configs = [
+            "[processes.a]\ntype = \"announce\"\ncount = 1\n",  // flat form, the default written out
+            "[processes.a]\ntype = \"announce\"\nparams = {}\n",  // params form, the default left alone
+        ]
+        var ids: [String] = []
+        for (index, text) in configs.enumerated() {
+            let path = try scratch.write("compare-\(index).toml", text)
+            let result = try Executables.run(fixture, ["run", path], environment: ["TIPI_DIR": runs, "TIPI_PROGRESS": "off"])
+            #expect(result.status == 0, "\(result.standardError)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: runs + "/fixture")
+            ids.append(try #require(names.map { String($0.split(separator: "-").last ?? "") }.first { !ids.contains($0) }))
+        }
+        let compared = try Executables.run(
+            try executable("tipi"), ["runs", "compare"] + ids + ["--json"], environment: ["TIPI_DIR": runs])
+        let json = try object(compared)
+        #expect((json["configDifferences"] as? [String: Any])?.isEmpty == true, "\(compared.standardOutput)")
+        #expect((json["configSame"] as? [String: Any])?["processes.a.params.count"] as? Int == 1)
+    }
+
     @Test("a level-2 script's run records its command, working directory, git state, OS and packages at start")
     func script() throws {
         // Run from inside this package's git repository: the commit is recorded.
