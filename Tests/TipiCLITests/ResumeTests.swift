@@ -240,6 +240,17 @@ struct ResumeTests {
         let uninterrupted = try run(["run", path, "--set", "processes.pause.seconds=0"])
         #expect(total(resumed) == "total 11")
         #expect(total(uninterrupted) == total(resumed))
+
+        // Killed outright (no cleanup, run.json as the writer last left it): the run is `crashed`, and a
+        // resume still gives the same total (what the record does not show as completed runs again).
+        let killed = try Executables.start(try fixture(), ["run", path], environment: environment)
+        while !killed.standardOutputSoFar.contains("waiting"), Date() < deadline.addingTimeInterval(60) { usleep(20_000) }
+        killed.signal(SIGKILL)
+        #expect(killed.wait(timeout: 30).signal == SIGKILL)
+        let crashed = try #require(try runFolders().last)
+        let afterCrash = try run(["run", path, "--resume", id(crashed), "--set", "processes.pause.seconds=0"])
+        #expect(afterCrash.status == 0, "\(afterCrash.standardError)")
+        #expect(total(afterCrash) == "total 11")
     }
 
     @Test("level 5: the data set keeps the trained model across a resume; the resolved config, field by field")

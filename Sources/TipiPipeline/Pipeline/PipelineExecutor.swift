@@ -64,6 +64,9 @@ struct PipelineExecutor {
                     processes: records.state.withLock { $0 }))
         }
         record()
+        // On disk now, not a second later: a run killed at once is still known as this pipeline's (and can
+        // be resumed with its --set values).
+        run.flush()
         // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
         var lastRecord = Date()
         func recordSoon() {
