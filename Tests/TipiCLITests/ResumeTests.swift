@@ -88,6 +88,12 @@ struct ResumeTests {
         let second = try #require(try runFolders().last)
         #expect(try statuses(second) == ["skipped", "skipped", "completed", "completed"])
         #expect(try metadata(second)["resumed_from"] as? String == id(first))
+        let tipi = try #require(Executables.path(of: "tipi"), "tipi was not built: run `swift build`")
+        let shown = try run(["runs", "show", id(second)], executable: tipi).standardOutput
+        #expect(shown.contains("\nresumes:    run \(id(first))\n"))
+        #expect(shown.contains("  one       accumulate  skipped    -     completed in run \(id(first))\n"))
+        let shownJSON = try run(["runs", "show", id(second), "--json"], executable: tipi).standardOutput
+        #expect(shownJSON.contains("\"resumed_from\":\"\(id(first))\""))
         // The first run's --set value (amount=2) is applied again.
         let uninterrupted = try run(["run", path, "--set", "processes.one.params.amount=2"])
         #expect(total(resumed) == "total 12")
