@@ -211,6 +211,10 @@ struct ResumeTests {
             refused.standardError.contains(
                 "error[CFG005]: cannot resume run \(id(first)) with \(other): it describes another pipeline (p (ping)) than the run's (permanence tally (Tally), one (accumulate), a/../ten (accumulate), gate (flaky), sum (total))"))
         #expect(!refused.standardOutput.contains("ping"))
+        // A --set that changes a process's type makes another pipeline too.
+        let retyped = try run(["run", path, "--resume", id(first), "--set", "processes.one.type=ping"])
+        #expect(retyped.status == 2)
+        #expect(retyped.standardError.contains("its processes (one (accumulate), a/../ten (accumulate), gate (flaky), sum (total)) are not the config's (one (ping), "))
 
         let level5 = try #require(Executables.path(of: "Level5"), "Level5 was not built: run `swift build`")
         let example = try run(["run", path, "--resume", id(first)], executable: level5)

@@ -11,7 +11,10 @@ import Tipi
 /// device = "auto"            # or "cuda:1", "cpu"; TIPI_DEVICE still wins
 /// min_free_memory_gb = 20    # optional
 /// ```
-public final class DevicePermanence: Permanence, @unchecked Sendable {
+///
+/// Restorable with nothing to restore: a resumed run picks (and claims) a device again in `initialize()`,
+/// as processes never change it.
+public final class DevicePermanence: RestorablePermanence, @unchecked Sendable {
     public static var permanenceName: String { "Device" }
     public static var summary: String? { "Picks the freest GPU (or the CPU) for the whole pipeline." }
 
@@ -41,4 +44,7 @@ public final class DevicePermanence: Permanence, @unchecked Sendable {
             device = try deviceManager.selectDevice(minFreeMemory: minimum)
         }
     }
+
+    /// Nothing to restore: the device was chosen again by ``initialize()``.
+    public func restore(from directory: URL) async throws {}
 }

@@ -98,9 +98,12 @@ enum Resume {
                 "note: \(path) changed since run \(id) started; the resume uses the config recorded in the run (\(recordedURL.path)); change values with --set")
         }
         let keys = resumed.processes.map(\.key)
-        guard record.processes.map(\.key) == keys, record.processes.map(\.type) == resumed.processes.map(\.typeName) else {
+        let recordedProcesses = record.processes.map { "\($0.key) (\($0.type))" }
+        let configProcesses = resumed.processes.map { "\($0.key) (\($0.typeName))" }
+        guard recordedProcesses == configProcesses else {
             throw refuse(
-                "cannot resume run \(id): its processes (\(record.processes.map(\.key).joined(separator: ", "))) are not the config's (\(keys.joined(separator: ", ")))")
+                "cannot resume run \(id): its processes (\(describe(recordedProcesses))) are not the config's (\(describe(configProcesses)))",
+                help: "a process's type cannot change on resume; start a new run without --resume")
         }
 
         // What the earlier run (or the runs it continued) completed, in order.
