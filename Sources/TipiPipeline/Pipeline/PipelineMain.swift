@@ -14,7 +14,8 @@ import Tipi
 /// ```
 ///
 /// The program then answers:
-/// - `run [CONFIG] [--set KEY=VALUE]… [--resume RUN] [--debug]` — validate everything, then run;
+/// - `run [CONFIG] [--set KEY=VALUE]… [--resume RUN [--from PROCESS]] [--debug]` — validate everything, then
+///   run (a resume continues a run with the config it recorded, restoring its permanences, or refuses);
 /// - `validate [CONFIG] [--set KEY=VALUE]…` — report every problem with file:line:column, or say it is valid;
 /// - `inspect [--json]` — the processes and permanences, their params with types, defaults and docs, and a
 ///   config template.

@@ -41,16 +41,19 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Validates, then runs a config file; returns the finished run. With `resume`, continues that run with
-    /// the config it recorded (its `--set` values, then `overrides`), as `run --resume` does.
+    /// the config it recorded (its `--set` values, then `overrides`), as `run --resume` does (`from`: as
+    /// `--from`).
     ///
     /// On Ctrl-C, SIGTERM or SIGHUP (handled by Tipi when the program has no handler of its own) the
     /// running process stops at a safe point, the permanences are cleaned up, the run is recorded as
     /// interrupted, and the program ends by the signal, as with ``PipelineMain``.
     /// - Throws: ``ConfigProblems`` when the config is invalid, a resume is refused, or a process fails.
     @discardableResult
-    public func run(file: String, overrides: [String] = [], resume: String? = nil, store: RunStore = .default) async throws -> Run {
+    public func run(
+        file: String, overrides: [String] = [], resume: String? = nil, from: String? = nil, store: RunStore = .default
+    ) async throws -> Run {
         if let resume {
-            let prepared = try Resume.prepare(run: resume, config: file, overrides: overrides, from: nil, definition: definition, store: store)
+            let prepared = try Resume.prepare(run: resume, config: file, overrides: overrides, from: from, definition: definition, store: store)
             return try await execute(
                 prepared.pipeline,
                 .init(
