@@ -118,6 +118,12 @@ struct RunProvenanceTests {
         let json = try object(compared)
         #expect((json["configDifferences"] as? [String: Any])?.isEmpty == true, "\(compared.standardOutput)")
         #expect((json["configSame"] as? [String: Any])?["processes.a.params.count"] as? Int == 1)
+        // `tipi runs --json`: the config stays a plain table; where each value came from is beside it.
+        let listed = try Executables.run(try executable("tipi"), ["runs", "--json"], environment: ["TIPI_DIR": runs])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]])
+        let sources = objects.compactMap { ($0["config_sources"] as? [String: String])?["processes.a.params.count"] }
+        #expect(Set(sources) == ["file \(scratch.path)/compare-0.toml:3:9", "default"])
+        #expect(objects.allSatisfy { (($0["config"] as? [String: Any])?["processes"] as? [String: Any]) != nil })
     }
 
     @Test("a level-2 script's run records its command, working directory, git state, OS and packages at start")

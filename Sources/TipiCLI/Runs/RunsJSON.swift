@@ -13,6 +13,8 @@ enum RunsJSON {
         var endTime: String?
         var durationSeconds: Double
         var config: [String: ConfigValue]
+        /// Where each value of `config` came from (pipelines; JSON key `config_sources`).
+        var configSources: [String: String]?
         var summary: [String: MetricSummary]
         var tags: [String]
         var host: String
@@ -22,6 +24,12 @@ enum RunsJSON {
         var damage: String?
         /// What the store could not write (a full disk); absent when everything was written.
         var unwritten: RunMetadata.UnwrittenMetrics?
+
+        enum CodingKeys: String, CodingKey {
+            case id, project, name, status, startTime, endTime, durationSeconds, config, summary, tags, host, folder, sweep
+            case damage, unwritten
+            case configSources = "config_sources"
+        }
 
         init(_ run: RunStore.StoredRun) {
             let metadata = run.metadata
@@ -33,6 +41,7 @@ enum RunsJSON {
             endTime = metadata.endTime.map(RunsTable.timestamp)
             durationSeconds = ((metadata.endTime ?? metadata.heartbeat ?? metadata.startTime) - metadata.startTime)
             config = metadata.config
+            configSources = metadata.configSources
             summary = metadata.summary
             tags = metadata.tags
             host = metadata.host
@@ -68,7 +77,6 @@ enum RunsJSON {
             try container.encodeIfPresent(metadata.deviceFallback, forKey: Key("deviceFallback"))
             try container.encodeIfPresent(metadata.pipeline, forKey: Key("pipeline"))
             try container.encodeIfPresent(metadata.resumedFrom, forKey: Key("resumed_from"))
-            try container.encodeIfPresent(metadata.configSources, forKey: Key("config_sources"))
             // What the reader of metrics.tipilog skipped: {"skippedRecords": 1, "skippedBytes": 53, …}.
             try container.encode(damage, forKey: Key("metricFile"))
         }
