@@ -32,7 +32,7 @@ struct RunProvenanceTests {
         return String(try #require(names.first).split(separator: "-").last ?? "")
     }
 
-    @Test("a failed pipeline run: each process's status, time and error; the CPU and why; command, OS, Swift, packages; no git outside a repository")
+    @Test("a failed pipeline run: each process's status, time and error; the CPU and why; command, OS, Swift, packages; git of the package")
     func pipeline() throws {
         // Every GPU nearly full: getDevice() in `train` falls back to the CPU, and the run says why.
         let fake = try FakeNvidiaSMI(output: "0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 81000, 99")
@@ -87,7 +87,10 @@ struct RunProvenanceTests {
         #expect((json["deviceFallback"] as? String)?.hasPrefix("every GPU has more than 80% of its memory in use") == true)
         #expect((json["command"] as? [String])?.suffix(4) == ["run", path, "--set", "processes.training.params.learningRate=0.5"])
         #expect(json["workingDirectory"] as? String == folder.path)
-        #expect(json["git"] == nil)  // the working directory is not in a repository
+        // The working directory is in no repository: the git state is the program's package's.
+        let git = try #require(json["git"] as? [String: Any])
+        #expect(git["directory"] as? String == Self.package.path)
+        #expect((git["commit"] as? String)?.count == 40)
         #expect((json["host"] as? String)?.isEmpty == false)
         #expect((json["os"] as? String)?.hasPrefix("Linux ") == true)
         #expect((json["swiftVersion"] as? String)?.hasPrefix("6.") == true)
@@ -137,9 +140,22 @@ struct RunProvenanceTests {
         #expect(json["workingDirectory"] as? String == Self.package.path)
         let git = try #require(json["git"] as? [String: Any], "the package is a git checkout")
         #expect((git["commit"] as? String)?.count == 40)
+        #expect(git["directory"] as? String == Self.package.path)
         #expect(git["dirty"] is Bool)
         #expect((json["os"] as? String)?.hasPrefix("Linux ") == true)
         #expect((json["packages"] as? [String: String])?["swift-log"] != nil)
         #expect(json["pipeline"] == nil)
+
+        // The same program outside any package and repository: no git state, no packages, and no error.
+        let copy = folder.appendingPathComponent("alone/TipiFixture").path
+        try FileManager.default.createDirectory(atPath: folder.appendingPathComponent("alone").path, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try executable("TipiFixture"), toPath: copy)
+        let alone = try Executables.run(copy, ["log", "--steps", "1", "--project", "alone"], environment: ["TIPI_DIR": runs], workingDirectory: folder.path)
+        #expect(alone.status == 0, "\(alone.standardError)")
+        let lonely = try object(try show(try onlyRun("alone"), json: true))
+        #expect(lonely["git"] == nil)
+        #expect(lonely["packages"] == nil)
+        #expect(lonely["packagesFile"] == nil)
+        #expect((lonely["os"] as? String)?.isEmpty == false)
     }
 }

@@ -81,10 +81,13 @@ public struct RunMetadata: Sendable, Codable {
         }
     }
 
-    /// The git commit of the working directory, and whether it had uncommitted changes.
+    /// The git commit of the working directory (else of the program's package), and whether it had
+    /// uncommitted changes.
     public struct GitState: Sendable, Codable, Equatable {
         public var commit: String
         public var dirty: Bool
+        /// The top folder of the repository.
+        public var directory: String? = nil
     }
 
     /// A run's place in a sweep.
@@ -178,16 +181,29 @@ enum ProcessFacts {
         return current == start
     }
 
-    /// The git state of the working directory (nil outside a repository or without git); at most ~2 s.
+    /// The git state of the working directory, else of the program's package (the folder of its
+    /// `Package.resolved`); nil outside a repository or without git. Each git call is cut after 2 s.
     static func gitState() -> RunMetadata.GitState? {
         guard let git = ProcessRunner.executableOnPath("git") else { return nil }
-        guard case .exited(0, let head) = ProcessRunner.run(git, ["rev-parse", "HEAD"], timeout: 2) else { return nil }
-        let commit = head.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard commit.count == 40 else { return nil }
+        var folders = [FileManager.default.currentDirectoryPath]
+        if let file = Provenance.packages?.file { folders.append(URL(fileURLWithPath: file).deletingLastPathComponent().path) }
+        for folder in folders {
+            if let state = gitState(git, in: folder) { return state }
+        }
+        return nil
+    }
+
+    private static func gitState(_ git: String, in folder: String) -> RunMetadata.GitState? {
+        guard case .exited(0, let output) = ProcessRunner.run(git, ["-C", folder, "rev-parse", "--show-toplevel", "HEAD"], timeout: 2)
+        else { return nil }
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard lines.count == 2, lines[1].count == 40 else { return nil }
         var dirty = false
-        if case .exited(0, let status) = ProcessRunner.run(git, ["status", "--porcelain", "--untracked-files=no"], timeout: 2) {
+        if case .exited(0, let status) = ProcessRunner.run(
+            git, ["-C", folder, "status", "--porcelain", "--untracked-files=no"], timeout: 2)
+        {
             dirty = !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
-        return RunMetadata.GitState(commit: commit, dirty: dirty)
+        return RunMetadata.GitState(commit: lines[1], dirty: dirty, directory: lines[0])
     }
 }
