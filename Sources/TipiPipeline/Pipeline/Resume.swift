@@ -20,10 +20,13 @@ struct ResumePlan: Sendable {
 enum Resume {
     /// Everything a resumed run needs.
     struct Prepared {
+        /// The pipeline of the recorded config with every `--set` value, built and checked.
         var pipeline: BuiltPipeline
+        /// What the resumed run skips and restores.
         var plan: ResumePlan
         /// The recorded config text (the new run records it again).
         var configText: String
+        /// The config file the earlier run named (for messages and the new run's record).
         var configFile: String?
         /// The earlier run's `--set` values, then the new ones.
         var overrides: [String]
@@ -34,6 +37,12 @@ enum Resume {
     /// The name of the recorded config in a run folder.
     static let configFileName = "config.toml"
 
+    /// Reads run `query` from `store`, rebuilds its recorded config with its `--set` values and then
+    /// `overrides`, and works out where the resumed run starts (`from`, or the first process that did not
+    /// complete, or the first completed one a new value changes) and what it restores.
+    /// - Parameter path: The config named on the command line (or the default one): another pipeline is
+    ///   refused; other values are ignored with a note.
+    /// - Throws: ``ConfigProblems`` (CFG005, or the config's own problems) when the resume is refused.
     static func prepare(
         run query: String, config path: String?, overrides: [String], from: String?, definition: PipelineDefinition, store: RunStore
     ) throws(ConfigProblems) -> Prepared {
