@@ -186,10 +186,12 @@ struct ResumeTests {
         #expect(resumed.standardOutput.contains("tally restored: 0 1\n"))
         #expect(resumed.standardOutput.contains("accumulate 20 → 21"))
         #expect(total(resumed) == "total 21")
-        let record = try metadata(try #require(try runFolders().last))
+        let last = try #require(try runFolders().last)
+        let record = try metadata(last)
         let pipeline = try #require(record["pipeline"] as? [String: Any])
         #expect(pipeline["overrides"] as? [String] == ["processes.\"a/../ten\".params.amount=20"])
-        let sources = try #require(record["config_sources"] as? [String: String])
+        let sources = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: last.appendingPathComponent("config-sources.json"))) as? [String: String])
         #expect(sources["processes.a/../ten.params.amount"] == "--set processes.\"a/../ten\".params.amount=20")
 
         // Changing the permanence's params reruns from the first process that used it.
@@ -283,8 +285,11 @@ struct ResumeTests {
         #expect(accuracy(resumed) != nil)
         #expect(accuracy(resumed) == accuracy(uninterrupted))
 
-        // Every param of every process and permanence, defaults included, each with its source.
-        let record = try metadata(try #require(try runFolders("spirals").last))
+        // Every param of every process and permanence, defaults included, each with its source, as
+        // `tipi runs show --json` gives them.
+        let tipi = try #require(Executables.path(of: "tipi"), "tipi was not built: run `swift build`")
+        let shown = try run(["runs", "show", id(try #require(try runFolders("spirals").last)), "--json"], executable: tipi)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(shown.standardOutput.utf8)) as? [String: Any])
         let resolved = try #require(record["config"] as? [String: Any])
         let expected: [String: Any] = [
             "pipeline": ["enable_progress": true, "logger": "tensorboard", "project": "spirals"],

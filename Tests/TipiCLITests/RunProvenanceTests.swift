@@ -149,7 +149,9 @@ struct RunProvenanceTests {
         // The same program outside any package and repository: no git state, no packages, and no error.
         let copy = folder.appendingPathComponent("alone/TipiFixture").path
         try FileManager.default.createDirectory(atPath: folder.appendingPathComponent("alone").path, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try executable("TipiFixture"), toPath: copy)
+        // Copied by cp(1): a file this process held open for writing could leak into a child another test
+        // spawns meanwhile, and executing it would then fail with ETXTBSY.
+        #expect(try Executables.run("/bin/cp", [try executable("TipiFixture"), copy]).status == 0)
         let alone = try Executables.run(copy, ["log", "--steps", "1", "--project", "alone"], environment: ["TIPI_DIR": runs], workingDirectory: folder.path)
         #expect(alone.status == 0, "\(alone.standardError)")
         let lonely = try object(try show(try onlyRun("alone"), json: true))

@@ -222,13 +222,18 @@ public final class Run: Sendable {
         writer.update { $0.pipeline = record }
     }
 
-    /// Records where the run comes from: the run it continues (`resumed_from`) and where each config value
-    /// came from (`config_sources`); pipelines call this once, at the start.
-    public func recordOrigin(resumedFrom: String?, configSources: [String: String]?) {
-        writer.update {
-            $0.resumedFrom = resumedFrom
-            $0.configSources = configSources
-        }
+    /// Records the run this one continues (`resumed_from`); pipelines call this once, at the start.
+    public func recordResume(from previous: String) {
+        writer.update { $0.resumedFrom = previous }
+    }
+
+    /// Records where each config value came from (``RunMetadata/configSources``), once: in
+    /// `config-sources.json` beside `run.json`, which the store reads back with the config.
+    /// - Throws: The error of the write.
+    public func recordConfigSources(_ sources: [String: String]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(sources).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
     }
 
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).

@@ -48,13 +48,21 @@ enum PermanenceState {
 
     /// A key as one path component: letters, digits, `_` and `-` kept, everything else `%XX`.
     static func safeName(_ key: String) -> String {
-        var name = ""
-        for byte in key.utf8 {
+        func isSafe(_ byte: UInt8) -> Bool {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "_"), UInt8(ascii: "-"):
-                name.append(Character(UnicodeScalar(byte)))
+                return true
             default:
+                return false
+            }
+        }
+        if !key.isEmpty, key.utf8.allSatisfy(isSafe) { return key }
+        var name = ""
+        for byte in key.utf8 {
+            if isSafe(byte) {
+                name.append(Character(UnicodeScalar(byte)))
+            } else {
                 let hex = String(byte, radix: 16, uppercase: true)
                 name += "%" + (hex.count < 2 ? "0" + hex : hex)
             }

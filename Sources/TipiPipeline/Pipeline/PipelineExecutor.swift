@@ -42,14 +42,15 @@ struct PipelineExecutor {
         } catch {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
-        run.recordOrigin(resumedFrom: plan?.previous ?? options.resume, configSources: resolved.sources)
-        if let text = options.configText {
+        if let previous = plan?.previous ?? options.resume { run.recordResume(from: previous) }
+        do {
+            try run.recordConfigSources(resolved.sources)
             // The config as it was, so that a resume runs with it even when the file changed since.
-            do {
+            if let text = options.configText {
                 try Data(text.utf8).write(to: run.folder.appendingPathComponent(Resume.configFileName), options: .atomic)
-            } catch {
-                Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
             }
+        } catch {
+            Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
         }
         let skipped = plan?.skipped ?? []
         let records = ProcessRecords(
@@ -146,7 +147,7 @@ struct PipelineExecutor {
                         try await running.run { try await withPipelineContext(context) { try await execute(process) } }
                         if Lifecycle.stopSignal != 0 {
                             status = "interrupted"
-                        } else {
+                        } else if !pipeline.permanences.isEmpty {
                             let checkpoint = try await PermanenceState.checkpoint(
                                 pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
                             records.state.withLock { $0[index].checkpoint = checkpoint }

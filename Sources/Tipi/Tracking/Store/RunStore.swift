@@ -31,6 +31,9 @@ public struct RunStore: Sendable {
     }
 
     static let metadataFile = "run.json"
+    /// Where a pipeline's run keeps ``RunMetadata/configSources`` (written once; `run.json` is rewritten
+    /// every second and would carry a large table each time).
+    static let configSourcesFile = "config-sources.json"
     static let metricsFile = "metrics.tipilog"
 
     // MARK: - Writing
@@ -217,13 +220,24 @@ public struct RunStore: Sendable {
         do {
             let metadata =
                 withConfig
-                ? try JSONDecoder().decode(RunMetadata.self, from: data)
+                ? withConfigSources(try JSONDecoder().decode(RunMetadata.self, from: data), in: folder)
                 : try JSONDecoder().decode(ListedRun.self, from: data).metadata
             return .success(StoredRun(metadata: metadata, folder: folder, status: effectiveStatus(metadata)))
         } catch {
             let reason = "run.json is not valid (\(describe(error)))"
             return .success(damagedRun(folder, reason: reason, partial: data))
         }
+    }
+
+    /// `metadata` with ``RunMetadata/configSources`` read from `config-sources.json` in `folder`, when there is one.
+    static func withConfigSources(_ metadata: RunMetadata, in folder: URL) -> RunMetadata {
+        guard metadata.configSources == nil,
+            case .success(let data) = readSmallFile(folder.appendingPathComponent(configSourcesFile).path),
+            let sources = try? JSONDecoder().decode([String: String].self, from: data)
+        else { return metadata }
+        var completed = metadata
+        completed.configSources = sources
+        return completed
     }
 
     /// Finds a run by id, unique id prefix, folder name, name (the newest run of that name), or unique
