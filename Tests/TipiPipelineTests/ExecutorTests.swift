@@ -133,6 +133,13 @@ struct ExecutorTests {
         #expect(record.resumedFrom == failed.id)
         #expect(record.pipeline?.resumedFrom == failed.id)
 
+        // A completed process with force = true runs again on resume, with the ones after it (said so).
+        let (forcedRun, _) = try await run("[processes.a]\ntype = \"noop\"\nforce = true\n\n[processes.b]\ntype = \"noop\"\n\n[processes.c]\ntype = \"fail\"\n")
+        guard case .failed(let forcedFailure?, _) = forcedRun else { Issue.record("expected a failure"); return }
+        let prepared = try Resume.prepare(run: forcedFailure.id, config: nil, overrides: [], from: nil, definition: testDefinition, store: store)
+        #expect(prepared.plan.start == 0)
+        #expect(prepared.notes.first == "note: a has force = true: it and the processes after it run again")
+
         let (_, cached) = try await run("[processes.c]\ntype = \"Cached\"\n")
         #expect(!cached.contains("cached ran"))
         let (_, forcedCache) = try await run("[processes.c]\ntype = \"Cached\"\nforce = true\n")
