@@ -213,6 +213,12 @@ struct ResumeTests {
             refused.standardError.contains(
                 "error[CFG005]: cannot resume run \(id(first)) with \(other): it describes another pipeline (p (ping)) than the run's (permanence tally (Tally), one (accumulate), a/../ten (accumulate), gate (flaky), sum (total))"))
         #expect(!refused.standardOutput.contains("ping"))
+        // A --from that names no process: refused, echoed with control characters escaped and cut.
+        let hostile = try run(["run", path, "--resume", id(first), "--from", "on\u{1B}[2Je" + String(repeating: "x", count: 100_000)])
+        #expect(hostile.status == 2)
+        #expect(hostile.standardError.contains("error[CFG005]: --from on\\u{1B}[2Jexxx"))
+        #expect(!hostile.standardError.contains("\u{1B}"))
+        #expect(hostile.standardError.count < 2_000)
         // A --set that changes a process's type makes another pipeline too.
         let retyped = try run(["run", path, "--resume", id(first), "--set", "processes.one.type=ping"])
         #expect(retyped.status == 2)

@@ -141,8 +141,9 @@ enum Resume {
         if let from {
             guard let index = keys.firstIndex(of: from) else {
                 throw refuse(
-                    "--from \(TerminalText.printable(from)): no process '\(TerminalText.printable(from))' in the pipeline",
-                    help: Suggestion.nearest(to: from, in: keys).map { "did you mean `--from \($0)`?" } ?? "processes: \(keys.joined(separator: ", "))")
+                    "--from \(TerminalText.excerpt(from, limit: 80)): no process of that name in the pipeline",
+                    help: (from.count <= 200 ? Suggestion.nearest(to: from, in: keys) : nil).map { "did you mean `--from \($0)`?" }
+                        ?? "processes: \(TerminalText.excerpt(keys.joined(separator: ", "), limit: 400))")
             }
             if index > start {
                 throw refuse(
