@@ -229,7 +229,20 @@ struct ResumeTests {
         #expect(example.status == 2)
         #expect(example.standardError.contains("cannot resume run \(id(first)): it was made by pipeline 'fixture', not 'spirals'"))
 
-        // A run that a level-2 script made (no pipeline record), and one with no recorded config.
+        // A recorded config that was damaged afterwards: refused, saying which file.
+        try "[processes.one\ntype = 1\n".write(to: first.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let damaged = try run(["run", "--resume", id(first)])
+        #expect(damaged.status == 2)
+        #expect(damaged.standardError.contains("error[CFG005]: cannot resume run \(id(first)): the config it recorded (\(first.appendingPathComponent("config.toml").path)) is damaged"))
+        #expect(damaged.standardError.contains("error[CFG003]: "))
+
+        // No recorded config at all: refused (the config it ran with is unknown).
+        try FileManager.default.removeItem(at: first.appendingPathComponent("config.toml"))
+        let unknown = try run(["run", "--resume", id(first)])
+        #expect(unknown.status == 2)
+        #expect(unknown.standardError.contains("cannot resume run \(id(first)): it has no recorded config"))
+
+        // A run that a level-2 script made (no pipeline record).
         var record = try metadata(first)
         record["pipeline"] = nil
         try JSONSerialization.data(withJSONObject: record).write(to: first.appendingPathComponent("run.json"))

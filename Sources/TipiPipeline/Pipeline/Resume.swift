@@ -75,7 +75,14 @@ enum Resume {
         }
         let text = String(decoding: data, as: UTF8.self)
         let file = record.configFile ?? configFileName
-        let recorded = try ConfigLoader.parse(text: text, file: file)
+        let recorded: ConfigTable
+        do {
+            recorded = try ConfigLoader.parse(text: text, file: file)
+        } catch {
+            throw ConfigProblems(
+                [ConfigProblem(code: "CFG005", message: "cannot resume run \(id): the config it recorded (\(recordedURL.path)) is damaged")]
+                    + error.problems)
+        }
 
         func build(_ overrides: [String]) throws(ConfigProblems) -> BuiltPipeline {
             switch PipelineBuilder.build(try ConfigLoader.apply(overrides: overrides, to: recorded), definition: definition) {
