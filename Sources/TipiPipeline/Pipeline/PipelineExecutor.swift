@@ -130,13 +130,14 @@ struct PipelineExecutor {
             for (index, entry) in pipeline.processes.enumerated() {
                 if Lifecycle.stopSignal != 0 { break }
                 overall.setDescription("process \(index + 1)/\(pipeline.processes.count): \(entry.key)")
-                let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
-                let start = Date()
-                var status = "completed"
                 if index < skipped.count {
+                    // Completed in the run this one resumes; its permanences' state was restored above.
                     overall.update()
                     continue
                 }
+                let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
+                let start = Date()
+                var status = "completed"
                 do {
                     if !entry.force, try await withPipelineContext(context, operation: { try await entry.process.skip() }) {
                         status = "skipped"
