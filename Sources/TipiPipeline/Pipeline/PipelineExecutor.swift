@@ -48,6 +48,9 @@ struct PipelineExecutor {
         } catch {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
+        // A pipeline program keeps its console output in the run's folder (output.log); in-process callers
+        // that bring their own display (tests, the dashboard) keep their own.
+        if options.display == nil { run.keepConsoleOutput() }
         let records = ProcessRecords(
             pipeline.processes.map { RunMetadata.ProcessRecord(key: $0.key, type: $0.typeName, status: "pending") })
         let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, options.resume)

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+/// A run's console output kept in its folder (`output.log`), and the end-of-run line of a script.
+@Suite("Console output of runs")
+struct ConsoleOutputTests {
+    let store = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)").path
+    var environment: [String: String] { ["TIPI_DIR": store] }
+    let clean = ["TIPI_PROGRESS", "NO_COLOR", "TIPI_BACKENDS", "MLFLOW_TRACKING_URI", "TIPI_DIR", "TIPI_OUTPUT_LOG_MB"]
+
+    func tool(_ name: String) throws -> String {
+        try #require(Executables.path(of: name), "\(name) was not built: run `swift build` first")
+    }
+
+    func runLine(_ output: String) throws -> (id: String, folder: String) {
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("run ") }, "\(output)")
+        let parts = line.split(separator: " ")
+        return (String(parts[1]), String(parts[2]))
+    }
+
+    func log(_ folder: String) throws -> String {
+        try String(contentsOfFile: folder + "/output.log", encoding: .utf8)
+    }
+
+    @Test("stdout and stderr into files: both kept in output.log as a log file shows them, and still where they went")
+    func keptAndPassedOn() throws {
+        let result = try Executables.run(try tool("TipiFixture"), ["console", "--lines", "3"], environment: environment, removing: clean)
+        #expect(result.status == 0, "\(result.standardError)")
+        let (id, folder) = try runLine(result.standardOutput)
+        let text = try log(folder)
+        for index in 0..<3 {
+            #expect(text.contains("out \(index)\n"), "\(text)")
+            #expect(text.contains("err \(index)\n"), "\(text)")
+            #expect(result.standardOutput.contains("out \(index)\n"))
+            #expect(result.standardError.contains("err \(index)\n"))
+        }
+        // What a log file shows: the last state of a line rewritten with \r, no escape sequences.
+        #expect(text.contains("\nprogress 100%\n"), "\(text)")
+        #expect(!text.contains("progress 10%"))
+        #expect(text.contains("green word\n"))
+        #expect(!text.contains("\u{1B}"))
+        // The program's own streams are unchanged (escape sequences and all).
+        #expect(result.standardOutput.contains("progress 10%\rprogress 50%\rprogress 100%\n"))
+        #expect(result.standardOutput.contains("\u{1B}[1;32mgreen"))
+        // After finish, the console is the program's again.
+        #expect(result.standardOutput.contains("after finish"))
+        #expect(!text.contains("after finish"))
+        let shown = try Executables.run(try tool("tipi"), ["runs", "show", id], environment: environment, removing: clean)
+        #expect(shown.standardOutput.contains("output:     \(folder)/output.log ("), "\(shown.standardOutput)")
+        #expect(shown.standardOutput.contains("runs log \(id)` prints it"))
+        let printed = try Executables.run(try tool("tipi"), ["runs", "log", id], environment: environment, removing: clean)
+        #expect(printed.status == 0)
+        #expect(printed.standardOutput == text)
+    }
+
+    @Test("kill -9: every line the program flushed is in output.log")
+    func killNine() throws {
+        let process = try Executables.start(
+            try tool("TipiFixture"), ["console", "--lines", "50", "--hold", "60"], environment: environment, removing: clean)
+        let deadline = Date().addingTimeInterval(60)
+        while !process.standardOutputSoFar.contains("holding"), Date() < deadline { usleep(20_000) }
+        usleep(200_000)
+        process.signal(SIGKILL)
+        let result = process.wait()
+        #expect(result.signal == SIGKILL)
+        let (_, folder) = try runLine(result.standardOutput)
+        let text = try log(folder)
+        #expect(text.contains("out 49\n") && text.contains("err 49\n") && text.contains("holding\n"), "\(text)")
+    }
+
+    @Test("bounded: TIPI_OUTPUT_LOG_MB=1 stops the file at 1 MB with a note, and the program's output is all there")
+    func bounded() throws {
+        let result = try Executables.run(
+            try tool("TipiFixture"), ["console", "--bytes", "3000000"], environment: environment.merging(["TIPI_OUTPUT_LOG_MB": "1"]) { $1 },
+            removing: clean)
+        #expect(result.status == 0)
+        let (_, folder) = try runLine(result.standardOutput)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: folder + "/output.log")[.size] as? NSNumber)
+        #expect(size.intValue <= (1 << 20) + 300)
+        #expect(try log(folder).hasSuffix("reached its limit of 1 MB (TIPI_OUTPUT_LOG_MB); later output is not kept here]\n"))
+        #expect(result.standardOutput.utf8.count > 3_000_000)
+        let off = try Executables.run(
+            try tool("TipiFixture"), ["console"], environment: environment.merging(["TIPI_OUTPUT_LOG_MB": "0"]) { $1 }, removing: clean)
+        let (_, offFolder) = try runLine(off.standardOutput)
+        #expect(!FileManager.default.fileExists(atPath: offFolder + "/output.log"))
+        let garbage = try Executables.run(
+            try tool("TipiFixture"), ["console"], environment: environment.merging(["TIPI_OUTPUT_LOG_MB": "nan"]) { $1 }, removing: clean)
+        #expect(garbage.standardError.contains("tipi: warning: TIPI_OUTPUT_LOG_MB=nan is not a whole number from 0 to 1048576; using 100"))
+    }
+
+    @Test("a script ends with one line on stderr naming the run, its folder and the command; TIPI_QUIET=1 leaves it out")
+    func endLine() throws {
+        let result = try Executables.run(
+            try tool("TipiFixture"), ["log", "--steps", "3", "--name", "line-test"], environment: environment, removing: clean + ["TIPI_QUIET"])
+        #expect(result.status == 0)
+        let (id, folder) = try runLine(result.standardOutput)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.standardError)")
+        #expect(lines.first?.hasPrefix("tipi: run line-test (\(id)) finished: \(folder) (console output in output.log) · `") == true, "\(result.standardError)")
+        #expect(lines.first?.hasSuffix("runs show \(id)`") == true, "\(result.standardError)")
+        let quiet = try Executables.run(
+            try tool("TipiFixture"), ["log", "--steps", "3"], environment: environment.merging(["TIPI_QUIET": "1"]) { $1 }, removing: clean)
+        #expect(quiet.standardError.isEmpty, "\(quiet.standardError)")
+        let garbage = try Executables.run(
+            try tool("TipiFixture"), ["log", "--steps", "3"], environment: environment.merging(["TIPI_QUIET": "maybe"]) { $1 }, removing: clean)
+        #expect(garbage.standardError.contains("tipi: warning: TIPI_QUIET=maybe is not 1 or 0"), "\(garbage.standardError)")
+        #expect(garbage.standardError.contains("tipi: run "))
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+@testable import Tipi
+
+/// The artifact store's rules in process: SHA-256, links planted in the artifacts folder, the folder
+/// written directly, the console log's filter.
+@Suite("Artifact store")
+struct ArtifactStoreTests {
+    @Test("SHA-256 gives the FIPS 180-4 test vectors, also when fed in odd pieces")
+    func sha256() {
+        func digest(_ text: String, pieces: Int = 1) -> String {
+            var hasher = SHA256()
+            let bytes = Array(text.utf8)
+            let size = max(bytes.count / pieces, 1)
+            var start = 0
+            while start < bytes.count {
+                hasher.update(Array(bytes[start..<min(start + size, bytes.count)]))
+                start += size
+            }
+            return hasher.hexDigest()
+        }
+        #expect(digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let long = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        #expect(digest(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(digest(long, pieces: 7) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(digest(String(repeating: "a", count: 1_000_000), pieces: 13) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("a link planted in artifacts/ is never written through; one written there is not recorded, with a warning")
+    func plantedLinks() throws {
+        let store = temporaryStore()
+        let run = try startRun(store)
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let file = outside.appendingPathComponent("weights.bin")
+        try Data("weights".utf8).write(to: file)
+        try run.saveArtifact(file, name: "direct/x.bin")
+        let direct = run.artifactsFolder.appendingPathComponent("direct")
+        try FileManager.default.removeItem(at: direct)
+        let target = outside.appendingPathComponent("target")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: direct.path, withDestinationPath: target.path)
+        #expect(throws: ArtifactError.self) { try run.saveArtifact(file, name: "direct/y.bin") }
+        do {
+            try run.saveArtifact(file, name: "direct/y.bin")
+        } catch {
+            #expect(error.description.contains("is a symbolic link (artifacts are never written through links)"), "\(error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
+        // Written directly: a file is recorded at finish, a link is not.
+        try Data("notes".utf8).write(to: run.artifactsFolder.appendingPathComponent("notes.txt"))
+        try FileManager.default.createSymbolicLink(
+            atPath: run.artifactsFolder.appendingPathComponent("passwd").path, withDestinationPath: "/etc/passwd")
+        let warnings = WarningRecorder()
+        let previous = Diagnostics.setSink { warnings.add($0) }
+        run.finish()
+        Diagnostics.setSink(previous)
+        let names = run.artifacts.map(\.name)
+        #expect(names.contains("notes.txt"))
+        #expect(!names.contains("passwd"))
+        #expect(!names.contains("direct/y.bin"))
+        #expect(warnings.lines.contains { $0.contains("passwd is a symbolic link and is not recorded as an artifact") }, "\(warnings.lines)")
+        let notes = try #require(run.artifacts.first { $0.name == "notes.txt" })
+        #expect(notes.sha256 == "ab5aa97074c454a0632057e704220d9a6678fbf773a0a5806fc09b8173b07309")
+        #expect(notes.size == 5)
+    }
+
+    @Test("the console log keeps what a log file shows: no escape sequences, the last state of a rewritten line, a cap with a note")
+    func consoleFilter() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString).log").path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var log = LogFile(descriptor: descriptor, limit: 200, path: path)
+        log.filter(Array("plain\n\u{1B}[1;31mred\u{1B}[0m\n10%\r50%\r100%\r\nsplit\r".utf8))
+        log.filter(Array("\nosc \u{1B}]0;title\u{07}end\n".utf8))
+        log.filter(Array((String(repeating: "y", count: 300) + "\nafter\n").utf8))
+        log.close()
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("plain\nred\n100%\nsplit\nosc end\n[tipi: "), "\(text)")
+        #expect(text.contains("reached its limit of 200 bytes (TIPI_OUTPUT_LOG_MB)"))
+        #expect(!text.contains("after"))
+    }
+}
+
+/// Collects warnings from ``Diagnostics``.
+final class WarningRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func add(_ line: String) {
+        lock.lock()
+        stored.append(line)
+        lock.unlock()
+    }
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}
