@@ -78,7 +78,7 @@ public final class SpiralData: Decodable, @unchecked Sendable {
 }
 
 /// A two-layer network: inputs → ReLU hidden layer → softmax over the classes, trained by SGD.
-public struct MLP: Sendable {
+public struct MLP: Sendable, Codable {
     var w1: [[Double]]
     var b1: [Double]
     var w2: [[Double]]
