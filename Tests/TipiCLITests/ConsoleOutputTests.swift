@@ -108,3 +108,62 @@ struct ConsoleOutputTests {
         #expect(garbage.standardError.contains("tipi: run "))
     }
 }
+
+extension ConsoleOutputTests {
+    @Test("on a terminal with live bars: the bars stay on the terminal, out of output.log; the prints are in both")
+    func terminalWithBars() throws {
+        let fixture = try tool("TipiFixture")
+        // `script` runs the fixture on a pseudo-terminal (standard output and error both a terminal).
+        let result = try Executables.run(
+            "/usr/bin/script", ["-q", "-e", "-c", "\(fixture) console --lines 2 --bar 1", "/dev/null"],
+            environment: environment.merging(["COLUMNS": "80"]) { $1 }, removing: clean)
+        #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
+        let terminal = result.standardOutput
+        #expect(terminal.contains("it/s"), "the bar was drawn live on the terminal: \(terminal)")
+        // The `run ID FOLDER` line, wherever a bar frame left the cursor.
+        let line = try #require(
+            terminal.replacingOccurrences(of: "\r", with: "\n").split(separator: "\n").compactMap { line in
+                line.range(of: "run ").map { String(line[$0.lowerBound...]) }
+            }.first { $0.split(separator: " ").count == 3 }, "\(terminal)")
+        let (_, folder) = try runLine(line)
+        let text = try log(folder)
+        #expect(text.contains("out 1\n") && text.contains("err 1\n"), "\(text)")
+        #expect(!text.contains("it/s") && !text.contains("bar "), "no bar in the log: \(text)")
+        #expect(!text.contains("\u{1B}"))
+    }
+
+    @Test("a pipeline program keeps its console in its run's output.log, and prints no end line of its own beside its summary")
+    func pipelineProgram() throws {
+        let fixture = try #require(Executables.path(of: "TipiPipelineFixture"), "TipiPipelineFixture was not built")
+        let folder = URL(fileURLWithPath: store).appendingPathComponent("pipeline")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let journal = folder.appendingPathComponent("journal.txt").path
+        let config = folder.appendingPathComponent("p.toml")
+        try """
+            [permanences.data]
+            type = "Dataset"
+            params = { size = 40 }
+
+            [permanences.journal]
+            type = "Journal"
+            path = "\(journal)"
+
+            [processes.prepare]
+            type = "prepare"
+
+            [processes.training]
+            type = "train"
+            params = { epochs = 2, learningRate = 1, optimizer = "adam" }
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let result = try Executables.run(
+            fixture, ["run", config.path], environment: environment.merging(["TIPI_PROGRESS": "plain"]) { $1 }, removing: clean + ["TIPI_QUIET"])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("prepare seed=42 points=40"))
+        #expect(!result.standardError.contains("tipi: run "), "\(result.standardError)")
+        let logs = (FileManager.default.enumerator(atPath: store)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("/output.log") }
+        #expect(logs.count == 1, "\(logs)")
+        let text = try String(contentsOfFile: store + "/" + (logs.first ?? ""), encoding: .utf8)
+        #expect(text.contains("prepare seed=42 points=40\n"), "\(text)")
+        #expect(text.contains("train epochs=2"), "\(text)")
+    }
+}

@@ -99,3 +99,47 @@ final class WarningRecorder: @unchecked Sendable {
         return stored
     }
 }
+
+/// `latestArtifact` follows the runs a run continues.
+@Suite("Latest artifact across resumed runs")
+struct LatestArtifactTests {
+    @Test("found in the run itself, else in the run it continues (pipeline resumedFrom or resumed_from), and back along the chain")
+    func chain() throws {
+        let store = temporaryStore()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("latest-\(UUID().uuidString).json")
+        let first = try startRun(store)
+        try Data("{\"epoch\":4}".utf8).write(to: scratch)
+        try first.saveArtifact(scratch, name: "checkpoint.json", step: 4)
+        try Data("{\"epoch\":9}".utf8).write(to: scratch)
+        try first.saveArtifact(scratch, name: "checkpoint.json", step: 9)
+        first.finish()
+
+        // The second run continues the first the way a resumed pipeline records it today.
+        let second = try startRun(store)
+        second.recordPipeline(.init(name: "p", configFile: nil, overrides: [], resumedFrom: first.id, processes: []))
+        let found = try #require(second.latestArtifact(named: "checkpoint.json"))
+        #expect(found.runID == first.id)
+        #expect(found.artifact.step == 9 && found.artifact.version == 1)
+        #expect(try String(contentsOf: found.url, encoding: .utf8) == "{\"epoch\":9}")
+        second.finish()
+
+        // A third run continues the second through the `resumed_from` key of run.json (as pipelines write it).
+        let third = try startRun(store)
+        let secondJSON = second.folder.appendingPathComponent("run.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: secondJSON)) as? [String: Any])
+        object["pipeline"] = nil
+        object["resumed_from"] = first.id
+        try JSONSerialization.data(withJSONObject: object).write(to: secondJSON)
+        #expect(third.latestArtifact(named: "checkpoint.json") == nil, "the third run continues nothing yet")
+        #expect(third.latestArtifact(named: "checkpoint.json", earlier: [second.id])?.runID == first.id)
+        // Its own checkpoint wins over the older ones.
+        try Data("{\"epoch\":12}".utf8).write(to: scratch)
+        try third.saveArtifact(scratch, name: "checkpoint.json", step: 12)
+        #expect(third.latestArtifact(named: "checkpoint.json", earlier: [second.id])?.runID == third.id)
+        // A checkpoint changed after it was saved (its size differs from the record) is not trusted.
+        try Data("{\"epoch\":12, \"changed\": true}".utf8).write(to: third.artifactsFolder.appendingPathComponent("checkpoint.json"))
+        #expect(third.latestArtifact(named: "checkpoint.json", earlier: [second.id])?.runID == first.id)
+        #expect(third.latestArtifact(named: "missing.json", earlier: [second.id]) == nil)
+        third.finish()
+    }
+}

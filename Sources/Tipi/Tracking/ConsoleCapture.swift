@@ -9,6 +9,17 @@ import Synchronization
     import Darwin
 #endif
 
+/// C's `stdout` stream, looked up by its symbol (Swift 6 refuses a direct read of the C global).
+private func cStandardOutput() -> UnsafeMutablePointer<FILE>? {
+    #if canImport(Darwin)
+        let name = "__stdoutp"
+    #else
+        let name = "stdout"
+    #endif
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+    return symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+}
+
 /// Keeps a run's console output (its standard output and standard error) in `output.log` in the run's
 /// folder, as W&B does, so the prints of a Slurm job or a background run are never lost.
 ///
@@ -26,7 +37,6 @@ final class ConsoleCapture: Sendable {
 
     private let log: Mutex<LogFile>
     private let originals: [Int32: Int32]
-    private let readEnds: [Int32]
     private let pumped = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
     private let ownerID: String
@@ -71,39 +81,46 @@ final class ConsoleCapture: Sendable {
     private init?(runID: String, log: LogFile) {
         fflush(nil)
         var originals: [Int32: Int32] = [:]
-        var readEnds: [Int32] = []
-        for descriptor: Int32 in [1, 2] {
-            let saved = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
-            guard saved >= 0 else { continue }
+        var pairs: [(read: Int32, original: Int32)] = []
+        // Standard output and error going to the same place (a terminal, `> file 2>&1`) share one pipe, so
+        // their lines keep the order the program wrote them in; otherwise each has its own.
+        let groups: [[Int32]] = Self.sameFile(1, 2) ? [[1, 2]] : [[1], [2]]
+        for group in groups {
             var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else {
-                close(saved)
-                continue
-            }
+            guard pipe(&ends) == 0 else { continue }
             _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
-            guard dup2(ends[1], descriptor) >= 0 else {
-                close(saved)
+            var saved: [Int32: Int32] = [:]
+            for descriptor in group {
+                let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 3)
+                if copy >= 0 { saved[descriptor] = copy }
+            }
+            guard saved.count == group.count, group.allSatisfy({ dup2(ends[1], $0) >= 0 }) else {
+                // Nothing of this group stays redirected: what was duplicated is put back and closed.
+                for (descriptor, copy) in saved {
+                    dup2(copy, descriptor)
+                    close(copy)
+                }
                 close(ends[0])
                 close(ends[1])
                 continue
             }
             close(ends[1])
-            originals[descriptor] = saved
-            readEnds.append(ends[0])
+            originals.merge(saved) { _, new in new }
+            if let first = group.first, let original = saved[first] { pairs.append((ends[0], original)) }
         }
         guard !originals.isEmpty else { return nil }
         self.originals = originals
-        self.readEnds = readEnds
         self.log = Mutex(log)
         ownerID = runID
-        let pairs = Array(zip(readEnds, originals.keys.sorted().compactMap { originals[$0] }))
-        let thread = Thread { [self] in pump(pairs) }
+        let streams = pairs
+        let thread = Thread { [self] in pump(streams) }
         thread.name = "tipi-console"
         thread.start()
         ConsoleRedirection.set(originals: originals) { [weak self] text in self?.append(Array(text.utf8)) }
-        // Standard output into a pipe is fully buffered by C stdio: on a terminal, flush it often so that
-        // lines show as promptly as before.
+        // Standard output into a pipe is fully buffered by C stdio: on a terminal it is made line-buffered
+        // again (as it was), and flushed often for text printed without a newline.
         if let terminal = originals[1], isatty(terminal) == 1 {
+            if let stream = cStandardOutput() { setvbuf(stream, nil, _IOLBF, 0) }
             let flusher = Thread { [self] in
                 while !stopped.load(ordering: .relaxed) {
                     usleep(100_000)
@@ -113,6 +130,14 @@ final class ConsoleCapture: Sendable {
             flusher.name = "tipi-console-flush"
             flusher.start()
         }
+    }
+
+    /// Whether two descriptors lead to the same file, terminal or pipe.
+    private static func sameFile(_ first: Int32, _ second: Int32) -> Bool {
+        var a = stat()
+        var b = stat()
+        guard fstat(first, &a) == 0, fstat(second, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_rdev == b.st_rdev
     }
 
     private func append(_ bytes: [UInt8]) {
