@@ -139,22 +139,8 @@ extension ConsoleOutputTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let journal = folder.appendingPathComponent("journal.txt").path
         let config = folder.appendingPathComponent("p.toml")
-        try """
-            [permanences.data]
-            type = "Dataset"
-            params = { size = 40 }
-
-            [permanences.journal]
-            type = "Journal"
-            path = "\(journal)"
-
-            [processes.prepare]
-            type = "prepare"
-
-            [processes.training]
-            type = "train"
-            params = { epochs = 2, learningRate = 1, optimizer = "adam" }
-            """.write(to: config, atomically: true, encoding: .utf8)
+        // The pipeline of the pipeline-program tests.
+        try PipelineProgramTests().config(journal: journal).write(to: config, atomically: true, encoding: .utf8)
         let result = try Executables.run(
             fixture, ["run", config.path], environment: environment.merging(["TIPI_PROGRESS": "plain"]) { $1 }, removing: clean + ["TIPI_QUIET"])
         #expect(result.status == 0, "\(result.standardError)")
@@ -165,5 +151,6 @@ extension ConsoleOutputTests {
         let text = try String(contentsOfFile: store + "/" + (logs.first ?? ""), encoding: .utf8)
         #expect(text.contains("prepare seed=42 points=40\n"), "\(text)")
         #expect(text.contains("train epochs=2"), "\(text)")
+        #expect(text.contains("export format=json"), "\(text)")
     }
 }

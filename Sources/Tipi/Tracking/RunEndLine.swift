@@ -3,7 +3,7 @@ import Synchronization
 
 /// The last line of a level-2 script, on standard error, like W&B's "View run …": the run, its status,
 /// its folder and the command that shows it. `TIPI_QUIET=1` leaves it out; a pipeline prints its own
-/// summary instead (its runs are not announced here).
+/// summary instead (its runs are not announced here), and a test runner's process says nothing.
 enum RunEndLine {
     private static let announced = Mutex<Set<String>>([])
 
@@ -36,7 +36,8 @@ enum RunEndLine {
 
     /// Says the line for `run` if it was announced (once).
     static func end(_ run: Run, status: RunStatus) {
-        guard announced.withLock({ $0.remove(run.id) != nil }), !quiet else { return }
+        // Not inside a test runner, whose warning sinks are shared by tests running at the same time.
+        guard announced.withLock({ $0.remove(run.id) != nil }), !quiet, !ConsoleCapture.insideTestRunner else { return }
         let log = FileManager.default.fileExists(atPath: run.folder.appendingPathComponent(ConsoleCapture.fileName).path)
         Diagnostics.emit(TerminalText.printable(line(id: run.id, name: run.name, status: status, folder: run.folder, outputLog: log)))
     }

@@ -298,42 +298,36 @@ final class ArtifactStore: Sendable {
 
     /// The SHA-256 of a file.
     static func hash(path: String) throws(ArtifactError) -> String {
-        let input = open(path, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ArtifactError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
         var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, chunkSize) }
-            if count < 0, errno == EINTR { continue }
-            if count < 0 { throw ArtifactError("cannot read \(path): \(String(cString: strerror(errno)))") }
-            if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
+        try readChunks(of: path) { chunk throws(ArtifactError) in hasher.update(chunk) }
         return hasher.hexDigest()
     }
 
     /// Copies a file (hashing what it copies); returns the SHA-256.
     static func copy(from source: String, to target: String) throws(ArtifactError) -> String {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ArtifactError("cannot read \(source): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
         let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw ArtifactError("cannot write \(target): \(String(cString: strerror(errno)))") }
         defer { close(output) }
         var hasher = SHA256()
+        try readChunks(of: source) { chunk throws(ArtifactError) in
+            hasher.update(chunk)
+            if let error = writeFully(chunk, to: output).error { throw ArtifactError("cannot write \(target): \(error)") }
+        }
+        return hasher.hexDigest()
+    }
+
+    /// Reads a file in 1 MiB chunks.
+    private static func readChunks(of path: String, _ body: ([UInt8]) throws(ArtifactError) -> Void) throws(ArtifactError) {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw ArtifactError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, chunkSize) }
             if count < 0, errno == EINTR { continue }
-            if count < 0 { throw ArtifactError("cannot read \(source): \(String(cString: strerror(errno)))") }
-            if count == 0 { break }
-            let chunk = Array(buffer[0..<count])
-            hasher.update(chunk)
-            if let error = writeFully(chunk, to: output).error {
-                throw ArtifactError("cannot write \(target): \(error)")
-            }
+            if count < 0 { throw ArtifactError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { return }
+            try body(count == chunkSize ? buffer : Array(buffer[0..<count]))
         }
-        return hasher.hexDigest()
     }
 }
