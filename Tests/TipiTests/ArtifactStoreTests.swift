@@ -29,6 +29,27 @@ struct ArtifactStoreTests {
         #expect(digest(String(repeating: "a", count: 1_000_000), pieces: 13) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    @Test("the system's SHA-256 (libcrypto, when loaded) and Tipi's own agree, in pieces of any size")
+    func systemAgrees() throws {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<1_000_003).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var own = SHA256()
+        var files = FileHasher()
+        var start = 0
+        for size in [1, 63, 64, 65, 4096, 100_000] + Array(repeating: 300_000, count: 4) where start < bytes.count {
+            let piece = Array(bytes[start..<min(start + size, bytes.count)])
+            own.update(piece)
+            files.update(piece)
+            start += piece.count
+        }
+        #expect(start == bytes.count)
+        #expect(own.hexDigest() == files.hexDigest())
+        if let system = SystemSHA256() {
+            bytes.withUnsafeBytes { system.update($0) }
+            #expect(system.hexDigest() == own.hexDigest())
+        }
+    }
+
     @Test("a link planted in artifacts/ is never written through; one written there is not recorded, with a warning")
     func plantedLinks() throws {
         let store = temporaryStore()

@@ -298,7 +298,7 @@ final class ArtifactStore: Sendable {
 
     /// The SHA-256 of a file.
     static func hash(path: String) throws(ArtifactError) -> String {
-        var hasher = SHA256()
+        var hasher = FileHasher()
         try readChunks(of: path) { chunk throws(ArtifactError) in hasher.update(chunk) }
         return hasher.hexDigest()
     }
@@ -308,7 +308,7 @@ final class ArtifactStore: Sendable {
         let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw ArtifactError("cannot write \(target): \(String(cString: strerror(errno)))") }
         defer { close(output) }
-        var hasher = SHA256()
+        var hasher = FileHasher()
         try readChunks(of: source) { chunk throws(ArtifactError) in
             hasher.update(chunk)
             if let error = writeFully(chunk, to: output).error { throw ArtifactError("cannot write \(target): \(error)") }
@@ -329,5 +329,23 @@ final class ArtifactStore: Sendable {
             if count == 0 { return }
             try body(count == chunkSize ? buffer : Array(buffer[0..<count]))
         }
+    }
+}
+
+/// SHA-256 by the system's library when there is one, else by Tipi's own.
+struct FileHasher {
+    private let system = SystemSHA256()
+    private var own = SHA256()
+
+    mutating func update(_ bytes: [UInt8]) {
+        if let system {
+            bytes.withUnsafeBytes { system.update($0) }
+        } else {
+            own.update(bytes)
+        }
+    }
+
+    func hexDigest() -> String {
+        system?.hexDigest() ?? own.hexDigest()
     }
 }

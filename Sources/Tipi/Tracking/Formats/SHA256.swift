@@ -49,8 +49,13 @@ struct SHA256: Sendable {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    /// The digest as 64 lowercase hexadecimal digits.
-    mutating func hexDigest() -> String {
+    /// The digest as 64 lowercase hexadecimal digits (of what was added so far; more may be added after).
+    func hexDigest() -> String {
+        var copy = self
+        return copy.finalize()
+    }
+
+    private mutating func finalize() -> String {
         let bits = length &* 8
         var tail: [UInt8] = [0x80]
         while (block.count + tail.count) % 64 != 56 { tail.append(0) }
