@@ -61,4 +61,29 @@ extension InteropTests {
                 removing: [])
         }
     }
+
+    @Test("an artifact store Tipi cannot write (s3:) is one warning at the end; the run folder keeps every artifact and the metrics reach MLflow")
+    func artifactStoreUnsupported() throws {
+        let uri = try mlflow()
+        let project = "interop-s3-\(UUID().uuidString.prefix(8))"
+        let created = try Executables.run(
+            "/usr/bin/curl",
+            ["-sf", "-X", "POST", "\(uri)/api/2.0/mlflow/experiments/create", "-H", "Content-Type: application/json",
+                "-d", "{\"name\":\"\(project)\",\"artifact_location\":\"s3://tipi-test-bucket/\(project)\"}"], removing: [])
+        #expect(created.status == 0, "\(created.standardOutput)\(created.standardError)")
+        let (id, folder, result) = try runArtifactsFixture(["TIPI_BACKENDS": "mlflow", "MLFLOW_TRACKING_URI": uri], project: project)
+        #expect(result.status == 0)
+        let warnings = result.standardError.split(separator: "\n")
+        #expect(warnings.count == 1, "one warning, not one per artifact: \(result.standardError)")
+        #expect(warnings.first?.hasPrefix("tipi: warning: the mlflow backend could not store artifacts:") == true)
+        #expect(result.standardError.contains("is neither mlflow-artifacts: nor a local folder"), "\(result.standardError)")
+        #expect(result.standardError.contains("the run folder keeps them"))
+        let listed = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("artifacts.json")))
+                as? [String: Any])
+        #expect((listed["artifacts"] as? [Any])?.count == 4)
+        // The metrics still went to MLflow.
+        let verdict = try check(try export(id), folder, ["--mlflow", uri, "--only", "mlflow"])
+        #expect(verdict.standardOutput.contains("ok    mlflow metric history loss"), "\(verdict.standardOutput)")
+    }
 }

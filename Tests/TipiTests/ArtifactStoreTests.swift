@@ -162,5 +162,13 @@ struct LatestArtifactTests {
         #expect(third.latestArtifact(named: "checkpoint.json", earlier: [second.id])?.runID == first.id)
         #expect(third.latestArtifact(named: "missing.json", earlier: [second.id]) == nil)
         third.finish()
+        // A finished run takes no more artifacts (as it takes no more values).
+        do {
+            try third.saveArtifact(scratch, name: "late.json")
+            Issue.record("a finished run took an artifact")
+        } catch {
+            #expect(error.description.contains("run \(third.id) is finished"), "\(error)")
+        }
+        #expect(!third.artifacts.contains { $0.name == "late.json" })
     }
 }

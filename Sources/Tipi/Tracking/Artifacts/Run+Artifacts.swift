@@ -20,12 +20,16 @@ extension Run {
     ///     hard-linked when possible and smaller ones copied.
     /// - Returns: What was recorded: one artifact for a file, one per file for a folder.
     /// - Throws: ``ArtifactError`` when the name is unusable (absolute, `..`, NUL or other control
-    ///   characters, empty parts), the file cannot be read, a link in a folder points outside it, or the run
-    ///   folder cannot be written. Nothing half-written is left behind.
+    ///   characters, empty parts), the file cannot be read, a link in a folder points outside it, the run
+    ///   folder cannot be written, or the run is finished. Nothing half-written is left behind.
     @discardableResult
     public func saveArtifact(
         _ file: URL, name: String? = nil, step: Int? = nil, transfer: ArtifactTransfer = .automatic
     ) throws(ArtifactError) -> [Artifact] {
+        guard !isFinished else {
+            throw ArtifactError(
+                "cannot save \(file.path) as an artifact: run \(id) is finished (artifacts are saved before finish(); start() begins a new run)")
+        }
         let saved = try artifactStore.save(file, name: name, step: step, transfer: transfer)
         sendArtifacts(saved)
         return saved

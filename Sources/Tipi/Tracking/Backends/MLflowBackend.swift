@@ -39,6 +39,8 @@ final class MLflowBackend: TrackingBackend {
     private var pendingArtifacts: [ArtifactUpload] = []
     /// Uploads that failed for good, with the reason.
     private var failedArtifacts: [String] = []
+    /// Why the run's artifact store cannot be written at all (said once; later artifacts are not tried).
+    private var artifactStoreRefused: String?
 
     init(trackingURI: String, startingRow: Int = 0, existingRunID: String? = nil) throws {
         self.trackingURI = trackingURI
@@ -98,6 +100,7 @@ final class MLflowBackend: TrackingBackend {
     /// Uploads the pending artifacts in order until `deadline`; an unavailable server keeps them pending
     /// (retried at finish). Throws once for the ones that failed for good.
     private func uploadArtifacts(until deadline: Double) throws {
+        if artifactStoreRefused != nil { pendingArtifacts.removeAll() }
         guard refused == nil, !pendingArtifacts.isEmpty else { return }
         do throws(MLflowClient.Failure) {
             try ensureRun(deadline: deadline)
@@ -121,6 +124,13 @@ final class MLflowBackend: TrackingBackend {
                     break
                 }
                 pendingArtifacts.removeFirst()
+                if case .refused(_, let code, let message) = error, code == "UNSUPPORTED_ARTIFACT_STORE" {
+                    artifactStoreRefused = message
+                    let count = pendingArtifacts.count + 1
+                    pendingArtifacts.removeAll()
+                    failedArtifacts.append(message)
+                    throw ArtifactError("\(count) artifacts were not uploaded: \(message)")
+                }
                 failures.append("\(upload.artifact.name): \(error)")
             }
         }
