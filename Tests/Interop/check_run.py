@@ -105,9 +105,12 @@ if "wandb" in only:
     check("wandb summary: state, run id, project, name, step", summary["state"] == "finished" and summary["run_id"] == export["id"]
           and summary["project"] == export["project"] and summary["name"] == export["name"] and summary["step"] == last_step, summary)
     check("wandb config", {k: v for k, v in summary["config"].items() if k != "_wandb"} == export["config"], summary["config"])
+    offline = os.path.dirname(wandb_files[0])
+    if export.get("outputLog"):
+        path = os.path.join(offline, "files", "output.log")
+        check("wandb files/output.log is the run's console output", os.path.isfile(path) and open(path, "rb").read() == open(export["outputLog"], "rb").read(), path)
     artifacts = export.get("artifacts", [])
     if artifacts:
-        offline = os.path.dirname(wandb_files[0])
         for artifact in artifacts:
             path = os.path.join(offline, "files", artifact["name"])
             ok = os.path.isfile(path) and sha256(path) == artifact["sha256"] and os.path.getsize(path) == artifact["size"]
@@ -117,7 +120,7 @@ if "wandb" in only:
         for line in out.stdout.splitlines():
             record = json.loads(line)
             if record["type"] == "files":
-                listed |= {item["path"] for item in record["files"]["files"]}
+                listed |= {item["path"] for item in record["files"]["files"]} - {"output.log"}
         check("wandb files records name every artifact", sorted(listed) == sorted(a["name"] for a in artifacts), sorted(listed))
     dry = subprocess.run([wandb, "sync", "--dry-run", os.path.dirname(wandb_files[0])], capture_output=True, text=True, timeout=60)
     check("wandb sync --dry-run lists the run", "Would sync 1 run" in dry.stdout + dry.stderr, dry.stdout + dry.stderr)

@@ -29,6 +29,7 @@ final class WandBBackend: TrackingBackend {
     private var lastStep = -1
     private var latest: [Int: Double] = [:]
     private var filesFolder: URL?
+    private var runFolder: URL?
     private(set) var state = RunMetadata.BackendState()
 
     func start(_ run: RunDescription) throws {
@@ -39,6 +40,7 @@ final class WandBBackend: TrackingBackend {
         let folder = run.folder.appendingPathComponent("wandb/offline-run-\(stamp)-\(runID)", isDirectory: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("files"), withIntermediateDirectories: true)
         filesFolder = folder.appendingPathComponent("files", isDirectory: true)
+        runFolder = run.folder
         let path = folder.appendingPathComponent("run-\(runID).wandb").path
         log = try LevelDBLogWriter(path: path)
         state = RunMetadata.BackendState(location: folder.path, remoteID: runID, complete: true)
@@ -183,6 +185,19 @@ final class WandBBackend: TrackingBackend {
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
         defer { release() }
+        // The console output, where W&B keeps it (`files/output.log`, its Logs tab): a hard link to the run
+        // folder's `output.log`, so what is written to it until the process lets go of the console is in it.
+        if let runFolder, let filesFolder {
+            let log = runFolder.appendingPathComponent(ConsoleCapture.fileName).path
+            let target = filesFolder.appendingPathComponent(ConsoleCapture.fileName).path
+            if FileManager.default.fileExists(atPath: log), link(log, target) == 0 {
+                try append { record in
+                    record.message(6) { files in
+                        files.message(1) { item in item.string(1, ConsoleCapture.fileName) }
+                    }
+                }
+            }
+        }
         let runtime = max(Date().timeIntervalSince1970 - startTime, 0)
         let code: Int64 = status == .finished ? 0 : (status == .interrupted ? 255 : 1)
         try append { record in
