@@ -89,6 +89,33 @@ struct ArtifactStoreTests {
         #expect(notes.size == 5)
     }
 
+    @Test("eight threads saving at once: every artifact is recorded, and the shared name's record matches its file")
+    func concurrentSaves() throws {
+        let run = try startRun(temporaryStore())
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("concurrent-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let failures = WarningRecorder()
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            do {
+                for round in 0..<5 {
+                    let file = folder.appendingPathComponent("\(index)-\(round).bin")
+                    try Data(repeating: UInt8(index), count: 1000 + index * 10 + round).write(to: file)
+                    try run.saveArtifact(file, name: "own/\(index)-\(round).bin")
+                    try run.saveArtifact(file, name: "shared.bin")
+                }
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        #expect(failures.lines.isEmpty, "\(failures.lines)")
+        let recorded = run.artifacts
+        #expect(recorded.filter { $0.name.hasPrefix("own/") }.count == 40)
+        let shared = try #require(recorded.first { $0.name == "shared.bin" })
+        #expect(shared.version == 39)
+        #expect(shared.sha256 == (try ArtifactStore.hash(path: run.artifactsFolder.appendingPathComponent("shared.bin").path)))
+        run.finish()
+    }
+
     @Test("the console log keeps what a log file shows: no escape sequences, the last state of a rewritten line, a cap with a note")
     func consoleFilter() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString).log").path

@@ -23,6 +23,9 @@ final class ArtifactStore: Sendable {
     let directory: URL
     private let manifest: Mutex<[String: Artifact]>
     private let counter = Atomic<Int>(0)
+    /// Held while a file is renamed into place and recorded, and while the manifest is written, so that
+    /// concurrent saves never put an older snapshot over a newer one or a record beside another file.
+    private let placing = Mutex(())
 
     /// The manifest's file name, beside `run.json`.
     static let manifestFile = "artifacts.json"
@@ -140,35 +143,38 @@ final class ArtifactStore: Sendable {
         var info = stat()
         _ = stat(source, &info)
         let size = Int64(info.st_size)
-        let digest: String
+        var movedAway = false
         do throws(ArtifactError) {
             var placed = false
             if transfer == .move, rename(source, temporary) == 0 {
                 placed = true
+                movedAway = true
             } else if transfer == .link || transfer == .move || (transfer == .automatic && size >= Self.linkThreshold) {
                 placed = link(source, temporary) == 0
             }
-            if placed {
-                digest = try Self.hash(path: temporary)
-            } else {
-                digest = try Self.copy(from: source, to: temporary)
+            let digest = placed ? try Self.hash(path: temporary) : try Self.copy(from: source, to: temporary)
+            var placedInfo = stat()
+            let placedSize = stat(temporary, &placedInfo) == 0 ? Int64(placedInfo.st_size) : size
+            // The file in place and its record change together: concurrent saves of one name never leave a
+            // record that describes another file.
+            let artifact = try placing.withLock { _ throws(ArtifactError) -> Artifact in
+                guard rename(temporary, destination) == 0 else {
+                    throw ArtifactError("cannot save the artifact \(name) to \(destination): \(String(cString: strerror(errno)))")
+                }
+                let artifact = record(name: name, size: placedSize, sha256: digest, step: step)
+                try writeManifestNow()
+                return artifact
             }
-            guard rename(temporary, destination) == 0 else {
-                throw ArtifactError("cannot save the artifact \(name) to \(destination): \(String(cString: strerror(errno)))")
+            if transfer == .move, !movedAway, FileManager.default.fileExists(atPath: source) {
+                // Copied or linked across: the move is completed by removing the source.
+                unlink(source)
             }
+            return artifact
         } catch {
-            unlink(temporary)
+            // Nothing half-done stays, and a file being moved goes back where it was.
+            if movedAway { rename(temporary, source) } else { unlink(temporary) }
             throw error
         }
-        if transfer == .move, source != destination, FileManager.default.fileExists(atPath: source) {
-            // Copied or linked across: the move is completed by removing the source.
-            unlink(source)
-        }
-        var final = stat()
-        let recordedSize = stat(destination, &final) == 0 ? Int64(final.st_size) : size
-        let artifact = record(name: name, size: recordedSize, sha256: digest, step: step)
-        try writeManifest()
-        return artifact
     }
 
     private func record(name: String, size: Int64, sha256: String, step: Int?) -> Artifact {
@@ -203,6 +209,10 @@ final class ArtifactStore: Sendable {
 
     /// Rewrites `artifacts.json` atomically.
     private func writeManifest() throws(ArtifactError) {
+        try placing.withLock { _ throws(ArtifactError) in try writeManifestNow() }
+    }
+
+    private func writeManifestNow() throws(ArtifactError) {
         let artifacts = manifest.withLock { $0.values.sorted { $0.name < $1.name } }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
