@@ -82,8 +82,11 @@ struct ConsoleOutputTests {
         #expect(result.standardOutput.utf8.count > 3_000_000)
         let off = try Executables.run(
             try tool("TipiFixture"), ["console"], environment: environment.merging(["TIPI_OUTPUT_LOG_MB": "0"]) { $1 }, removing: clean)
-        let (_, offFolder) = try runLine(off.standardOutput)
+        let (offID, offFolder) = try runLine(off.standardOutput)
         #expect(!FileManager.default.fileExists(atPath: offFolder + "/output.log"))
+        let noLog = try Executables.run(try tool("tipi"), ["runs", "log", offID], environment: environment, removing: clean)
+        #expect(noLog.status == 1)
+        #expect(noLog.standardError.contains("run \(offID) kept no console output (no output.log in \(offFolder))"), "\(noLog.standardError)")
         let garbage = try Executables.run(
             try tool("TipiFixture"), ["console"], environment: environment.merging(["TIPI_OUTPUT_LOG_MB": "nan"]) { $1 }, removing: clean)
         #expect(garbage.standardError.contains("tipi: warning: TIPI_OUTPUT_LOG_MB=nan is not a whole number from 0 to 1048576; using 100"))
