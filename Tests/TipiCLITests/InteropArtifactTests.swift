@@ -19,6 +19,15 @@ extension InteropTests {
         return (String(parts[1]), String(parts[2]), result)
     }
 
+    /// Creates an MLflow experiment whose runs keep their artifacts at `artifactLocation`.
+    func createExperiment(_ name: String, artifactLocation: String, at uri: String) throws {
+        let created = try Executables.run(
+            "/usr/bin/curl",
+            ["-sf", "-X", "POST", "\(uri)/api/2.0/mlflow/experiments/create", "-H", "Content-Type: application/json",
+                "-d", "{\"name\":\"\(name)\",\"artifact_location\":\"\(artifactLocation)\"}"], removing: [])
+        #expect(created.status == 0, "\(created.standardOutput)\(created.standardError)")
+    }
+
     @Test("artifacts reach W&B's offline files (read back by wandb's own reader) and the MLflow run's artifact store (listed and downloaded by MLflow's client)")
     func artifactsEverywhere() throws {
         let uri = try mlflow()
@@ -39,11 +48,7 @@ extension InteropTests {
         // when it serves artifacts); its location is unique, and removed at the end.
         let location = "tipi-interop-\(UUID().uuidString)"
         let project = "interop-proxy-\(UUID().uuidString.prefix(8))"
-        let created = try Executables.run(
-            "/usr/bin/curl",
-            ["-sf", "-X", "POST", "\(uri)/api/2.0/mlflow/experiments/create", "-H", "Content-Type: application/json",
-                "-d", "{\"name\":\"\(project)\",\"artifact_location\":\"mlflow-artifacts:/\(location)\"}"], removing: [])
-        #expect(created.status == 0, "\(created.standardOutput)\(created.standardError)")
+        try createExperiment(project, artifactLocation: "mlflow-artifacts:/\(location)", at: uri)
         let (id, folder, result) = try runArtifactsFixture(["TIPI_BACKENDS": "mlflow", "MLFLOW_TRACKING_URI": uri], project: project)
         #expect(result.status == 0)
         #expect(result.standardError.isEmpty, "\(result.standardError)")
@@ -66,11 +71,7 @@ extension InteropTests {
     func artifactStoreUnsupported() throws {
         let uri = try mlflow()
         let project = "interop-s3-\(UUID().uuidString.prefix(8))"
-        let created = try Executables.run(
-            "/usr/bin/curl",
-            ["-sf", "-X", "POST", "\(uri)/api/2.0/mlflow/experiments/create", "-H", "Content-Type: application/json",
-                "-d", "{\"name\":\"\(project)\",\"artifact_location\":\"s3://tipi-test-bucket/\(project)\"}"], removing: [])
-        #expect(created.status == 0, "\(created.standardOutput)\(created.standardError)")
+        try createExperiment(project, artifactLocation: "s3://tipi-test-bucket/\(project)", at: uri)
         let (id, folder, result) = try runArtifactsFixture(["TIPI_BACKENDS": "mlflow", "MLFLOW_TRACKING_URI": uri], project: project)
         #expect(result.status == 0)
         let warnings = result.standardError.split(separator: "\n")
