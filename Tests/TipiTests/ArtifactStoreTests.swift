@@ -116,6 +116,23 @@ struct ArtifactStoreTests {
         run.finish()
     }
 
+    @Test("a damaged artifacts.json is set aside with a warning, never written over")
+    func damagedManifest() throws {
+        let run = try startRun(temporaryStore())
+        let manifest = run.folder.appendingPathComponent("artifacts.json")
+        try Data("{not json".utf8).write(to: manifest)
+        let warnings = WarningRecorder()
+        let previous = Diagnostics.setSink { warnings.add($0) }
+        let store = ArtifactStore(runFolder: run.folder)
+        Diagnostics.setSink(previous)
+        #expect(warnings.lines.contains { $0.contains("artifacts.json could not be read; it is kept as") }, "\(warnings.lines)")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: run.folder.path).filter { $0.hasPrefix("artifacts.json.damaged-") }
+        #expect(aside.count == 1)
+        #expect(try String(contentsOf: run.folder.appendingPathComponent(aside[0]), encoding: .utf8) == "{not json")
+        _ = store
+        run.finish()
+    }
+
     @Test("the console log keeps what a log file shows: no escape sequences, the last state of a rewritten line, a cap with a note")
     func consoleFilter() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString).log").path

@@ -38,6 +38,19 @@ final class ArtifactStore: Sendable {
         self.runFolder = runFolder
         directory = runFolder.appendingPathComponent(Self.folderName, isDirectory: true)
         manifest = Mutex(Dictionary(Self.recorded(inRunFolder: runFolder).map { ($0.name, $0) }, uniquingKeysWith: { _, new in new }))
+        Self.setAsideIfDamaged(runFolder: runFolder)
+    }
+
+    /// A manifest that exists but cannot be read is kept under another name (with one warning) rather
+    /// than written over by the next save.
+    private static func setAsideIfDamaged(runFolder: URL) {
+        let path = runFolder.appendingPathComponent(manifestFile).path
+        guard let data = FileManager.default.contents(atPath: path), (try? JSONDecoder().decode(ManifestFile.self, from: data)) == nil
+        else { return }
+        let aside = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
+        if rename(path, aside) == 0 {
+            Diagnostics.warn("\(path) could not be read; it is kept as \(aside) and a new manifest is started")
+        }
     }
 
     /// The artifacts recorded in a run's folder, by name; empty when it has none (or the manifest is unreadable).
