@@ -135,6 +135,21 @@ extension ConsoleOutputTests {
         #expect(!text.contains("\u{1B}"))
     }
 
+    @Test("into a pipe (`2>&1 | cat`): one pipe for both streams, so output.log has the lines in the order the reader got them")
+    func intoAPipe() throws {
+        let fixture = try tool("TipiFixture")
+        let result = try Executables.run(
+            "/bin/sh", ["-c", "'\(fixture)' console --lines 3 2>&1 | cat"], environment: environment, removing: clean)
+        #expect(result.status == 0)
+        let (_, folder) = try runLine(result.standardOutput)
+        func plain(_ text: String) -> [Substring] {
+            text.split(separator: "\n").filter { $0.hasPrefix("out ") || $0.hasPrefix("err ") }
+        }
+        let text = try log(folder)
+        #expect(plain(text).count == 6, "\(text)")
+        #expect(plain(text) == plain(result.standardOutput), "\(text)\n---\n\(result.standardOutput)")
+    }
+
     @Test("a pipeline program keeps its console in its run's output.log, and prints no end line of its own beside its summary")
     func pipelineProgram() throws {
         let fixture = try #require(Executables.path(of: "TipiPipelineFixture"), "TipiPipelineFixture was not built")
