@@ -90,6 +90,8 @@ let package = Package(
         .executableTarget(name: "Level1", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level1"),
         .executableTarget(name: "Level2", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level2"),
         .executableTarget(name: "Level3", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Level3"),
+        // The checkpoint pattern of level 2: artifacts saved every few epochs, the latest loaded on start.
+        .executableTarget(name: "Checkpoints", dependencies: ["SpiralKit", "Tipi"], path: "Examples/Checkpoints"),
         .executableTarget(name: "Level4", dependencies: ["SpiralKit", "TipiPipeline"], path: "Examples/Level4"),
         .executableTarget(name: "Level5", dependencies: ["SpiralKit", "TipiPipeline"], path: "Examples/Level5", exclude: ["configs"]),
         .executableTarget(

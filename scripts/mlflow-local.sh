@@ -34,6 +34,7 @@ start() {
       --host 127.0.0.1 --port "$PORT" \
       --backend-store-uri "sqlite:///$DIR/mlflow.db" \
       --default-artifact-root "$DIR/artifacts" \
+      --artifacts-destination "$DIR/artifacts" \
       --workers 1 \
       >>"$DIR/server.log" 2>&1 </dev/null &
   echo $! >"$PIDF"

@@ -9,6 +9,7 @@ import Tipi
 /// prints `run <id> <folder>` once the run exists, `logged <n>` after the last step, and `done` at the end;
 /// `--lines` prints N lines without flushing, `--ready` creates FILE when the steps are logged, `--spin` then
 /// loops on the CPU under a progress bar, `--log-after-finish` logs once more after `finish()`.
+/// `artifacts`, `checkpoint` and `console` are described in TipiFixture+Artifacts.swift.
 @main
 enum TipiFixture {
     static func main() {
@@ -29,6 +30,18 @@ enum TipiFixture {
         }
         if command == "race" {
             race(threads: Int(options["threads"] ?? "8") ?? 8)
+            return
+        }
+        if command == "artifacts" {
+            artifacts(options)
+            return
+        }
+        if command == "checkpoint" {
+            checkpoint(options)
+            return
+        }
+        if command == "console" {
+            console(options)
             return
         }
         guard command == "log" else {

@@ -92,6 +92,7 @@ public enum Executables {
     }
 
     /// Starts `executable`; `removing` names inherited variables to drop (so the caller's settings do not leak).
+    /// `TIPI_QUIET=1` is set unless `environment` sets it or `removing` names it.
     public static func start(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         removing: [String] = ["TIPI_PROGRESS", "NO_COLOR"], workingDirectory: String? = nil
@@ -99,6 +100,9 @@ public enum Executables {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var env = ProcessInfo.processInfo.environment
+        // A script's end-of-run line (tipi: run … finished) is left out unless a test asks for it (by
+        // setting TIPI_QUIET itself or removing it), so that tests of other output see only that output.
+        env["TIPI_QUIET"] = env["TIPI_QUIET"] ?? "1"
         for name in removing { env[name] = nil }
         env.merge(environment) { _, new in new }
 

@@ -2,18 +2,29 @@
 
 usage: check_run.py EXPORT_JSON RUN_FOLDER [--mlflow URI] [--only tensorboard,wandb,jsonl,mlflow]
 
-EXPORT_JSON is `tipi runs show RUN --json`. Every value of every metric must come back from:
+EXPORT_JSON is `tipi runs show RUN --json`. Every artifact it lists (name, size, SHA-256) must be in the
+W&B offline run's files (with a files record) and in the MLflow run's artifact store. Every value of every
+metric must come back from:
 TensorBoard's EventAccumulator and tbparse (as float32), wandb's Go reader (`wandb leet inspect`),
 the JSONL file, and the MLflow server (MLflow's Python client). Prints one line per check and
 'N passed, M failed'; exits 1 on any failure.
 """
-import glob, json, math, os, struct, subprocess, sys
+import glob, hashlib, json, math, os, struct, subprocess, sys, tempfile
 
 args = sys.argv[1:]
 export = json.load(open(args[0]))
 folder = args[1]
 mlflow_uri = args[args.index("--mlflow") + 1] if "--mlflow" in args else None
 only = set(args[args.index("--only") + 1].split(",")) if "--only" in args else {"tensorboard", "wandb", "jsonl", "mlflow"}
+
+expect_artifact_scheme = args[args.index("--artifact-uri") + 1] if "--artifact-uri" in args else ""
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 def as_float(value):
     if isinstance(value, str):
@@ -94,6 +105,23 @@ if "wandb" in only:
     check("wandb summary: state, run id, project, name, step", summary["state"] == "finished" and summary["run_id"] == export["id"]
           and summary["project"] == export["project"] and summary["name"] == export["name"] and summary["step"] == last_step, summary)
     check("wandb config", {k: v for k, v in summary["config"].items() if k != "_wandb"} == export["config"], summary["config"])
+    offline = os.path.dirname(wandb_files[0])
+    if export.get("outputLog"):
+        path = os.path.join(offline, "files", "output.log")
+        check("wandb files/output.log is the run's console output", os.path.isfile(path) and open(path, "rb").read() == open(export["outputLog"], "rb").read(), path)
+    artifacts = export.get("artifacts", [])
+    if artifacts:
+        for artifact in artifacts:
+            path = os.path.join(offline, "files", artifact["name"])
+            ok = os.path.isfile(path) and sha256(path) == artifact["sha256"] and os.path.getsize(path) == artifact["size"]
+            check(f"wandb files/{artifact['name']} (size, sha256)", ok, path)
+        # The files records, as wandb's own (Go) reader of the transaction log reads them.
+        listed = set()
+        for line in out.stdout.splitlines():
+            record = json.loads(line)
+            if record["type"] == "files":
+                listed |= {item["path"] for item in record["files"]["files"]} - {"output.log"}
+        check("wandb files records name every artifact", sorted(listed) == sorted(a["name"] for a in artifacts), sorted(listed))
     dry = subprocess.run([wandb, "sync", "--dry-run", os.path.dirname(wandb_files[0])], capture_output=True, text=True, timeout=60)
     check("wandb sync --dry-run lists the run", "Would sync 1 run" in dry.stdout + dry.stderr, dry.stdout + dry.stderr)
 
@@ -121,6 +149,25 @@ if "mlflow" in only and mlflow_uri:
     history.update({key: [(s, clamp(v)) for s, v in points] for key, points in history.items()})
     compare("mlflow metric history", got)
     history.update(saved)
+    artifacts = export.get("artifacts", [])
+    if artifacts:
+        def listing(path=None):
+            for info in client.list_artifacts(run.info.run_id, path):
+                if info.is_dir:
+                    yield from listing(info.path)
+                else:
+                    yield info
+        found = {info.path: info for info in listing()}
+        check("mlflow list_artifacts names every artifact", sorted(found) == sorted(a["name"] for a in artifacts), sorted(found))
+        target = tempfile.mkdtemp(prefix="mlflow-download-")
+        for artifact in artifacts:
+            try:
+                local = client.download_artifacts(run.info.run_id, artifact["name"], target)
+                ok = sha256(local) == artifact["sha256"] and os.path.getsize(local) == artifact["size"]
+            except Exception as error:
+                ok, local = False, repr(error)
+            check(f"mlflow download {artifact['name']} (size, sha256)", ok, local)
+        check("mlflow artifact URI", run.info.artifact_uri.startswith(expect_artifact_scheme), run.info.artifact_uri)
 
 print(f"interop: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

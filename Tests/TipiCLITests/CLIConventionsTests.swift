@@ -109,7 +109,7 @@ struct CLIConventionsTests {
         expectUnknown(try tipi("xyzzy", "--json"), "unknown command 'tipi xyzzy' \(top)")
         expectUnknown(
             try tipi("runs", "shwo", "alpha"),
-            "unknown command 'tipi runs shwo'; did you mean 'tipi runs show'? (`tipi runs --help` lists the commands: list, show, compare, plot, sync)")
+            "unknown command 'tipi runs shwo'; did you mean 'tipi runs show'? (`tipi runs --help` lists the commands: list, show, compare, plot, sync, log)")
         expectUnknown(try tipi("ru\u{1B}[2J"), "unknown command 'tipi ru\\u{1B}[2J' \(top)")
         // Known commands, `help`, and values of options are not command names.
         #expect(try tipi("help", "runs").status == 0)

@@ -56,7 +56,7 @@ struct InteropTests {
         #expect(result.standardError.isEmpty, "\(result.standardError)")
         let verdict = try check(try export(id), folder, ["--mlflow", uri])
         #expect(verdict.status == 0, "\(verdict.standardOutput)\(verdict.standardError)")
-        #expect(verdict.standardOutput.contains("interop: 31 passed, 0 failed"), "\(verdict.standardOutput)")
+        #expect(verdict.standardOutput.contains("interop: 32 passed, 0 failed"), "\(verdict.standardOutput)")
     }
 
     @Test("MLflow down: training goes on, finish is bounded, one warning, and `tipi runs sync` sends it all later")

@@ -66,7 +66,7 @@ extension TrackingProcessTests {
         let history = try #require((run["history"] as? [String: [[String: Any]]])?["loss"])
         #expect(!history.isEmpty && history.count + (unwritten["steps"] as? Int ?? -1) == 100_000)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: try #require(run["folder"] as? String))
-        #expect(leftovers.sorted() == ["metrics.tipilog", "run.json"], "temporary or reserve files were left behind")
+        #expect(leftovers.sorted() == ["metrics.tipilog", "output.log", "run.json"], "temporary or reserve files were left behind")
     }
 
     @Test("a disk full for long: memory stays bounded (the oldest unwritten records are dropped and counted)")

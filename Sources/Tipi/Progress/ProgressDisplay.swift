@@ -191,6 +191,11 @@ public final class ProgressDisplay: Sendable {
                 flushStandardIO()
                 target.write(text)
             }
+            // Text (not bars) written straight to the real standard output or error is kept in the run's
+            // console log too, when one is kept.
+            if let descriptor = (target as? FileDescriptorOutput)?.descriptor {
+                ConsoleRedirection.copyToLog(text, descriptor: descriptor)
+            }
         }
     }
 

@@ -43,16 +43,16 @@ public struct FileDescriptorOutput: TerminalOutput {
     }
 
     public func write(_ text: String) {
-        writeAll(text, to: descriptor)
+        writeAll(text, to: ConsoleRedirection.original(of: descriptor))
     }
 
     public var isTerminal: Bool {
-        isatty(descriptor) == 1
+        isatty(ConsoleRedirection.original(of: descriptor)) == 1
     }
 
     public func size() -> (columns: Int, rows: Int)? {
         var window = winsize()
-        if ioctl(descriptor, UInt(TIOCGWINSZ), &window) == 0, window.ws_col > 0 {
+        if ioctl(ConsoleRedirection.original(of: descriptor), UInt(TIOCGWINSZ), &window) == 0, window.ws_col > 0 {
             return (Int(window.ws_col), Int(window.ws_row))
         }
         return environmentSize

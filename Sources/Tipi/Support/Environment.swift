@@ -70,6 +70,8 @@ public struct EnvironmentVariable: Sendable {
         .init(name: "TIPI_FINISH_TIMEOUT", meaning: "seconds backends get to finish a run (default 10)"),
         .init(name: "TIPI_WRITE_BUFFER_MB", meaning: "memory for metrics a full disk refuses, before the oldest are dropped (default 64)"),
         .init(name: "TIPI_STOP_GRACE", meaning: "seconds a pipeline gets to stop after Ctrl-C/SIGTERM (default 10)"),
+        .init(name: "TIPI_OUTPUT_LOG_MB", meaning: "cap of a run's kept console output, output.log (default 100; 0 keeps none)"),
+        .init(name: "TIPI_QUIET", meaning: "1 leaves out a script's end-of-run line (tipi: run … finished)"),
         .init(name: "TIPI_SWEEP_ID", meaning: "the sweep a run belongs to (with TIPI_SWEEP_INDEX)"),
         .init(name: "TIPI_CONFIG_DIR", meaning: "tipi's config folder (default $XDG_CONFIG_HOME/tipi)"),
         .init(name: "TIPI_PROJECTS_DIR", meaning: "linked projects (default <config>/projects)"),

@@ -96,6 +96,10 @@ public final class ExperimentLogger: Sendable {
             return state.run
         }
         previous?.finish()
+        // A script's run keeps its console output and says where it is at the end (a pipeline's does not:
+        // its executor keeps the console and prints its own summary).
+        RunEndLine.register(run.id)
+        run.keepConsoleOutput()
         return run
     }
 
@@ -142,8 +146,14 @@ public final class ExperimentLogger: Sendable {
             current.log(values, step: step, commit: commit)
             return
         }
-        // The first `log` starts the run: once, even when several threads log at the same moment.
-        let run = autoStart.withLock { _ -> Run? in
+        startedRun()?.log(values, step: step, commit: commit)
+    }
+
+    /// The current run, or one started now (once, even when several threads ask at the same moment):
+    /// the first `log` (or `saveArtifact`) starts the run. `nil` when it could not start (one warning).
+    func startedRun() -> Run? {
+        if let run { return run }
+        return autoStart.withLock { _ -> Run? in
             let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
             if let current { return current }
             guard !failed else { return nil }
@@ -155,7 +165,6 @@ public final class ExperimentLogger: Sendable {
                 return nil
             }
         }
-        run?.log(values, step: step, commit: commit)
     }
 
     /// Logs values of the numeric types a training loop has (`Float`, `Float16`, `Int`, `Bool`, …; see

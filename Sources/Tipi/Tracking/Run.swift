@@ -34,6 +34,8 @@ public final class Run: Sendable {
 
     private let state: Mutex<LogState>
     private let writer: RunWriter
+    /// The run's artifacts (`artifacts/` and `artifacts.json`).
+    let artifactStore: ArtifactStore
 
     /// The caller-side state: key ids, the W&B step model, and the committed rows waiting for the writer.
     struct LogState {
@@ -87,6 +89,7 @@ public final class Run: Sendable {
         name = metadata.name
         self.folder = folder
         state = Mutex(LogState())
+        artifactStore = ArtifactStore(runFolder: folder)
         writer = try RunWriter(metadata: metadata, folder: folder, backends: backends, warn: warn)
         writer.bind(self)
     }
@@ -193,13 +196,19 @@ public final class Run: Sendable {
 
     /// Commits the open row and refuses further values; returns the number of dropped steps.
     func close() -> Int {
+        closeOnce().dropped
+    }
+
+    /// ``close()``, also saying whether this call closed the run (the first one).
+    private func closeOnce() -> (dropped: Int, first: Bool) {
         let time = Self.wallTime()
         return state.withLock { state in
-            if !state.closed {
+            let first = !state.closed
+            if first {
                 state.steps.commitOpenRow(time: time)
                 state.closed = true
             }
-            return state.steps.dropped
+            return (state.steps.dropped, first)
         }
     }
 
@@ -268,10 +277,17 @@ public final class Run: Sendable {
     /// status and end time. Bounded in time: backends get `TIPI_FINISH_TIMEOUT` seconds (default 10),
     /// after which what they could not do is recorded and one warning says so. Calling it again does nothing.
     public func finish(status: RunStatus = .finished) {
-        let dropped = close()
+        let (dropped, first) = closeOnce()
+        if first { recordArtifactsFolder() }
         let final: RunStatus = RunSignals.interrupted ? .interrupted : (status == .crashed ? .failed : status)
         writer.finish(status: final, droppedSteps: dropped)
         RunRegistry.remove(self)
+        if first { endOfRun(status: writer.currentMetadata.status) }
+    }
+
+    /// Hands artifacts to the backends' workers (never waits for an upload).
+    func sendToBackends(_ uploads: [ArtifactUpload]) {
+        writer.send(uploads)
     }
 
     /// Unix seconds, at the coarse clock's resolution (a few milliseconds): cheap enough for every step.

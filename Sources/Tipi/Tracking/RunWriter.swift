@@ -215,6 +215,12 @@ final class RunWriter: Sendable {
         }
     }
 
+    /// Hands saved artifacts to every backend's worker (queued in order with the metrics; never waits).
+    func send(_ uploads: [ArtifactUpload]) {
+        guard !uploads.isEmpty else { return }
+        for backend in backends { backend.send(.artifacts(uploads)) }
+    }
+
     /// Flushes now and waits for it.
     func flushNow() {
         let target = state.withLock { $0.flushes } + 2

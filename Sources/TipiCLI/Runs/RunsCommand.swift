@@ -10,7 +10,7 @@ struct RunsCommand: ParsableCommand {
         discussion: "The store is TIPI_DIR, or ./tipi-runs. `tipi runs` alone runs `tipi runs list`, whose options are:\n"
             + RunsListCommand.optionsHelp,
         subcommands: [RunsListCommand.self, RunsShowCommand.self, RunsCompareCommand.self, RunsPlotCommand.self,
-            RunsSyncCommand.self],
+            RunsSyncCommand.self, RunsLogCommand.self],
         defaultSubcommand: RunsListCommand.self
     )
 }

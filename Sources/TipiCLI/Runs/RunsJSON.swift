@@ -57,6 +57,10 @@ enum RunsJSON {
         var run: RunObject
         var metadata: RunMetadata
         var damage: MetricLogDamage
+        /// The run's saved files.
+        var artifacts: [Artifact] = []
+        /// The path of the run's kept console output, if any.
+        var outputLog: String?
 
         func encode(to encoder: any Encoder) throws {
             try run.encode(to: encoder)
@@ -79,6 +83,9 @@ enum RunsJSON {
             try container.encodeIfPresent(metadata.resumedFrom, forKey: Key("resumed_from"))
             // What the reader of metrics.tipilog skipped: {"skippedRecords": 1, "skippedBytes": 53, …}.
             try container.encode(damage, forKey: Key("metricFile"))
+            // Saved files: [{"name", "size", "sha256", "step", "time", "version"}], and the kept console output.
+            try container.encode(artifacts, forKey: Key("artifacts"))
+            try container.encodeIfPresent(outputLog, forKey: Key("outputLog"))
         }
 
         struct Key: CodingKey {
@@ -107,7 +114,8 @@ enum RunsJSON {
     /// The run object plus `"history": {"loss": [{"step": 0, "value": 0.9, "time": 1795912192.9}, …]}`;
     /// NaN and infinities are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
     static func show(_ run: RunStore.StoredRun, history: MetricHistory) throws -> String {
-        let object = DetailedRunObject(run: RunObject(run), metadata: run.metadata, damage: history.damage)
+        let object = DetailedRunObject(
+            run: RunObject(run), metadata: run.metadata, damage: history.damage, artifacts: run.artifacts, outputLog: run.outputLog?.path)
         var text = String(decoding: try encoder().encode(object), as: UTF8.self)
         guard text.hasSuffix("}") else { return text }
         text.removeLast()

@@ -68,6 +68,7 @@ enum RunsTable {
         if let notes = metadata.notes { lines.append("notes:      \(notes)") }
         if let sweep = metadata.sweep { lines.append("sweep:      \(sweep.id)\(sweep.index.map { " #\($0)" } ?? "")") }
         lines.append("folder:     \(run.folder.path)")
+        lines += RunsArtifacts.lines(run)
         for (name, state) in metadata.backends.sorted(by: { $0.key < $1.key }) {
             var text = "backend:    \(name)"
             if let location = state.location { text += " → \(location)" }

@@ -53,6 +53,9 @@ struct PipelineExecutor {
             Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
         }
         let skipped = plan?.skipped ?? []
+        // A pipeline program keeps its console output in the run's folder (output.log); in-process callers
+        // that bring their own display (tests, the dashboard) keep their own.
+        if options.display == nil { run.keepConsoleOutput() }
         let records = ProcessRecords(
             pipeline.processes.enumerated().map { index, entry in
                 index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")

@@ -33,6 +33,14 @@ final class MLflowBackend: TrackingBackend {
     private var refused: String?
     static let maximumPending = 2_000_000
     private var overflowed = false
+    /// The run's artifact location (`mlflow-artifacts:/…` on a server that serves artifacts, or a path).
+    private var artifactURI: String?
+    /// Artifacts saved but not uploaded yet (the run did not exist yet, or the server was unavailable).
+    private var pendingArtifacts: [ArtifactUpload] = []
+    /// Uploads that failed for good, with the reason.
+    private var failedArtifacts: [String] = []
+    /// Why the run's artifact store cannot be written at all (said once; later artifacts are not tried).
+    private var artifactStoreRefused: String?
 
     init(trackingURI: String, startingRow: Int = 0, existingRunID: String? = nil) throws {
         self.trackingURI = trackingURI
@@ -79,9 +87,110 @@ final class MLflowBackend: TrackingBackend {
         }
     }
 
+    /// Artifacts go to the run's artifact store on the server: through the server's `mlflow-artifacts`
+    /// REST API when the run's artifact URI is `mlflow-artifacts:` (a server that serves artifacts), or
+    /// into the folder when it is a local path (a server on this machine with a local artifact root, as
+    /// MLflow's own client does). Uploads happen on this backend's thread; a failure is a warning and the
+    /// run folder keeps the file.
+    func saveArtifacts(_ uploads: [ArtifactUpload]) throws {
+        pendingArtifacts += uploads
+        try uploadArtifacts(until: Date().timeIntervalSince1970 + 60)
+    }
+
+    /// Uploads the pending artifacts in order until `deadline`; an unavailable server keeps them pending
+    /// (retried at finish). Throws once for the ones that failed for good.
+    private func uploadArtifacts(until deadline: Double) throws {
+        if artifactStoreRefused != nil { pendingArtifacts.removeAll() }
+        guard refused == nil, !pendingArtifacts.isEmpty else { return }
+        do throws(MLflowClient.Failure) {
+            try ensureRun(deadline: deadline)
+            if artifactURI == nil, let runID {
+                let answer = try client.call("GET", "runs/get", query: ["run_id": runID], timeout: deadline - Date().timeIntervalSince1970)
+                artifactURI = ((answer["run"] as? [String: Any])?["info"] as? [String: Any])?["artifact_uri"] as? String
+            }
+        } catch {
+            lastError = "artifacts not uploaded yet: \(error)"
+            return
+        }
+        var failures: [String] = []
+        while let upload = pendingArtifacts.first {
+            guard Date().timeIntervalSince1970 < deadline else { break }
+            do throws(MLflowClient.Failure) {
+                try store(upload, deadline: deadline)
+                pendingArtifacts.removeFirst()
+            } catch {
+                if case .unavailable = error {
+                    lastError = "artifacts not uploaded yet: \(error)"
+                    break
+                }
+                pendingArtifacts.removeFirst()
+                if case .refused(_, let code, let message) = error, code == "UNSUPPORTED_ARTIFACT_STORE" {
+                    artifactStoreRefused = message
+                    let count = pendingArtifacts.count + 1
+                    pendingArtifacts.removeAll()
+                    failedArtifacts.append(message)
+                    throw ArtifactError("\(count) artifacts were not uploaded: \(message)")
+                }
+                failures.append("\(upload.artifact.name): \(error)")
+            }
+        }
+        if !failures.isEmpty {
+            failedArtifacts += failures
+            throw ArtifactError("\(failures.count) artifacts were not uploaded to \(trackingURI) (\(failures.joined(separator: "; ")))")
+        }
+    }
+
+    /// One artifact into the run's artifact location.
+    private func store(_ upload: ArtifactUpload, deadline: Double) throws(MLflowClient.Failure) {
+        let location = artifactURI ?? ""
+        if location.hasPrefix("mlflow-artifacts:") {
+            var path = Substring(location.dropFirst("mlflow-artifacts:".count))
+            if path.hasPrefix("//") {
+                path = path.dropFirst(2)
+                path = path.firstIndex(of: "/").map { path[$0...] } ?? ""
+            }
+            let root = path.split(separator: "/").joined(separator: "/")
+            try client.upload(upload.file, toArtifactPath: root + "/" + upload.artifact.name, timeout: deadline - Date().timeIntervalSince1970)
+            return
+        }
+        let folder: String?
+        if location.hasPrefix("file://") {
+            folder = URL(string: location)?.path
+        } else if location.hasPrefix("/") {
+            folder = location
+        } else {
+            folder = nil
+        }
+        guard let folder else {
+            throw .refused(
+                status: 0, code: "UNSUPPORTED_ARTIFACT_STORE",
+                message: "the run's artifact location \(TerminalText.excerpt(location, limit: 80)) is neither mlflow-artifacts: "
+                    + "nor a local folder; start the server with --serve-artifacts (the default) to let Tipi upload")
+        }
+        let target = URL(fileURLWithPath: folder).appendingPathComponent(upload.artifact.name)
+        do {
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: upload.file, to: target)
+        } catch {
+            throw .refused(
+                status: 0, code: "LOCAL_ARTIFACT_STORE",
+                message: "cannot write \(target.path) (the run's artifact location is a folder on the server's machine): \(error.localizedDescription)")
+        }
+    }
+
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
         _ = sendAll(until: deadline)
-        guard let runID, refused == nil else { return }
+        var artifactProblem: (any Error)?
+        do { try uploadArtifacts(until: deadline) } catch { artifactProblem = error }
+        if !pendingArtifacts.isEmpty {
+            artifactProblem = ArtifactError(
+                "\(pendingArtifacts.count) artifacts were not uploaded to \(trackingURI) before the finish timeout (\(lastError ?? "no answer")); the run folder has them")
+        }
+        guard let runID, refused == nil else {
+            if let artifactProblem { throw artifactProblem }
+            return
+        }
         let mlflowStatus = status == .finished ? "FINISHED" : (status == .interrupted ? "KILLED" : "FAILED")
         let end = Int64(Date().timeIntervalSince1970 * 1000)
         do {
@@ -91,6 +200,7 @@ final class MLflowBackend: TrackingBackend {
         } catch {
             lastError = "could not set the run's status: \(error)"
         }
+        if let artifactProblem { throw artifactProblem }
     }
 
     /// Sends what is pending, retrying with backoff until `deadline`; `true` when everything was sent.
@@ -182,6 +292,7 @@ final class MLflowBackend: TrackingBackend {
                 let id = info["run_id"] as? String ?? info["run_uuid"] as? String
             else { throw .unavailable("runs/create answered without a run id") }
             runID = id
+            artifactURI = info["artifact_uri"] as? String
         }
         if !paramsSent {
             let params = ConfigValue.flatten(metadata.config).map { key, value -> String in

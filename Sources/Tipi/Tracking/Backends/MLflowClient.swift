@@ -90,6 +90,47 @@ struct MLflowClient: Sendable {
         }
     }
 
+    /// Uploads a file to the server's artifact proxy: `PUT /api/2.0/mlflow-artifacts/artifacts/<path>`
+    /// (`path` is the run's `mlflow-artifacts:` location and the artifact's name), streamed from disk.
+    func upload(_ file: URL, toArtifactPath path: String, timeout: Double) throws(Failure) {
+        var url = base.deletingLastPathComponent().appendingPathComponent("mlflow-artifacts/artifacts")
+        for part in path.split(separator: "/") { url.appendPathComponent(String(part)) }
+        var request = URLRequest(url: url, timeoutInterval: max(timeout, 1))
+        request.httpMethod = "PUT"
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        let box = ResponseBox()
+        let done = DispatchSemaphore(value: 0)
+        let task = URLSession.shared.uploadTask(with: request, fromFile: file) { data, response, error in
+            box.set(data: data, response: response as? HTTPURLResponse, error: error)
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + max(timeout, 1) + 0.1) == .timedOut {
+            task.cancel()
+            throw .unavailable("the upload of \(file.lastPathComponent) did not finish within \(Self.seconds(timeout))")
+        }
+        let (data, response, error) = box.get()
+        if let error {
+            let code = (error as? URLError)?.code
+            if code == .cannotConnectToHost || code == .cannotFindHost {
+                throw .unreachable("cannot connect to \(base.host ?? "the server"): \(error.localizedDescription)")
+            }
+            throw .unavailable(error.localizedDescription)
+        }
+        guard let response else { throw .unavailable("no HTTP response") }
+        switch response.statusCode {
+        case 200..<300:
+            return
+        case 429, 500...:
+            throw .unavailable("HTTP \(response.statusCode)")
+        default:
+            let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
+            throw .refused(
+                status: response.statusCode, code: object?["error_code"] as? String ?? "",
+                message: object?["message"] as? String ?? TerminalText.excerpt(String(decoding: data ?? Data(), as: UTF8.self)))
+        }
+    }
+
     /// A duration as people read it: `0.4 s`, `3 s`.
     static func seconds(_ value: Double) -> String {
         value < 10 ? String(format: "%.1f s", value) : "\(Int(value.rounded())) s"

@@ -14,6 +14,9 @@ protocol TrackingBackend: AnyObject {
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws
     /// What to record about the backend in `run.json`.
     var state: RunMetadata.BackendState { get }
+    /// Artifacts saved into the run (their files are in the run folder). Throwing warns and leaves the
+    /// backend on: the run folder keeps every artifact.
+    func saveArtifacts(_ uploads: [ArtifactUpload]) throws
     /// Lets go of what the backend holds (open files). Called once at the end, whether or not `start`,
     /// `write` or `finish` failed; it must be harmless after `finish`.
     func release()
@@ -22,6 +25,9 @@ protocol TrackingBackend: AnyObject {
 extension TrackingBackend {
     /// Backends holding nothing between calls release nothing.
     func release() {}
+
+    /// Backends without a place for files (TensorBoard, JSONL) leave artifacts to the run folder.
+    func saveArtifacts(_ uploads: [ArtifactUpload]) throws {}
 }
 
 /// What backends need to know about the run they receive.
@@ -117,6 +123,8 @@ final class BackendWorker: Sendable {
         case start(RunDescription)
         case batch(MetricBatch, [String])
         case finish(RunStatus, [String: MetricSummary], Double)
+        /// Artifacts saved into the run.
+        case artifacts([ArtifactUpload])
         /// The run could not start: release the backend and end the thread.
         case abandon
     }
@@ -243,6 +251,13 @@ final class BackendWorker: Sendable {
             }
         case .abandon:
             return
+        case .artifacts(let uploads):
+            guard !failed else { return }
+            do {
+                try backend.value.saveArtifacts(uploads)
+            } catch {
+                warn("the \(kind.rawValue) backend could not store artifacts: \(error); the run folder keeps them")
+            }
         case .finish(let status, let summary, let deadline):
             guard !failed else { return }
             do {

@@ -28,6 +28,8 @@ final class WandBBackend: TrackingBackend {
     private var startTime = 0.0
     private var lastStep = -1
     private var latest: [Int: Double] = [:]
+    private var filesFolder: URL?
+    private var runFolder: URL?
     private(set) var state = RunMetadata.BackendState()
 
     func start(_ run: RunDescription) throws {
@@ -37,6 +39,8 @@ final class WandBBackend: TrackingBackend {
         let stamp = Self.folderStamp(metadata.startTime)
         let folder = run.folder.appendingPathComponent("wandb/offline-run-\(stamp)-\(runID)", isDirectory: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("files"), withIntermediateDirectories: true)
+        filesFolder = folder.appendingPathComponent("files", isDirectory: true)
+        runFolder = run.folder
         let path = folder.appendingPathComponent("run-\(runID).wandb").path
         log = try LevelDBLogWriter(path: path)
         state = RunMetadata.BackendState(location: folder.path, remoteID: runID, complete: true)
@@ -141,8 +145,59 @@ final class WandBBackend: TrackingBackend {
         }
     }
 
+    /// Artifacts go where `wandb.save` puts files: the offline run's `files/<name>` (a hard link to the
+    /// run folder's copy when possible, so nothing is stored twice), with a files record (policy `now`)
+    /// that `wandb sync` uploads.
+    func saveArtifacts(_ uploads: [ArtifactUpload]) throws {
+        guard let filesFolder, log != nil else { return }
+        var saved: [String] = []
+        var problems: [String] = []
+        for upload in uploads {
+            let target = filesFolder.appendingPathComponent(upload.artifact.name)
+            do {
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let temporary = target.deletingLastPathComponent().appendingPathComponent(ArtifactName.temporaryPrefix + "wandb-\(getpid())")
+                unlink(temporary.path)
+                if link(upload.file.path, temporary.path) != 0 {
+                    try FileManager.default.copyItem(at: upload.file, to: temporary)
+                }
+                guard rename(temporary.path, target.path) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    unlink(temporary.path)
+                    throw TrackingError.storeNotWritable(path: target.path, reason: reason)
+                }
+                saved.append(upload.artifact.name)
+            } catch {
+                problems.append("\(upload.artifact.name): \(error)")
+            }
+        }
+        if !saved.isEmpty {
+            try append { record in
+                record.message(6) { files in
+                    for name in saved {
+                        files.message(1) { item in item.string(1, name) }
+                    }
+                }
+            }
+        }
+        if !problems.isEmpty { throw ArtifactError(problems.joined(separator: "; ")) }
+    }
+
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
         defer { release() }
+        // The console output, where W&B keeps it (`files/output.log`, its Logs tab): a hard link to the run
+        // folder's `output.log`, so what is written to it until the process lets go of the console is in it.
+        if let runFolder, let filesFolder {
+            let log = runFolder.appendingPathComponent(ConsoleCapture.fileName).path
+            let target = filesFolder.appendingPathComponent(ConsoleCapture.fileName).path
+            if FileManager.default.fileExists(atPath: log), link(log, target) == 0 {
+                try append { record in
+                    record.message(6) { files in
+                        files.message(1) { item in item.string(1, ConsoleCapture.fileName) }
+                    }
+                }
+            }
+        }
         let runtime = max(Date().timeIntervalSince1970 - startTime, 0)
         let code: Int64 = status == .finished ? 0 : (status == .interrupted ? 255 : 1)
         try append { record in
