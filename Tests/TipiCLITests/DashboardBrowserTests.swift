@@ -8,22 +8,9 @@ import TipiTestSupport
 /// Needs Chromium and chromedriver (Debian's `chromium`, `chromium-driver`; TIPI_TEST_CHROMIUM and
 /// TIPI_TEST_CHROMEDRIVER to point elsewhere) and Selenium in TIPI_TEST_VENV; `scripts/test.sh` installs
 /// them. Under CI=true a missing piece fails the tests instead of skipping them.
-@Suite("tipi ui in a real browser", .serialized, .enabled(if: DashboardBrowserTests.available || Interop.isCI))
+@Suite("tipi ui in a real browser", .serialized, .enabled(if: BrowserTools.available || Interop.isCI))
 struct DashboardBrowserTests {
     let fixture = DashboardStore()
-
-    /// The test venv's Python (``Interop/python``).
-    static var python: String? { Interop.python }
-
-    static var chromium: String { ProcessInfo.processInfo.environment["TIPI_TEST_CHROMIUM"] ?? "/usr/bin/chromium" }
-    static var chromedriver: String { ProcessInfo.processInfo.environment["TIPI_TEST_CHROMEDRIVER"] ?? "/usr/bin/chromedriver" }
-
-    static var available: Bool {
-        guard let python, FileManager.default.isExecutableFile(atPath: chromium), FileManager.default.isExecutableFile(atPath: chromedriver) else {
-            return false
-        }
-        return (try? Executables.run(python, ["-c", "import selenium"]).status) == 0
-    }
 
     /// The package root (screenshots go under its `.build`).
     static let root: URL = {
@@ -36,15 +23,15 @@ struct DashboardBrowserTests {
 
     /// Runs the browser script; returns the page's facts as JSON.
     func browse(_ command: String, _ url: String, screenshot: String, extra: [String] = []) throws -> [String: Any] {
-        let python = try #require(Self.python, "no test venv with selenium: run scripts/python-env.sh")
-        try #require(FileManager.default.isExecutableFile(atPath: Self.chromium), "no Chromium at \(Self.chromium) (apt-get install chromium)")
-        try #require(FileManager.default.isExecutableFile(atPath: Self.chromedriver), "no chromedriver at \(Self.chromedriver) (apt-get install chromium-driver)")
+        let python = try #require(BrowserTools.python, "no test venv with selenium: run scripts/python-env.sh")
+        try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromium), "no Chromium at \(BrowserTools.chromium) (apt-get install chromium)")
+        try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromedriver), "no chromedriver at \(BrowserTools.chromedriver) (apt-get install chromium-driver)")
         let folder = Self.root.appendingPathComponent(".build/test-screenshots")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let shot = folder.appendingPathComponent(screenshot).path
         let result = try Executables.run(
             python, [Self.root.appendingPathComponent("scripts/dashboard-browser.py").path, command, url, shot] + extra,
-            environment: ["TIPI_TEST_CHROMIUM": Self.chromium, "TIPI_TEST_CHROMEDRIVER": Self.chromedriver, "SE_OFFLINE": "true"], timeout: 120)
+            environment: ["TIPI_TEST_CHROMIUM": BrowserTools.chromium, "TIPI_TEST_CHROMEDRIVER": BrowserTools.chromedriver, "SE_OFFLINE": "true"], timeout: 120)
         try #require(result.status == 0, "the browser script failed: \(result.standardError.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: shot), "no screenshot at \(shot)")
         let line = try #require(result.standardOutput.split(separator: "\n").last)
@@ -110,4 +97,23 @@ struct DashboardBrowserTests {
         #expect(loss["series"] as? Int == 2 && loss["points"] as? Int == 150, "\(loss)")
         #expect((report["diff"] as? [[String]])?.contains(["steps", "60", "90"]) == true)
     }
+}
+
+/// Where the browser, its driver and Selenium are.
+enum BrowserTools {
+    /// The test venv's Python (``Interop/python``).
+    static var python: String? { Interop.python }
+
+    /// The browser (TIPI_TEST_CHROMIUM, else Debian's).
+    static var chromium: String { ProcessInfo.processInfo.environment["TIPI_TEST_CHROMIUM"] ?? "/usr/bin/chromium" }
+    /// Its WebDriver (TIPI_TEST_CHROMEDRIVER, else Debian's).
+    static var chromedriver: String { ProcessInfo.processInfo.environment["TIPI_TEST_CHROMEDRIVER"] ?? "/usr/bin/chromedriver" }
+
+    /// Whether the browser, the driver and Selenium are all there.
+    static let available: Bool = {
+        guard let python, FileManager.default.isExecutableFile(atPath: chromium), FileManager.default.isExecutableFile(atPath: chromedriver) else {
+            return false
+        }
+        return (try? Executables.run(python, ["-c", "import selenium"]).status) == 0
+    }()
 }

@@ -97,7 +97,7 @@ struct DashboardRouterTests {
         #expect(response.status == 200)
         #expect(page.components(separatedBy: "</script>").count == 3, "only the two script elements end a script")
         #expect(!page.contains("<script>alert"))
-        #expect(page.contains(#"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u003c!--\u2028'\"\u0026"#))
+        #expect(page.contains(#"\u003c\/script\u003e\u003cscript\u003ealert(1)\u003c\/script\u003e\u003c!--\u2028'\"\u0026"#))
         #expect(response.headers["Content-Security-Policy"]?.contains("script-src 'self'") == true)
     }
 

@@ -75,7 +75,7 @@ struct RunsListCommand: ParsableCommand {
     @Option(name: .customLong("where"), help: "Only runs meeting conditions, e.g. 'val/loss.min<0.3, optimizer=adam' (<, <=, >, >=, =, !=, ~).")
     var condition: String?
 
-    @Option(help: "Order by a column, smallest first (-COLUMN: largest first), e.g. val/loss.min.")
+    @Option(parsing: .unconditional, help: "Order by a column, smallest first (-COLUMN: largest first), e.g. val/loss.min.")
     var sort: String?
 
     func validate() throws {

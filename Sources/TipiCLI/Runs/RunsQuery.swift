@@ -28,7 +28,7 @@ struct RunsQuery {
     /// Parses the options; a malformed one is an error naming it, what was expected and an example.
     init(columns: String?, where condition: String?, sort: String?) throws {
         if let columns {
-            self.columns = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            self.columns = columns.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard !self.columns.isEmpty, !self.columns.contains("") else {
                 throw CLIError(TerminalText.printable("--columns '\(columns)': give names separated by commas, for example --columns lr,epochs,val/loss.min"))
             }

@@ -26,7 +26,7 @@ package struct DashboardAssets: Sendable {
         guard let folder = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("dashboard.js").path) })
         else {
             throw DashboardError.missingAssets(
-                "the dashboard's files (Tipi_TipiUI.resources) are not next to the tipi executable "
+                "the dashboard's files (Tipi_TipiUI.resources/Assets) are not next to the tipi executable "
                     + "(looked in \(candidates.map(\.path).joined(separator: ", "))); install tipi with that folder beside it")
         }
         var assets: [String: Asset] = [:]
@@ -57,6 +57,7 @@ package struct DashboardAssets: Sendable {
     static func resourceFolders() -> [URL] {
         let bundleName = "Tipi_TipiUI.resources"
         var folders: [URL] = []
+        var seen = Set<String>()
         var directories = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             directories.append(URL(fileURLWithPath: executable).deletingLastPathComponent())
@@ -64,10 +65,11 @@ package struct DashboardAssets: Sendable {
         if let path = CommandLine.arguments.first {
             directories.append(URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent())
         }
-        for directory in directories {
-            folders.append(directory.appendingPathComponent(bundleName, isDirectory: true))
-            // macOS: Tipi_TipiUI.bundle/Contents/Resources.
-            folders.append(directory.appendingPathComponent("Tipi_TipiUI.bundle/Contents/Resources", isDirectory: true))
+        for directory in directories where seen.insert(directory.standardizedFileURL.path).inserted {
+            // `.copy("Assets")` keeps the folder: Tipi_TipiUI.resources/Assets/dashboard.js.
+            folders.append(directory.appendingPathComponent(bundleName + "/Assets", isDirectory: true))
+            // macOS: Tipi_TipiUI.bundle/Contents/Resources/Assets.
+            folders.append(directory.appendingPathComponent("Tipi_TipiUI.bundle/Contents/Resources/Assets", isDirectory: true))
         }
         return folders
     }
