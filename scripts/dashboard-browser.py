@@ -30,6 +30,7 @@ for (const box of document.querySelectorAll(".chart")) {
 }
 return {
   title: document.title,
+  url: location.href,
   heading: text(document.querySelector("h1")),
   rows: [...document.querySelectorAll("#runs tbody tr")].map((tr) => tr.getAttribute("data-run")),
   names: [...document.querySelectorAll("#runs tbody tr td:nth-child(2)")].map(text),

@@ -68,6 +68,33 @@ struct DashboardBrowserTests {
         #expect(compare["injected"] is NSNull)
     }
 
+    @Test("the runs table takes its columns, sort and filter from the URL and keeps them there; a sweep page shows its points")
+    func tableStateAndSweep() throws {
+        var ids: [String] = []
+        for (index, steps) in [20, 40, 30, 50].enumerated() {
+            let id = try fixture.log(["--project", "sw", "--name", "point-\(index)", "--steps", String(steps)])
+            ids.append(id)
+            // A sweep point as the sweep runner records it (`"sweep": {"id", "index"}` in run.json).
+            let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.store + "/sw").first { $0.hasSuffix(id) })
+            let file = fixture.store + "/sw/" + folder + "/run.json"
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+            object["sweep"] = ["id": "sw-1", "index": index]
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: file))
+        }
+        let server = try fixture.serve()
+        defer { _ = server.stop() }
+        let table = try browse("facts", server.url + "?cols=name,steps,loss.max&sort=-loss.max&where=steps%3E%3D30", screenshot: "runs-query.png")
+        #expect(table["headers"] as? [String] == ["name", "steps", "loss.max"])
+        #expect(table["rows"] as? [String] == [ids[3], ids[1], ids[2]], "sorted by loss.max, largest first, steps >= 30 only")
+        let url = try #require(table["url"] as? String)
+        #expect(url.contains("cols=name%2Csteps%2Closs.max") && url.contains("sort=-loss.max") && url.contains("where=steps"), "\(url)")
+        let sweep = try browse("facts", server.url + "sweeps/sw-1", screenshot: "sweep.png")
+        let rows = try #require(sweep["sweepRows"] as? [[String]])
+        #expect(rows.map { $0[1] } == ["point-0", "point-2", "point-1", "point-3"], "points sorted by the metric: \(rows)")
+        #expect(sweep["scatterPoints"] as? Int == 4)
+        #expect((sweep["errors"] as? [String])?.isEmpty == true, "\(sweep["errors"] ?? "")")
+    }
+
     @Test("a live run's chart grows while it logs, without a reload")
     func live() throws {
         let (logging, id) = try fixture.startLogging(["--project", "live", "--name", "growing", "--steps", "300", "--sleep", "0.03"])

@@ -13,6 +13,8 @@ final class StoreDashboardSource: DashboardSource {
     /// The store's real path with a trailing slash.
     let realRoot: String
     private let listing = Mutex<(time: Double, runs: [RunStore.StoredRun])?>(nil)
+    /// Run folders by id and by folder name, from the latest listing (a run's folder never moves).
+    private let folders = Mutex<[String: URL]>([:])
     private let histories = Mutex<[String: (stamp: FileStamp, history: MetricHistory)]>([:])
     /// Seconds a listing is reused.
     static let listingLifetime = 1.0
@@ -41,6 +43,12 @@ final class StoreDashboardSource: DashboardSource {
             return true
         }
         listing.withLock { $0 = (now, inside) }
+        folders.withLock { folders in
+            for run in inside {
+                folders[run.metadata.id] = run.folder
+                folders[run.folder.lastPathComponent] = run.folder
+            }
+        }
         return inside
     }
 
@@ -61,8 +69,12 @@ final class StoreDashboardSource: DashboardSource {
         return Data(try RunsJSON.list(selected).utf8)
     }
 
-    /// The run `query` names, found the way `tipi runs show` finds it; inside the store only.
+    /// The run `query` names, found the way `tipi runs show` finds it; inside the store only. A run id
+    /// seen in an earlier listing is read afresh from its folder, without listing the store again.
     func find(_ query: String) throws -> RunStore.StoredRun {
+        if let folder = folders.withLock({ $0[query] }), let run = store.run(inFolder: folder), isInside(run.folder) {
+            return run
+        }
         let listed = runs()
         if let exact = listed.first(where: { $0.metadata.id == query || $0.folder.lastPathComponent == query }) {
             return exact

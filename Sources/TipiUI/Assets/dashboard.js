@@ -208,7 +208,7 @@
       el("input", { name, placeholder, size, value: state[name], oninput: (event) => { state[name] = event.target.value; draw(); } });
     const select = (name, options) =>
       el("select", { name, onchange: (event) => { state[name] = event.target.value; draw(); } },
-        el("option", { value: "" }, "all " + name + "s"),
+        el("option", { value: "" }, name === "status" ? "all statuses" : "all " + name + "s"),
         options.map((option) => el("option", { value: option, selected: option === state[name] }, option)));
     const columnsInput = el("input", {
       name: "cols", size: 50, value: state.cols.join(","), list: "tipi-columns",

@@ -57,34 +57,42 @@ package indirect enum HTML: Sendable {
 
     /// `&`, `<`, `>`, `"` and `'` as character references: safe in text and in quoted attribute values.
     package static func escape(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            case "\0": output += "\u{FFFD}"
-            default: output.unicodeScalars.append(character)
+        substituting(text) { scalar in
+            switch scalar {
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "'": "&#39;"
+            case "\0": "\u{FFFD}"
+            default: nil
             }
         }
-        return output
     }
 
     /// JSON text that is safe inside a `<script>` element (still the same JSON for `JSON.parse`).
     package static func scriptSafeJSON(_ data: Data) -> String {
-        var output = ""
-        output.reserveCapacity(data.count)
-        for scalar in String(decoding: data, as: UTF8.self).unicodeScalars {
+        substituting(String(decoding: data, as: UTF8.self)) { scalar in
             switch scalar {
-            case "<": output += "\\u003c"
-            case ">": output += "\\u003e"
-            case "&": output += "\\u0026"
-            case "\u{2028}": output += "\\u2028"
-            case "\u{2029}": output += "\\u2029"
-            default: output.unicodeScalars.append(scalar)
+            case "<": "\\u003c"
+            case ">": "\\u003e"
+            case "&": "\\u0026"
+            case "\u{2028}": "\\u2028"
+            case "\u{2029}": "\\u2029"
+            default: nil
+            }
+        }
+    }
+
+    /// `text` with each scalar that `replacement` maps replaced by its text.
+    static func substituting(_ text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var output = ""
+        output.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            if let replaced = replacement(scalar) {
+                output += replaced
+            } else {
+                output.unicodeScalars.append(scalar)
             }
         }
         return output
