@@ -76,5 +76,5 @@ try:
         loads.append(facts["loadSeconds"] * 1000)
     print("runs_page_first_rows_ms %.1f (median of %d; 500 of %d rows drawn)" % (statistics.median(loads), REPEAT, RUNS))
 finally:
-    server.send_signal(signal.SIGINT); server.wait(timeout=30)
+    server.send_signal(signal.SIGTERM); server.wait(timeout=30)  # (SIGINT is ignored in a background job)
     shutil.rmtree(store, ignore_errors=True)

@@ -15,7 +15,7 @@ struct UICommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "The address to listen on; another than 127.0.0.1 or ::1 exposes the store to that network.")
+    @Option(help: "The address to listen on; any but 127.0.0.1 or ::1 exposes the store to that network.")
     var host = "127.0.0.1"
 
     @Option(parsing: .unconditional, help: "The port (0: a free one).")

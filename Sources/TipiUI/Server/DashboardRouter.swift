@@ -22,8 +22,9 @@ package struct DashboardRouter: Sendable {
     /// loopback names, so a web page on another site cannot reach it through DNS rebinding.
     let allowedHosts: Set<String>?
 
-    /// The default and the largest `max_points`.
+    /// The `max_points` of a metric request that names none.
     package static let defaultMaxPoints = 2000
+    /// The largest `max_points` a request may ask for.
     package static let maximumMaxPoints = 100_000
 
     /// A router over `source`; `allowedHosts` as above.

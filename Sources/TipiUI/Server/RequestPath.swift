@@ -70,6 +70,7 @@ package struct RequestPath: Sendable, Equatable {
         }
     }
 
+    /// The same components and the same query items in the same order.
     package static func == (lhs: RequestPath, rhs: RequestPath) -> Bool {
         lhs.components == rhs.components && lhs.query.elementsEqual(rhs.query) { $0 == $1 }
     }
