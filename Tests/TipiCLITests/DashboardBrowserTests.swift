@@ -97,7 +97,7 @@ struct DashboardBrowserTests {
 
     @Test("a live run's chart grows while it logs, without a reload")
     func live() throws {
-        let (logging, id) = try fixture.startLogging(["--project", "live", "--name", "growing", "--steps", "300", "--sleep", "0.03"])
+        let (logging, id) = try fixture.startLogging(["--project", "live", "--name", "growing", "--steps", "1500", "--sleep", "0.02"])
         defer {
             logging.signal(SIGKILL)
             _ = logging.wait()
