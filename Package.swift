@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-macro-testing", from: "0.7.0"),
         // `swift package generate-documentation --target Tipi --warnings-as-errors` (scripts/test.sh): the DocC catalog.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // `tipi ui`'s HTTP server (no SwiftNIO; see docs/architecture.md, "The dashboard's server"). Only the
+        // `tipi` tool links it, never the `Tipi` library.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .target(
@@ -52,10 +55,16 @@ let package = Package(
             ],
             swiftSettings: instrumented
         ),
+        // The dashboard of `tipi ui` and `tipi report`: HTTP server, routes, downsampling, HTML, bundled assets.
+        .target(
+            name: "TipiUI",
+            dependencies: ["Tipi", .product(name: "FlyingFox", package: "FlyingFox")],
+            resources: [.copy("Assets")]
+        ),
         .target(
             name: "TipiCLI",
             dependencies: [
-                "Tipi",
+                "Tipi", "TipiUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +77,7 @@ let package = Package(
             dependencies: ["Tipi", "TipiTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "TipiCLITests", dependencies: ["TipiCLI", "TipiTestSupport"], exclude: ["__Snapshots__"]),
+        .testTarget(name: "TipiUITests", dependencies: ["TipiUI", "Tipi", "TipiTestSupport"]),
         .testTarget(
             name: "TipiMacrosTests",
             dependencies: ["TipiMacros", .product(name: "MacroTesting", package: "swift-macro-testing")]

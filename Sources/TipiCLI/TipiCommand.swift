@@ -13,7 +13,8 @@ public struct TipiCommand: AsyncParsableCommand {
             """,
         subcommands: [
             CreateCommand.self, AddCommand.self, ListCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self,
-            RemoveCommand.self, CleanCommand.self, RunsCommand.self, DevicesCommand.self, InfoCommand.self, DemoCommand.self,
+            RemoveCommand.self, CleanCommand.self, RunsCommand.self, UICommand.self, ReportCommand.self, DevicesCommand.self, InfoCommand.self,
+            DemoCommand.self,
         ]
     )
 

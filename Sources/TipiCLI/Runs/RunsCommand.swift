@@ -69,6 +69,15 @@ struct RunsListCommand: ParsableCommand {
     @Flag(help: "Print JSON: one object per run.")
     var json = false
 
+    @Option(help: "Columns: run fields, config keys, metrics (loss = its last value, loss.min, loss.max), e.g. lr,epochs,val/loss.min.")
+    var columns: String?
+
+    @Option(name: .customLong("where"), help: "Only runs meeting conditions, e.g. 'val/loss.min<0.3, optimizer=adam' (<, <=, >, >=, =, !=, ~).")
+    var condition: String?
+
+    @Option(parsing: .unconditional, help: "Order by a column, smallest first (-COLUMN: largest first), e.g. val/loss.min.")
+    var sort: String?
+
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 (all runs) or more, not \(limit)") }
     }
@@ -84,9 +93,15 @@ struct RunsListCommand: ParsableCommand {
 
     func run() throws {
         let runStore = try store.existingStore()
-        let (runs, problems) = runStore.runs(project: project, withConfig: json)
+        let query = try RunsQuery(columns: columns, where: condition, sort: sort)
+        var (runs, problems) = runStore.runs(project: project, withConfig: json || !query.isEmpty)
         if let project, runs.isEmpty, problems.isEmpty {
             try Self.checkProject(project, in: runStore)
+        }
+        let now = Date().timeIntervalSince1970
+        if !query.isEmpty {
+            try query.check(runs)
+            runs = query.apply(runs, now: now)
         }
         // A script reading --json gets every run unless it asks for fewer; a table stops at a screenful.
         let count = limit ?? (json ? 0 : 30)
@@ -94,9 +109,11 @@ struct RunsListCommand: ParsableCommand {
         if json {
             print(try RunsJSON.list(shown))
         } else if runs.isEmpty {
-            print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")))
+            print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")
+                + (query.conditions.isEmpty ? "" : " that meet --where")))
         } else {
-            for line in RunsTable.list(shown, now: Date().timeIntervalSince1970) { print(line) }
+            let lines = query.columns.isEmpty ? RunsTable.list(shown, now: now) : query.table(shown, now: now)
+            for line in lines { print(line) }
             if shown.count < runs.count { print("(\(runs.count - shown.count) older runs not shown; --limit 0 shows all)") }
         }
         for problem in problems { Diagnostics.warn(problem) }

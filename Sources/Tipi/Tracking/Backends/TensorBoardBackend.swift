@@ -18,6 +18,10 @@ import Synchronization
 /// "brain.Event:2"}`; each step is one `Event{wall_time, step, summary{value{tag, simple_value}}}` with one
 /// value per metric. `simple_value` is a 32-bit float (what `EventAccumulator` and tbparse read as scalars):
 /// NaN and infinities are kept, and doubles lose precision beyond 7 digits.
+///
+/// The HParams tab: the second event holds the hparams plugin's `session_start_info` (the config, flattened
+/// to dotted keys, as `google.protobuf.Value`s), and `finish` writes its `session_end_info` (status, end
+/// time), so TensorBoard shows one row per run with its config and its metrics' final values.
 final class TensorBoardBackend: TrackingBackend {
     private var descriptor: Int32 = -1
     private(set) var state = RunMetadata.BackendState()
@@ -45,6 +49,11 @@ final class TensorBoardBackend: TrackingBackend {
         }
         var bytes: [UInt8] = []
         Self.appendRecord(Self.fileVersionEvent(wallTime: now), to: &bytes)
+        Self.appendRecord(
+            Self.hparamsEvent(
+                wallTime: now, tag: "_hparams_/session_start_info",
+                session: Self.sessionStart(run.metadata.config, group: run.metadata.group, startTime: run.metadata.startTime)),
+            to: &bytes)
         do {
             try writeOrThrow(bytes, path: path)
         } catch {
@@ -76,7 +85,13 @@ final class TensorBoardBackend: TrackingBackend {
     }
 
     func finish(status: RunStatus, summary: [String: MetricSummary], deadline: Double) throws {
-        release()
+        defer { release() }
+        guard descriptor >= 0 else { return }
+        let now = Date().timeIntervalSince1970
+        var bytes: [UInt8] = []
+        Self.appendRecord(
+            Self.hparamsEvent(wallTime: now, tag: "_hparams_/session_end_info", session: Self.sessionEnd(status, endTime: now)), to: &bytes)
+        try writeOrThrow(bytes, path: state.location ?? "")
     }
 
     func release() {
@@ -106,5 +121,71 @@ final class TensorBoardBackend: TrackingBackend {
         output.appendLittleEndian(CRC32.masked(CRC32.castagnoli.checksum(length)))
         output += data
         output.appendLittleEndian(CRC32.masked(CRC32.castagnoli.checksum(data)))
+    }
+
+    // MARK: - HParams (tensorboard/plugins/hparams: api.proto, plugin_data.proto)
+
+    /// `Event{wall_time, step 0, summary{value{tag, metadata{plugin_data{"hparams", HParamsPluginData}}}}}`
+    /// where `session` is the `HParamsPluginData` field (3: start info, 4: end info) already encoded.
+    static func hparamsEvent(wallTime: Double, tag: String, session: [UInt8]) -> [UInt8] {
+        var event = ProtobufWriter()
+        event.double(1, wallTime)
+        event.int(2, 0)
+        event.message(5) { summary in
+            summary.message(1) { value in
+                value.string(1, tag)
+                value.message(9) { metadata in
+                    metadata.message(1) { plugin in
+                        plugin.string(1, "hparams")
+                        // HParamsPluginData{version: 0, …}.
+                        plugin.data(2, session)
+                    }
+                }
+            }
+        }
+        return event.bytes
+    }
+
+    /// `HParamsPluginData.session_start_info` (field 3): `hparams` (a map of dotted config keys to
+    /// `google.protobuf.Value`), `group_name`, `start_time_secs`.
+    static func sessionStart(_ config: [String: ConfigValue], group: String?, startTime: Double) -> [UInt8] {
+        var data = ProtobufWriter()
+        data.message(3) { info in
+            for (key, value) in ConfigValue.flatten(config) {
+                info.message(1) { entry in
+                    entry.string(1, key)
+                    entry.message(2) { protobufValue in
+                        switch value {
+                        case .int(let number): protobufValue.double(2, Double(number))
+                        case .double(let number): protobufValue.double(2, number)
+                        case .bool(let flag): protobufValue.bool(4, flag)
+                        case .string(let text): protobufValue.string(3, text)
+                        case .array, .table: protobufValue.string(3, value.description)
+                        }
+                    }
+                }
+            }
+            if let group { info.string(4, group) }
+            info.double(5, startTime)
+        }
+        return data.bytes
+    }
+
+    /// `HParamsPluginData.session_end_info` (field 4): status (1 success, 2 failure, 3 running; 0 unknown)
+    /// and `end_time_secs`.
+    static func sessionEnd(_ status: RunStatus, endTime: Double) -> [UInt8] {
+        let code: Int64
+        switch status {
+        case .finished: code = 1
+        case .failed, .crashed, .damaged: code = 2
+        case .running: code = 3
+        case .interrupted: code = 0
+        }
+        var data = ProtobufWriter()
+        data.message(4) { info in
+            info.int(1, code)
+            info.double(2, endTime)
+        }
+        return data.bytes
     }
 }

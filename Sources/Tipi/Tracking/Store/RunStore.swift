@@ -240,6 +240,12 @@ public struct RunStore: Sendable {
         return completed
     }
 
+    /// The run in `folder`, read afresh with its config (as `runs()` reads each run); `nil` when the
+    /// folder is not a run folder. For a reader that already knows where a run is (the dashboard).
+    package func run(inFolder folder: URL) -> StoredRun? {
+        try? Self.readRun(folder, withConfig: true).get()
+    }
+
     /// Finds a run by id, unique id prefix, folder name, name (the newest run of that name), or unique
     /// name prefix (`hardy` for `hardy-otter-78`; again the newest run of that name).
     ///

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+/// `tipi runs --columns/--where/--sort` on real runs.
+@Suite("tipi runs --columns --where --sort")
+struct RunsQueryTests {
+    let fixture = DashboardStore()
+
+    func rows(_ output: String) -> [[String]] {
+        output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+    }
+
+    @Test("columns of config and metrics, conditions on them, sorted by a metric")
+    func query() throws {
+        try fixture.log(["--project", "q", "--name", "short", "--steps", "10"])
+        try fixture.log(["--project", "q", "--name", "long", "--steps", "30"])
+        try fixture.log(["--project", "q", "--name", "middle", "--steps", "20"])
+        let table = try fixture.tipi(["runs", "--columns", "steps,optimizer,loss.max,eval/loss.min", "--sort", "-loss.max"])
+        #expect(table.status == 0, "\(table.standardError)")
+        let lines = rows(table.standardOutput)
+        #expect(lines.first == ["NAME", "ID", "steps", "optimizer", "loss.max", "eval/loss.min"])
+        #expect(lines.dropFirst().map { $0[0] } == ["long", "middle", "short"])
+        #expect(lines[1][2...] == ["30", "adam", "29", "0.2"])
+        let filtered = try fixture.tipi(["runs", "--columns", "loss", "--where", "loss.max<25, steps>=15", "--sort", "loss"])
+        #expect(rows(filtered.standardOutput).dropFirst().map { $0[0] } == ["middle"])
+        let words = try fixture.tipi(["runs", "--where", "name~or and optimizer=adam", "--sort", "name"])
+        #expect(rows(words.standardOutput).dropFirst().map { $0[0] } == ["short"])
+        let json = try fixture.tipi(["runs", "--json", "--where", "steps!=20", "--sort", "steps"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: Any]])
+        #expect(objects.map { $0["name"] as? String } == ["short", "long"])
+        let none = try fixture.tipi(["runs", "--where", "loss.min>1000"])
+        #expect(none.status == 0 && none.standardOutput.contains("that meet --where"))
+    }
+
+    @Test(
+        "bad expressions and unknown names: one line naming the option, what was expected, a suggestion; exit 1",
+        arguments: [
+            (["--where", "loss.max<<3"], "is not COLUMN OP VALUE"), (["--where", "loss.max"], "is not COLUMN OP VALUE"),
+            (["--where", "a<1,,b>2"], "an empty condition"), (["--where", "<3"], "is not COLUMN OP VALUE"),
+            (["--columns", "lr,,x"], "names separated by commas"), (["--sort", "-"], "give a column"),
+            (["--sort", "los.max"], "did you mean 'loss.max'?"), (["--columns", "optimiser"], "did you mean 'optimizer'?"),
+            (["--where", "stepz=3"], "did you mean 'steps'?"),
+        ])
+    func badInput(arguments: [String], expected: String) throws {
+        try fixture.log(["--project", "q", "--name", "one", "--steps", "3"])
+        let result = try fixture.tipi(["runs"] + arguments)
+        #expect(result.status == 1, "\(arguments): \(result.status)")
+        #expect(result.standardError.contains(expected), "\(arguments): \(result.standardError)")
+        #expect(result.standardError.split(separator: "\n").count == 1)
+    }
+}

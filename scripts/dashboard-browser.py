@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Drives a `tipi ui` page (or a `tipi report` file) in a real headless Chromium through Selenium and
+prints what a person would see, as JSON, for the Swift tests (Tests/TipiCLITests/DashboardBrowserTests).
+
+    dashboard-browser.py facts URL SCREENSHOT.png         what the page shows once it is drawn
+    dashboard-browser.py watch URL SCREENSHOT.png SECONDS the first chart's point counts, sampled while it lives
+
+The browser and its driver: TIPI_TEST_CHROMIUM (default /usr/bin/chromium) and TIPI_TEST_CHROMEDRIVER
+(default /usr/bin/chromedriver); nothing is downloaded.
+"""
+import json
+import os
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+FACTS = r"""
+const text = (node) => (node ? node.textContent : null);
+const charts = {};
+for (const box of document.querySelectorAll(".chart")) {
+  const svg = box.querySelector("svg");
+  charts[box.getAttribute("data-metric")] = {
+    points: svg ? Number(svg.getAttribute("data-points") || 0) : 0,
+    series: svg ? svg.querySelectorAll("path.line").length : 0,
+    labels: svg ? [...svg.querySelectorAll("path.line")].map((p) => p.getAttribute("data-label")) : [],
+  };
+}
+return {
+  title: document.title,
+  url: location.href,
+  heading: text(document.querySelector("h1")),
+  rows: [...document.querySelectorAll("#runs tbody tr")].map((tr) => tr.getAttribute("data-run")),
+  names: [...document.querySelectorAll("#runs tbody tr td:nth-child(2)")].map(text),
+  headers: [...document.querySelectorAll("#runs thead th")].map(text).filter(Boolean),
+  charts: charts,
+  diff: [...document.querySelectorAll("#config-diff tbody tr")].map((tr) => [...tr.children].map(text)),
+  config: [...document.querySelectorAll("#config tr")].map((tr) => [...tr.children].map(text)),
+  sweepRows: [...document.querySelectorAll("#sweep-points tbody tr")].map((tr) => [...tr.children].map(text)),
+  scatterPoints: [...document.querySelectorAll("svg.scatter circle")].length,
+  errors: [...document.querySelectorAll(".error")].map(text).filter(Boolean),
+  images: document.querySelectorAll("img").length,
+  injected: window.__xss === undefined ? null : String(window.__xss),
+  bodyText: document.body.innerText.slice(0, 20000),
+};
+"""
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("TIPI_TEST_CHROMIUM", "/usr/bin/chromium")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
+        options.add_argument(argument)
+    service = Service(os.environ.get("TIPI_TEST_CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+def open_page(driver, url):
+    started = time.monotonic()
+    driver.get(url)
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.body.getAttribute('data-ready')") == "1")
+    return time.monotonic() - started
+
+
+def main():
+    command, url, screenshot = sys.argv[1], sys.argv[2], sys.argv[3]
+    driver = browser()
+    try:
+        seconds = open_page(driver, url)
+        if command == "facts":
+            facts = driver.execute_script(FACTS)
+            facts["loadSeconds"] = seconds
+        elif command == "watch":
+            duration = float(sys.argv[4])
+            samples = []
+            end = time.monotonic() + duration
+            while time.monotonic() < end:
+                samples.append(driver.execute_script(
+                    "const s = document.querySelector('.chart svg'); return s ? Number(s.getAttribute('data-points')) : -1;"))
+                time.sleep(0.5)
+            facts = {"samples": samples, "live": driver.execute_script("return document.getElementById('live').textContent")}
+        else:
+            raise SystemExit("usage: dashboard-browser.py facts|watch URL SCREENSHOT [SECONDS]")
+        driver.save_screenshot(screenshot)
+        print(json.dumps(facts))
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
