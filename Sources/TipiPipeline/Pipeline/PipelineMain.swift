@@ -16,6 +16,7 @@ import Tipi
 /// The program then answers:
 /// - `run [CONFIG] [--set KEY=VALUE]… [--resume RUN] [--debug]` — validate everything, then run;
 /// - `validate [CONFIG] [--set KEY=VALUE]…` — report every problem with file:line:column, or say it is valid;
+/// - `sweep [CONFIG] [--sweep KEY=V1,V2,…]… [--resume SWEEP]` — many runs with values varied (see `[sweep]`);
 /// - `inspect [--json]` — the processes and permanences, their params with types, defaults and docs, and a
 ///   config template.
 ///
@@ -76,7 +77,7 @@ struct PipelineCommand: AsyncParsableCommand {
         CommandConfiguration(
             commandName: PipelineProgram.definition.name,
             abstract: "The \(PipelineProgram.definition.name) pipeline: run it, validate a config, or inspect its processes.",
-            subcommands: [PipelineRunCommand.self, PipelineValidateCommand.self, PipelineInspectCommand.self])
+            subcommands: [PipelineRunCommand.self, PipelineSweepCommand.self, PipelineValidateCommand.self, PipelineInspectCommand.self])
     }
 }
 
