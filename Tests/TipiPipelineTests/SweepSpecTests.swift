@@ -58,8 +58,8 @@ struct SweepSpecTests {
             "processes.training.params.rate" = []
             "permanences.data.params.count" = { distribution = "int_uniform", min = 10, max = 1 }
             """)
-        #expect(text.contains("error[SWP002]: c.toml:11:33: sweep.params.processes.training.params.rate: an empty list: nothing to sweep"))
-        #expect(text.contains("error[SWP002]: c.toml:12:55: sweep.params.permanences.data.params.count: min (10) is greater than max (1)"))
+        #expect(text.contains("error[SWP002]: c.toml:12:36: sweep.params.processes.training.params.rate: an empty list: nothing to sweep"))
+        #expect(text.contains("error[SWP002]: c.toml:13:73: sweep.params.permanences.data.params.count: min (10) is greater than max (1)"))
         let types = try problems(
             """
             [sweep]
@@ -140,7 +140,7 @@ struct SweepSpecTests {
             #expect(rate >= 1e-4 && rate <= 1)
             #expect([1, 3, 5, 7, 9].contains(epochs))
         }
-        #expect(Set(points.map { $0[1] }).count == 5)
+        #expect(Set(points.map { $0[1].configValue }).count == 5)
     }
 
     static func branin(_ x: Double, _ y: Double) -> Double {

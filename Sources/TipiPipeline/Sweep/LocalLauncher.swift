@@ -111,9 +111,11 @@ struct LocalLauncher {
                 if let exit = process.poll() { ended.append((index, exit)) }
             }
             let now = Date().timeIntervalSince1970
+            var refreshed = false
             if !ended.isEmpty || now - lastRefresh >= Self.refreshInterval {
                 refresh()
                 lastRefresh = now
+                refreshed = true
             }
             for (index, exit) in ended.sorted(by: { $0.0 < $1.0 }) {
                 guard let process = running.removeValue(forKey: index), let at = position(index) else { continue }
@@ -141,7 +143,7 @@ struct LocalLauncher {
                 bar.update()
                 save()
             }
-            if let rule = spec.earlyStop, !record.metric.isEmpty {
+            if refreshed, let rule = spec.earlyStop, !record.metric.isEmpty {
                 applyEarlyStopping(rule, record: &record, running: running)
             }
             postfix()
