@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TipiTestSupport
 
+@testable import TipiCLI
+
 /// Sweeps run for real: the fixture pipeline's `sweep` command launches its points as child processes,
 /// and `tipi sweeps` / `tipi runs` read what they recorded.
 @Suite("Sweeps, local launcher")
@@ -279,5 +281,41 @@ struct SweepTests {
         let missing = try Executables.run(try tipi(), ["sweeps", "show", "sw-nothere"], environment: environment, removing: removing)
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("no sweep 'sw-nothere' in \(store)"))
+    }
+
+    @Test("points claim their own GPU: three points at once on three GPUs, never two on one")
+    func gpus() throws {
+        let fake = try FakeNvidiaSMI(
+            output: """
+                0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 1000, 0
+                1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 2000, 0
+                2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 3000, 0
+                """)
+        defer { fake.remove() }
+        let claims = folder.appendingPathComponent("claims").path
+        let config = try write("[sweep]\nparallel = 3\n", steps: 15, delay: 0.1, extra: ", useDevice = true")
+        let result = try Executables.run(
+            try fixture(), ["sweep", config, "--sweep", "processes.opt.params.x=0.0,1.0,2.0"],
+            environment: environment.merging(
+                ["TIPI_NVIDIA_SMI": fake.path, "TIPI_CLAIMS_DIR": claims, "TIPI_NVML": "0", "TIPI_NVIDIA_SMI_TIMEOUT": "60"]) { _, new in new },
+            removing: removing, timeout: 120)
+        #expect(result.status == 0, "\(result.standardError)")
+        let id = try sweepID(result.standardOutput)
+        var devices: [String] = []
+        for index in 0..<3 {
+            let log = try String(contentsOfFile: "\(store)/sweeps/\(id)/logs/point-\(index).log", encoding: .utf8)
+            let match = try #require(log.firstMatch(of: /device (\S+)/), "no device in point \(index)'s log: \(log)")
+            devices.append(String(match.1))
+        }
+        #expect(Set(devices) == ["cuda:0", "cuda:1", "cuda:2"], "\(devices)")
+    }
+
+    @Test("tipi sweep NAME passes every sweep flag, in order, to the project's sweep command")
+    func projectFlags() throws {
+        let command = try #require(
+            try TipiCommand.parseAsRoot(["sweep", "demo", "--set", "a.b=1", "--sweep", "x.y=1,2", "--parallel", "2", "--resume", "sw-1"])
+                as? SweepCommand)
+        #expect(command.options.overrides == ["a.b=1"])
+        #expect(command.sweepArguments == ["--sweep", "x.y=1,2", "--parallel", "2", "--resume", "sw-1"])
     }
 }
