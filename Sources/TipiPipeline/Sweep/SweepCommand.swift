@@ -58,9 +58,21 @@ struct PipelineSweepCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Continue a sweep: only its points that did not finish run (CONFIG and the other flags are the sweep's own).", valueName: "sweep"))
     var resume: String?
 
+    @Flag(help: "With launcher = \"slurm\": return right after submitting (follow it with `tipi sweeps show SWEEP`).")
+    var detach = false
+
+    @Option(help: .hidden)
+    var task: String?
+
     func run() async throws {
+        if let task {
+            // A Slurm array task of the sweep (its batch script runs this).
+            let status = await SweepTask.run(task, definition: PipelineProgram.definition)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let status = await SweepController.run(
-            .init(configFile: config.path, overrides: config.overrides, flags: sweep.flags, arguments: sweep.arguments, resume: resume),
+            .init(configFile: config.path, overrides: config.overrides, flags: sweep.flags, arguments: sweep.arguments, resume: resume, detach: detach),
             definition: PipelineProgram.definition)
         if status != 0 { throw ExitCode(status) }
     }

@@ -16,6 +16,8 @@ enum SweepController {
         /// The sweep's own flags as given, recorded for `--resume`.
         var arguments: [String]
         var resume: String?
+        /// Return right after submitting (Slurm).
+        var detach = false
         var store: RunStore = .default
     }
 
@@ -38,8 +40,7 @@ enum SweepController {
         case .local:
             return await LocalLauncher(prepared: prepared, store: store).run()
         case .slurm:
-            FileHandle.standardError.write(Data("error: launcher = \"slurm\" is not available in this version; use launcher = \"local\"\n".utf8))
-            return 2
+            return await SlurmLauncher(prepared: prepared, store: store, detach: options.detach).run()
         }
     }
 
@@ -87,8 +88,12 @@ enum SweepController {
         let sampler = makeSampler(spec)
         record.status = "running"
         // Points that started and did not finish run again; the others keep their run.
+        let now = Date().timeIntervalSince1970
         for position in record.points.indices where !record.points[position].isDone && record.points[position].status != "pending" {
             record.points[position].status = "pending"
+            record.points[position].run = nil
+            record.points[position].value = nil
+            record.points[position].since = now
         }
         try store.saveSweep(record)
         return Prepared(record: record, spec: spec, sampler: sampler, configFile: copy)

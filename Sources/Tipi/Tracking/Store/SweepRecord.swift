@@ -41,6 +41,8 @@ public struct SweepRecord: Sendable, Codable, Equatable {
     public var points: [Point]
     /// The early-stopping rule, when there is one (`asha`).
     public var earlyStop: String?
+    /// The Slurm job (array) ids the sweep was submitted as, for `launcher = "slurm"`.
+    public var slurmJobs: [String]? = nil
 
     /// A new sweep's record (its status `running`).
     public init(
@@ -85,6 +87,9 @@ public struct SweepRecord: Sendable, Codable, Equatable {
         public var stopped: Bool?
         /// The last step of the metric seen, for early stopping.
         public var step: Int?
+        /// When the point was last set to run again (`--resume`, Unix seconds): its runs started before are
+        /// earlier attempts, not its result.
+        public var since: Double?
 
         /// A point not started yet.
         public init(index: Int, params: [String: ConfigValue], assignments: [String]) {
@@ -129,8 +134,10 @@ public struct SweepRecord: Sendable, Codable, Equatable {
     /// wins: a resumed point's new run replaces the old one).
     public func refreshed(from runs: [RunStore.StoredRun]) -> SweepRecord {
         var newest: [Int: RunStore.StoredRun] = [:]
+        let since = Dictionary(points.compactMap { point in point.since.map { (point.index, $0) } }, uniquingKeysWith: max)
         for run in runs where run.metadata.sweep?.id == id {
             guard let index = run.metadata.sweep?.index else { continue }
+            if let start = since[index], run.metadata.startTime < start { continue }
             if let known = newest[index], known.metadata.startTime >= run.metadata.startTime { continue }
             newest[index] = run
         }
