@@ -318,4 +318,23 @@ struct SweepTests {
         #expect(command.options.overrides == ["a.b=1"])
         #expect(command.sweepArguments == ["--sweep", "x.y=1,2", "--parallel", "2", "--resume", "sw-1"])
     }
+
+    @Test("level 5's sweep.toml: a TPE sweep with early stopping of the example pipeline, as the docs show it")
+    func level5Example() throws {
+        let level5 = try #require(Executables.path(of: "Level5"), "Level5 was not built: run `swift build`")
+        var root = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) { root.deleteLastPathComponent() }
+        let config = root.appendingPathComponent("Examples/Level5/configs/sweep.toml").path
+        let result = try Executables.run(
+            level5, ["sweep", config, "--trials", "3", "--parallel", "3"], environment: environment, removing: removing, timeout: 300)
+        #expect(result.status == 0, "\(result.standardError)")
+        let id = try sweepID(result.standardOutput)
+        let sweep = try #require(try json(["sweeps", "show", id, "--json"]) as? [String: Any])
+        #expect(sweep["method"] as? String == "tpe")
+        #expect(sweep["metric"] as? String == "accuracy")
+        #expect(sweep["goal"] as? String == "maximize")
+        let points = try #require(sweep["points"] as? [[String: Any]])
+        #expect(points.count == 3)
+        #expect(points.allSatisfy { ($0["value"] as? Double).map { $0 > 0 && $0 <= 1 } ?? false })
+    }
 }
