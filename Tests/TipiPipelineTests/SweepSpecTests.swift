@@ -205,7 +205,7 @@ struct SweepSpecTests {
 
     @Test("values are written so that --set reads them back with the same type")
     func valueText() throws {
-        let values: [ConfigNode] = [.int(3, nil), .double(1e-5, nil), .double(2, nil), .string("a\"b\\c\n", nil), .bool(true, nil), .array([.int(1, nil)], nil)]
+        let values: [ConfigNode] = [.int(3, nil), .double(1e-5, nil), .double(2, nil), .string("a\"b\\c\n\u{7F}\u{1}", nil), .bool(true, nil), .array([.int(1, nil)], nil)]
         for value in values {
             let read = try TOMLParser.parseValue(SweepValueText.toml(value))
             #expect(read.configValue == value.configValue)

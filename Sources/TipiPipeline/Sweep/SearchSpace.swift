@@ -95,24 +95,8 @@ enum SweepValueText {
         value.isFinite ? String(format: "%.4g", value) : "\(value)"
     }
 
-    /// A TOML basic string: quotes, backslashes and control characters escaped.
+    /// A TOML basic string: JSON's escapes are TOML's, and DEL, which TOML wants escaped too.
     static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    result += String(format: "\\u%04X", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+        JSONNumber.quote(text).replacingOccurrences(of: "\u{7F}", with: "\\u007F")
     }
 }
