@@ -49,11 +49,6 @@ struct SweepTests {
         return String(match.1)
     }
 
-    static func branin(_ x: Double, _ y: Double) -> Double {
-        let b = 5.1 / (4 * Double.pi * Double.pi), c = 5 / Double.pi, t = 1 / (8 * Double.pi)
-        return pow(y - b * x * x + c * x - 6, 2) + 10 * (1 - t) * cos(x) + 10
-    }
-
     @Test("a grid from [sweep.params] and --sweep: every point a run with its values; sweeps show sorts best first; runs --sweep lists them")
     func grid() throws {
         let config = try write(
@@ -89,7 +84,7 @@ struct SweepTests {
             let x = try #require(params["processes.opt.params.x"] as? Double)
             let y = try #require(params["processes.opt.params.y"] as? Double)
             let value = try #require(point["value"] as? Double)
-            #expect(abs(value - Self.branin(x, y)) < 1e-9)
+            #expect(abs(value - Branin.value(x, y)) < 1e-9)
             #expect(point["status"] as? String == "finished")
             values.append(value)
             runIDs[try #require(point["run"] as? String)] = try #require(point["index"] as? Int)

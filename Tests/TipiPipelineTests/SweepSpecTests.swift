@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tipi
+import TipiTestSupport
 
 @testable import TipiPipeline
 
@@ -143,18 +144,13 @@ struct SweepSpecTests {
         #expect(Set(points.map { $0[1].configValue }).count == 5)
     }
 
-    static func branin(_ x: Double, _ y: Double) -> Double {
-        let b = 5.1 / (4 * Double.pi * Double.pi), c = 5 / Double.pi, t = 1 / (8 * Double.pi)
-        return pow(y - b * x * x + c * x - 6, 2) + 10 * (1 - t) * cos(x) + 10
-    }
-
     /// The best Branin value `sampler` finds in `trials` sequential trials.
     static func best(_ sampler: any SweepSampler, trials: Int) -> Double {
         var observations: [SweepObservation] = []
         for index in 0..<trials {
             let values = sampler.point(index, after: observations)
             guard case .double(let x, _) = values[0], case .double(let y, _) = values[1] else { return .infinity }
-            observations.append(SweepObservation(values: values, value: branin(x, y)))
+            observations.append(SweepObservation(values: values, value: Branin.value(x, y)))
         }
         return observations.map(\.value).min() ?? .infinity
     }
@@ -173,7 +169,7 @@ struct SweepSpecTests {
         let medianRandom = random.sorted()[7]
         #expect(medianTPE < medianRandom, "tpe \(medianTPE) vs random \(medianRandom)")
         #expect(medianTPE < 1.5, "tpe's median best \(medianTPE)")
-        #expect(tpe.allSatisfy { $0 >= 0.397887 - 1e-6 })
+        #expect(tpe.allSatisfy { $0 >= Branin.minimum - 1e-6 })
         let again = Self.best(TPESampler(domains: Self.braninDomains, count: 40, seed: 3, maximize: false), trials: 40)
         #expect(again == tpe[3])
     }

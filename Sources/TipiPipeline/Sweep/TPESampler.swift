@@ -54,6 +54,16 @@ struct TPESampler: SweepSampler {
         }
     }
 
+    /// An index drawn with probability `weights[index]` (the weights sum to 1).
+    static func draw(_ weights: [Double], using generator: inout SeededRandomNumberGenerator) -> Int {
+        var draw = Double.random(in: 0..<1, using: &generator)
+        for (index, weight) in weights.enumerated() {
+            if draw < weight { return index }
+            draw -= weight
+        }
+        return weights.count - 1
+    }
+
     private func number(_ node: ConfigNode) -> Double {
         switch node {
         case .int(let value, _): return Double(value)
@@ -75,15 +85,7 @@ struct TPESampler: SweepSampler {
         var best = 0
         var bestScore = -Double.infinity
         for _ in 0..<candidates {
-            var draw = Double.random(in: 0..<1, using: &generator)
-            var choice = values.count - 1
-            for (index, weight) in l.enumerated() {
-                if draw < weight {
-                    choice = index
-                    break
-                }
-                draw -= weight
-            }
+            let choice = Self.draw(l, using: &generator)
             let score = log(l[choice]) - log(g[choice])
             if score > bestScore {
                 bestScore = score
@@ -153,15 +155,7 @@ struct TPESampler: SweepSampler {
 
         /// A draw: a component by weight, then its Gaussian truncated to the range.
         func sample(using generator: inout SeededRandomNumberGenerator) -> Double {
-            var draw = Double.random(in: 0..<1, using: &generator)
-            var component = means.count - 1
-            for (index, weight) in weights.enumerated() {
-                if draw < weight {
-                    component = index
-                    break
-                }
-                draw -= weight
-            }
+            let component = TPESampler.draw(weights, using: &generator)
             for _ in 0..<100 {
                 // Box–Muller.
                 let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
