@@ -88,7 +88,7 @@ fi
 for method in tpe random; do
     bests=()
     for seed in $(seq 0 $((seeds - 1))); do
-        out="$("$fixture" sweep "$work/branin.toml" --method "$method" --seed "$seed" 2>/dev/null)"
+        out="$("$fixture" sweep "$work/branin.toml" --method "$method" --seed "$seed" 2>/dev/null || true)"
         id="$(sed -n 's/^sweep \(sw-[a-z0-9]*\): .*/\1/p' <<<"$out" | head -n1)"
         bests+=("$("$tipi" sweeps show "$id" --json | "$python" -c 'import json,sys; print(json.load(sys.stdin)["best"]["value"])')")
     done

@@ -332,4 +332,36 @@ struct SweepTests {
         #expect(points.count == 3)
         #expect(points.allSatisfy { ($0["value"] as? Double).map { $0 > 0 && $0 <= 1 } ?? false })
     }
+
+    @Test("hostile input: --parallel 0, --trials -1, a huge grid, an unknown or damaged sweep: one clear line each, never a crash")
+    func hostile() throws {
+        let config = try write("")
+        let zero = try Executables.run(
+            try fixture(), ["sweep", config, "--sweep", "processes.opt.params.x=1.0", "--parallel", "0", "--trials", "-1", "--method", "random"],
+            environment: environment, removing: removing)
+        #expect(zero.status == 2)
+        #expect(zero.standardError.contains("--parallel: expected a whole number from 1, found 0"))
+        #expect(zero.standardError.contains("--trials: expected a whole number from 1, found -1"))
+        let values = (0..<400).map(String.init).joined(separator: ",")
+        let huge = try Executables.run(
+            try fixture(), ["sweep", config, "--sweep", "processes.opt.params.x=\(values)", "--sweep", "processes.opt.params.y=\(values)"],
+            environment: environment, removing: removing)
+        #expect(huge.status == 2)
+        #expect(huge.standardError.contains("the grid has 160000 points, more than 100000"))
+        let unknown = try Executables.run(try fixture(), ["sweep", "--resume", "sw-nothere"], environment: environment, removing: removing)
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("no sweep 'sw-nothere'"))
+        // A damaged record: listed as a problem, shown as one error line.
+        let made = try Executables.run(
+            try fixture(), ["sweep", config, "--sweep", "processes.opt.params.x=1.0"], environment: environment, removing: removing)
+        let id = try sweepID(made.standardOutput)
+        try Data("{\"id\": 3".utf8).write(to: URL(fileURLWithPath: "\(store)/sweeps/\(id)/sweep.json"))
+        let list = try Executables.run(try tipi(), ["sweeps"], environment: environment, removing: removing)
+        #expect(list.status == 0)
+        #expect(list.standardError.contains("sweep.json: cannot be read"))
+        let show = try Executables.run(try tipi(), ["sweeps", "show", id], environment: environment, removing: removing)
+        #expect(show.status == 1)
+        #expect(show.standardError.contains("sweep.json: cannot be read"))
+        #expect(!show.standardError.contains("Fatal"))
+    }
 }

@@ -35,7 +35,12 @@ struct LocalLauncher {
 
         Lifecycle.installSignals()
         let stopRequested = Atomic<Bool>(false)
-        let owner = Lifecycle.addStopOwner { stopRequested.store(true, ordering: .relaxed) }
+        // Signalled once per point that ends (and on a stop); the loop waits on it, at most a refresh interval.
+        let exits = DispatchSemaphore(value: 0)
+        let owner = Lifecycle.addStopOwner {
+            stopRequested.store(true, ordering: .relaxed)
+            exits.signal()
+        }
         defer { Lifecycle.removeStopOwner(owner) }
 
         var running: [Int: PointProcess] = [:]
@@ -52,9 +57,11 @@ struct LocalLauncher {
                 Diagnostics.warnOnce(key: "sweep-save", "the sweep's record could not be written (\(error)); its points' runs are kept in the store")
             }
         }
+        let reader = SweepRunReader(store: store, sweepID: record.id, project: record.project)
+        var sweepRuns: [RunStore.StoredRun] = []
         func refresh() {
-            let runs = store.runs(project: record.project, withConfig: false).runs
-            record = record.refreshed(from: runs)
+            sweepRuns = reader.runs()
+            record = record.refreshed(from: sweepRuns)
         }
         func describe(_ point: SweepRecord.Point) -> String {
             point.assignments.map { assignment in
@@ -92,7 +99,8 @@ struct LocalLauncher {
                 var env = environment
                 env["TIPI_SWEEP_INDEX"] = String(index)
                 do {
-                    running[index] = try PointProcess.start(index: index, executable: executable, arguments: arguments, environment: env, log: log)
+                    running[index] = try PointProcess.start(
+                        index: index, executable: executable, arguments: arguments, environment: env, log: log, ended: exits)
                     record.points[at].status = "running"
                     record.points[at].run = nil
                 } catch {
@@ -144,10 +152,10 @@ struct LocalLauncher {
                 save()
             }
             if refreshed, let rule = spec.earlyStop, !record.metric.isEmpty {
-                applyEarlyStopping(rule, record: &record, running: running)
+                applyEarlyStopping(rule, record: &record, running: running, runs: sweepRuns)
             }
             postfix()
-            try? await Task.sleep(for: .milliseconds(50))
+            _ = await Self.wait(exits, seconds: Self.refreshInterval)
         }
 
         if stopRequested.load(ordering: .relaxed) {
@@ -180,9 +188,16 @@ struct LocalLauncher {
         return failures > 0 || record.status != "finished" ? 1 : 0
     }
 
+    /// Waits until `semaphore` is signalled or `seconds` pass, on a thread of its own (the cooperative pool
+    /// is not blocked); `true` when it was signalled.
+    private static func wait(_ semaphore: DispatchSemaphore, seconds: Double) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: semaphore.wait(timeout: .now() + seconds) == .success) }
+        }
+    }
+
     /// Stops the running points that ASHA finds clearly worse than their peers at their last rung.
-    private func applyEarlyStopping(_ rule: EarlyStopRule, record: inout SweepRecord, running: [Int: PointProcess]) {
-        let runs = store.runs(project: record.project, withConfig: false).runs.filter { $0.metadata.sweep?.id == record.id }
+    private func applyEarlyStopping(_ rule: EarlyStopRule, record: inout SweepRecord, running: [Int: PointProcess], runs: [RunStore.StoredRun]) {
         var histories: [Int: (steps: [Int], values: [Double])] = [:]
         for point in record.points {
             guard let id = point.run, let run = runs.first(where: { $0.metadata.id == id }),

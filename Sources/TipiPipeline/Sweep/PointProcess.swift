@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tipi
 
 #if canImport(Glibc)
@@ -20,11 +21,32 @@ final class PointProcess: @unchecked Sendable {
     let log: String
     let started: Double
 
-    private init(index: Int, pid: pid_t, log: String) {
+    /// How the process ended, once it did (set by the waiting thread).
+    private let exit = Mutex<Exit?>(nil)
+
+    private init(index: Int, pid: pid_t, log: String, ended: DispatchSemaphore) {
         self.index = index
         self.pid = pid
         self.log = log
         self.started = Date().timeIntervalSince1970
+        // A thread blocked in waitpid per point: the controller learns of an exit at once (it waits on
+        // `ended`), without polling.
+        let thread = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                guard errno == EINTR else {
+                    self.exit.withLock { $0 = .status(-1) }
+                    ended.signal()
+                    return
+                }
+            }
+            let signal = status & 0x7f
+            let result: Exit = signal != 0 && signal != 0x7f ? .signal(signal) : .status((status >> 8) & 0xff)
+            self.exit.withLock { $0 = result }
+            ended.signal()
+        }
+        thread.name = "tipi-point-\(index)"
+        thread.start()
     }
 
     /// The running program's own executable (`/proc/self/exe` on Linux).
@@ -35,7 +57,10 @@ final class PointProcess: @unchecked Sendable {
     }
 
     /// Starts `executable arguments` with `environment` added to this process's, output appended to `log`.
-    static func start(index: Int, executable: String, arguments: [String], environment: [String: String], log: String) throws -> PointProcess {
+    /// `ended` is signalled once when the process ends.
+    static func start(
+        index: Int, executable: String, arguments: [String], environment: [String: String], log: String, ended: DispatchSemaphore
+    ) throws -> PointProcess {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         var actions = posix_spawn_file_actions_t()
@@ -67,7 +92,7 @@ final class PointProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else { throw SweepError("cannot start point \(index) (\(executable)): \(String(cString: strerror(status)))") }
-        return PointProcess(index: index, pid: pid, log: log)
+        return PointProcess(index: index, pid: pid, log: log, ended: ended)
     }
 
     /// How a point's process ended.
@@ -84,13 +109,7 @@ final class PointProcess: @unchecked Sendable {
     }
 
     /// The exit, if the process ended (never blocks).
-    func poll() -> Exit? {
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        guard result == pid else { return nil }
-        let signal = status & 0x7f
-        return signal != 0 && signal != 0x7f ? .signal(signal) : .status((status >> 8) & 0xff)
-    }
+    func poll() -> Exit? { exit.withLock { $0 } }
 
     /// Sends `signal` to the point's process.
     func send(_ signal: Int32) { kill(pid, signal) }

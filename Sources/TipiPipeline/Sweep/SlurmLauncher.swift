@@ -86,6 +86,7 @@ struct SlurmLauncher {
         var interval = 2.0
         var lastSeen = ""
         var doneBefore = 0
+        let reader = SweepRunReader(store: store, sweepID: record.id, project: record.project)
         while !stopRequested.load(ordering: .relaxed) {
             let answer = squeue.map { Self.call($0, ["-h", "-r", "-j", job, "-o", "%T"], timeout: 30) }
             let states = answer.map { $0.status == 0 ? $0.output.split(separator: "\n").map(String.init) : [] } ?? []
@@ -93,7 +94,7 @@ struct SlurmLauncher {
                 Diagnostics.warnOnce(
                     key: "squeue", "squeue is not answering (\(TerminalText.excerpt(answer.output, limit: 200))); retrying with backoff")
             }
-            record = record.refreshed(from: store.runs(project: record.project, withConfig: false).runs)
+            record = record.refreshed(from: reader.runs())
             let done = record.points.filter { $0.isDone || ["failed", "crashed", "interrupted"].contains($0.status) && $0.run != nil }.count
             if done > doneBefore {
                 bar.update(done - doneBefore)

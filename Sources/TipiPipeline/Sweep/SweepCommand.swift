@@ -10,10 +10,10 @@ struct SweepCommandFlags: ParsableArguments {
     @Option(help: ArgumentHelp("grid, random or tpe (default: [sweep] method, or grid).", valueName: "method"))
     var method: String?
 
-    @Option(help: ArgumentHelp("Points of a random or tpe sweep (default: [sweep] trials, or 10).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Points of a random or tpe sweep (default: [sweep] trials, or 10).", valueName: "n"))
     var trials: Int?
 
-    @Option(help: ArgumentHelp("Points at once (default: [sweep] parallel, or 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Points at once (default: [sweep] parallel, or 1).", valueName: "n"))
     var parallel: Int?
 
     @Option(help: ArgumentHelp("local or slurm (default: [sweep] launcher, or local).", valueName: "launcher"))

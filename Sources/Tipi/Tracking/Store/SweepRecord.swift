@@ -280,3 +280,42 @@ public enum SweepStoreError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// The runs of one sweep, read again as cheaply as a controller polling every half second needs: a run
+/// folder of another sweep (or of none) is read once, a run that ended is kept, and only new folders and
+/// running runs are read again. Listing the whole project each time would cost O(runs) per poll.
+public final class SweepRunReader: @unchecked Sendable {
+    private let store: RunStore
+    private let sweepID: String
+    private let project: String
+    private var foreign = Set<String>()
+    private var ended: [String: RunStore.StoredRun] = [:]
+
+    /// A reader of the runs of sweep `sweepID`, in `project`.
+    public init(store: RunStore, sweepID: String, project: String) {
+        self.store = store
+        self.sweepID = sweepID
+        self.project = project
+    }
+
+    /// The sweep's runs as they are now.
+    public func runs() -> [RunStore.StoredRun] {
+        let folder = store.root.appendingPathComponent(RunStore.safeName(project), isDirectory: true)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var result = Array(ended.values)
+        for name in names where !name.hasPrefix(".") && !foreign.contains(name) && ended[name] == nil {
+            guard case .success(let run) = RunStore.readRun(folder.appendingPathComponent(name, isDirectory: true), withConfig: false) else {
+                continue
+            }
+            // A folder whose run.json is not written yet reads as damaged: read it again next time.
+            if run.status == .damaged { continue }
+            guard run.metadata.sweep?.id == sweepID else {
+                foreign.insert(name)
+                continue
+            }
+            if run.status != .running { ended[name] = run }
+            result.append(run)
+        }
+        return result
+    }
+}
