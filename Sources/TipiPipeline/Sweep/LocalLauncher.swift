@@ -155,7 +155,8 @@ struct LocalLauncher {
                 applyEarlyStopping(rule, record: &record, running: running, runs: sweepRuns)
             }
             postfix()
-            _ = await Self.wait(exits, seconds: Self.refreshInterval)
+            // A point that ended makes room: start the next one at once; otherwise wait for an exit.
+            if ended.isEmpty { _ = await Self.wait(exits, seconds: Self.refreshInterval) }
         }
 
         if stopRequested.load(ordering: .relaxed) {
