@@ -165,6 +165,10 @@ struct SweepSpecTests {
             tpe.append(Self.best(TPESampler(domains: Self.braninDomains, count: 40, seed: UInt64(seed), maximize: false), trials: 40))
             random.append(Self.best(RandomSampler(domains: Self.braninDomains, count: 40, seed: UInt64(seed)), trials: 40))
         }
+        if ProcessInfo.processInfo.environment["TIPI_PRINT_TPE"] == "1" {
+            let first = Array(tpe.prefix(10)).sorted(), random10 = Array(random.prefix(10)).sorted()
+            print("tpe median (seeds 0-9) \((first[4] + first[5]) / 2), random \((random10[4] + random10[5]) / 2)")
+        }
         let medianTPE = tpe.sorted()[7]
         let medianRandom = random.sorted()[7]
         #expect(medianTPE < medianRandom, "tpe \(medianTPE) vs random \(medianRandom)")

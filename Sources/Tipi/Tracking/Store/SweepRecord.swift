@@ -264,10 +264,14 @@ extension RunStore {
 
 /// Why a sweep could not be read.
 public enum SweepStoreError: Error, CustomStringConvertible {
+    /// No sweep has that id or id prefix (the nearest id, if one is close).
     case notFound(String, store: String, suggestion: String?)
+    /// The prefix fits several sweeps.
     case ambiguous(String, [String])
+    /// `sweep.json` is missing, unreadable or not a sweep record (the file, and why).
     case damaged(String, String)
 
+    /// One line for the user.
     public var description: String {
         switch self {
         case .notFound(let query, let store, let suggestion):
