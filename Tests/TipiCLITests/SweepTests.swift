@@ -364,4 +364,15 @@ struct SweepTests {
         #expect(show.standardError.contains("sweep.json: cannot be read"))
         #expect(!show.standardError.contains("Fatal"))
     }
+
+    @Test("validate checks [sweep] too: a bad sweep in a config is exit 2, located, before anything runs")
+    func validateSweep() throws {
+        let bad = try write("[sweep]\nmethod = \"rnadom\"\n[sweep.params]\n\"processes.opt.params.x\" = []\n")
+        let result = try Executables.run(try fixture(), ["validate", bad], environment: environment, removing: removing)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("sweep.method: unknown value \"rnadom\"\n  help: did you mean \"random\"?"))
+        #expect(result.standardError.contains("an empty list: nothing to sweep"))
+        let good = try write("[sweep]\n[sweep.params]\n\"processes.opt.params.x\" = [1.0]\n")
+        #expect(try Executables.run(try fixture(), ["validate", good], environment: environment, removing: removing).status == 0)
+    }
 }

@@ -147,6 +147,7 @@ struct PipelineValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (built, path) = try config.build()
+        try SweepController.validate(built.document, definition: PipelineProgram.definition)
         print("\(path) is valid: \(built.permanences.count) permanence\(built.permanences.count == 1 ? "" : "s"), \(built.processes.count) process\(built.processes.count == 1 ? "" : "es") (\(built.processes.map(\.key).joined(separator: " → ")))")
         for key in built.settings.ignored {
             print("note: \(key) is accepted for compatibility with Python tipi and not used")

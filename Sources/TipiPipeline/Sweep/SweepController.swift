@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Synchronization
 import Tipi
@@ -115,6 +116,17 @@ enum SweepController {
         guard problems.isEmpty else { throw ConfigProblems(problems) }
         if spec.seed == nil { spec.seed = UInt64.random(in: 0...UInt64(Int64.max)) }
         return (spec, built)
+    }
+
+    /// `validate`'s check of a config's `[sweep]`, when it has one: every problem printed, exit 2.
+    static func validate(_ document: ConfigTable, definition: PipelineDefinition) throws {
+        guard document["sweep"] != nil else { return }
+        do {
+            _ = try validated(document, flags: .init(), definition: definition)
+        } catch let problems as ConfigProblems {
+            report(problems)
+            throw ExitCode(2)
+        }
     }
 
     static func makeSampler(_ spec: SweepSpec) -> any SweepSampler {
