@@ -3,6 +3,7 @@
 # It installs and starts what the tests need first, so it works on a fresh machine:
 #   - .venv-test: TensorBoard, tbparse, wandb and MLflow, whose own readers check Tipi's files;
 #   - a local MLflow server on 127.0.0.1:5055 (stopped again at the end if this script started it);
+#   - a single-node Slurm cluster (scripts/slurm-local.sh, as root), for the sweep tests;
 #   - the fuzz targets, run for TIPI_FUZZ_SECONDS (default 60) each with libFuzzer (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,14 @@ if ! scripts/mlflow-local.sh status >/dev/null 2>&1; then
 fi
 if [ "$started_mlflow" = 1 ] || [ "${CI:-}" = true ]; then
     trap 'scripts/mlflow-local.sh stop' EXIT
+fi
+# A single-node Slurm cluster for the sweep tests (needs root and apt; Debian's slurm-wlm). Without it the
+# Slurm tests skip; under CI=true they fail, so CI stops here when it cannot start.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    scripts/slurm-local.sh start || [ "${CI:-}" != true ]
+elif [ "${CI:-}" = true ]; then
+    echo "error: the Slurm tests need root to start scripts/slurm-local.sh" >&2
+    exit 1
 fi
 export TIPI_TEST_VENV="$PWD/.venv-test" TIPI_TEST_MLFLOW_URI="http://127.0.0.1:${MLFLOW_PORT:-5055}"
 

@@ -12,9 +12,9 @@ public struct TipiCommand: AsyncParsableCommand {
             `tipi runs` shows what was recorded; `tipi demo` shows the progress bars.
             """,
         subcommands: [
-            CreateCommand.self, AddCommand.self, ListCommand.self, RunCommand.self, ValidateCommand.self, InspectCommand.self,
-            RemoveCommand.self, CleanCommand.self, RunsCommand.self, UICommand.self, ReportCommand.self, DevicesCommand.self, InfoCommand.self,
-            DemoCommand.self,
+            CreateCommand.self, AddCommand.self, ListCommand.self, RunCommand.self, SweepCommand.self, ValidateCommand.self, InspectCommand.self,
+            RemoveCommand.self, CleanCommand.self, RunsCommand.self, SweepsCommand.self, UICommand.self, ReportCommand.self, DevicesCommand.self,
+            InfoCommand.self, DemoCommand.self,
         ]
     )
 

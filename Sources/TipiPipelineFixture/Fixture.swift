@@ -221,6 +221,23 @@ func orphan(seconds: Double = 6) throws {
     print("orphan started")
 }
 
+/// The Branin function (minimum 0.397887, at (−π, 12.275), (π, 2.275) and (9.42478, 2.475)), for sweeps:
+/// logs `branin` at each of `steps` steps, approaching the value at (x, y) from above, `delay` seconds
+/// apart; crashes (abort) when x is `crashAt`; takes a device with `getDevice()` when `useDevice`.
+@PipelineProcess
+func branin(x: Double = 0, y: Double = 0, steps: Int = 1, delay: Double = 0, crashAt: Double = 1e9, useDevice: Bool = false) async throws {
+    if useDevice { print("device \(deviceManager.getDevice())") }
+    let a = 1.0, b = 5.1 / (4 * Double.pi * Double.pi), c = 5 / Double.pi, r = 6.0, s = 10.0, t = 1 / (8 * Double.pi)
+    let value = a * pow(y - b * x * x + c * x - r, 2) + s * (1 - t) * cos(x) + s
+    print("branin x=\(x) y=\(y)")
+    fflush(nil)
+    if x == crashAt { abort() }
+    for step in 0..<max(steps, 1) {
+        if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
+        logger.log(["branin": value + 10 / Double(step + 1) - 10 / Double(max(steps, 1))], step: step)
+    }
+}
+
 enum Steps {
     /// Writes the results.
     @PipelineProcess
@@ -243,7 +260,7 @@ struct Report: PipelineProcess {
 
 @main
 struct Fixture: PipelineMain {
-    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, Steps.export, Report.self, accumulate, total, flaky)
+    static let processes = #processes(prepare, train, evaluate, explode, ping, announce, wait, spin, hog, orphan, branin, Steps.export, Report.self, accumulate, total, flaky)
     static let permanences: [any Permanence.Type] = [Dataset.self, Journal.self, Tally.self]
     static var pipelineName: String { "fixture" }
 }

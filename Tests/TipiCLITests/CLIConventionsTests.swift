@@ -104,7 +104,7 @@ struct CLIConventionsTests {
             #expect(result.status == 64, "exit \(result.status): \(result.standardError)", sourceLocation: sourceLocation)
             #expect(result.standardError == "Error: \(message)\n", sourceLocation: sourceLocation)
         }
-        let top = "(`tipi --help` lists the commands: create, add, list, run, validate, inspect, remove, clean, runs, ui, report, devices, info, demo)"
+        let top = "(`tipi --help` lists the commands: create, add, list, run, sweep, validate, inspect, remove, clean, runs, sweeps, ui, report, devices, info, demo)"
         expectUnknown(try tipi("devcies"), "unknown command 'tipi devcies'; did you mean 'tipi devices'? \(top)")
         expectUnknown(try tipi("xyzzy", "--json"), "unknown command 'tipi xyzzy' \(top)")
         expectUnknown(

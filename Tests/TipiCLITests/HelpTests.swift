@@ -11,7 +11,7 @@ struct HelpTests {
         let help = TipiCommand.helpMessage(columns: 100)
         #expect(Snapshot.verify(help, named: "tipi-help") == nil)
         let names = TipiCommand.configuration.subcommands.compactMap { $0.configuration.commandName }
-        #expect(names == ["create", "add", "list", "run", "validate", "inspect", "remove", "clean", "runs", "ui", "report", "devices", "info", "demo"])
+        #expect(names == ["create", "add", "list", "run", "sweep", "validate", "inspect", "remove", "clean", "runs", "sweeps", "ui", "report", "devices", "info", "demo"])
         for name in names { #expect(help.contains("  \(name) ")) }
     }
 

@@ -130,6 +130,6 @@ struct PipelineProgramTests {
         let json = try Executables.run(try fixture(), ["inspect", "--json"], environment: environment)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let processes = try #require(object["processes"] as? [[String: Any]])
-        #expect(processes.map { $0["name"] as? String } == ["prepare", "train", "evaluate", "explode", "ping", "announce", "wait", "spin", "hog", "orphan", "export", "Report", "accumulate", "total", "flaky"])
+        #expect(processes.map { $0["name"] as? String } == ["prepare", "train", "evaluate", "explode", "ping", "announce", "wait", "spin", "hog", "orphan", "branin", "export", "Report", "accumulate", "total", "flaky"])
     }
 }

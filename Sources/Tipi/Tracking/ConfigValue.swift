@@ -92,7 +92,7 @@ extension ConfigValue: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, E
 }
 
 /// JSON text for numbers and strings, the way Python's `json.dumps` writes them (so files match Python tipi's).
-enum JSONNumber {
+package enum JSONNumber {
     /// Shortest round-trip text; `NaN`, `Infinity`, `-Infinity` for the values JSON lacks (Python's spelling).
     static func text(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
@@ -101,7 +101,8 @@ enum JSONNumber {
         return "\(value)"
     }
 
-    static func quote(_ text: String) -> String {
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped.
+    package static func quote(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -63,6 +63,9 @@ struct RunsListCommand: ParsableCommand {
     @Option(help: "Only runs of this project.")
     var project: String?
 
+    @Option(help: "Only the runs of this sweep (its id, as `tipi sweeps` lists it).")
+    var sweep: String?
+
     @Option(parsing: .unconditional, help: "Show at most this many runs, newest first (0: all; default: 30, or all with --json).")
     var limit: Int?
 
@@ -95,6 +98,10 @@ struct RunsListCommand: ParsableCommand {
         let runStore = try store.existingStore()
         let query = try RunsQuery(columns: columns, where: condition, sort: sort)
         var (runs, problems) = runStore.runs(project: project, withConfig: json || !query.isEmpty)
+        if let sweep {
+            let id = (try? runStore.sweep(matching: sweep).id) ?? sweep
+            runs = runs.filter { $0.metadata.sweep?.id == id }
+        }
         if let project, runs.isEmpty, problems.isEmpty {
             try Self.checkProject(project, in: runStore)
         }

@@ -4,14 +4,18 @@ import Tipi
 /// The text tables of `tipi runs`.
 enum RunsTable {
     static func list(_ runs: [RunStore.StoredRun], now: Double) -> [String] {
-        var rows = [["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION", "METRICS"]]
+        // A SWEEP column only when a listed run belongs to a sweep.
+        let sweeps = runs.contains { $0.metadata.sweep != nil }
+        var rows = [["NAME", "ID", "PROJECT", "STATUS", "STARTED", "DURATION"] + (sweeps ? ["SWEEP"] : []) + ["METRICS"]]
         for run in runs {
             let metadata = run.metadata
             let end = metadata.endTime ?? (run.status == .running ? now : (metadata.heartbeat ?? metadata.startTime))
-            rows.append([
-                metadata.name, metadata.id, metadata.project, statusText(run), age(now - metadata.startTime),
-                duration(end - metadata.startTime), mainMetrics(metadata.summary),
-            ])
+            let sweep = metadata.sweep.map { "\($0.id)\($0.index.map { " #\($0)" } ?? "")" } ?? "-"
+            rows.append(
+                [
+                    metadata.name, metadata.id, metadata.project, statusText(run), age(now - metadata.startTime),
+                    duration(end - metadata.startTime),
+                ] + (sweeps ? [sweep] : []) + [mainMetrics(metadata.summary)])
         }
         return table(rows)
     }

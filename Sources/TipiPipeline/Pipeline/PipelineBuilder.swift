@@ -26,7 +26,8 @@ struct BuiltPipeline: @unchecked Sendable {
 /// Pre-flight: checks the whole config before anything runs — every `type` exists, every param decodes to
 /// its declared type, no unknown keys, referenced permanences exist — and reports *all* problems at once.
 enum PipelineBuilder {
-    static let sections = ["pipeline", "permanences", "processes"]
+    /// `sweep` is read by the `sweep` command (``SweepSpec``); a run ignores it.
+    static let sections = ["pipeline", "permanences", "processes", "sweep"]
     /// Unknown params (per process or permanence) and unknown sections listed one by one; more are
     /// counted in one line.
     static let maximumUnknownKeys = 20

@@ -17,6 +17,7 @@ import Tipi
 /// - `run [CONFIG] [--set KEY=VALUE]… [--resume RUN [--from PROCESS]] [--debug]` — validate everything, then
 ///   run (a resume continues a run with the config it recorded, restoring its permanences, or refuses);
 /// - `validate [CONFIG] [--set KEY=VALUE]…` — report every problem with file:line:column, or say it is valid;
+/// - `sweep [CONFIG] [--sweep KEY=V1,V2,…]… [--resume SWEEP]` — many runs with values varied (see `[sweep]`);
 /// - `inspect [--json]` — the processes and permanences, their params with types, defaults and docs, and a
 ///   config template.
 ///
@@ -77,7 +78,7 @@ struct PipelineCommand: AsyncParsableCommand {
         CommandConfiguration(
             commandName: PipelineProgram.definition.name,
             abstract: "The \(PipelineProgram.definition.name) pipeline: run it, validate a config, or inspect its processes.",
-            subcommands: [PipelineRunCommand.self, PipelineValidateCommand.self, PipelineInspectCommand.self])
+            subcommands: [PipelineRunCommand.self, PipelineSweepCommand.self, PipelineValidateCommand.self, PipelineInspectCommand.self])
     }
 }
 
@@ -183,6 +184,7 @@ struct PipelineValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (built, path) = try config.build()
+        try SweepController.validate(built.document, definition: PipelineProgram.definition)
         print("\(path) is valid: \(built.permanences.count) permanence\(built.permanences.count == 1 ? "" : "s"), \(built.processes.count) process\(built.processes.count == 1 ? "" : "es") (\(built.processes.map(\.key).joined(separator: " → ")))")
         for key in built.settings.ignored {
             print("note: \(key) is accepted for compatibility with Python tipi and not used")

@@ -173,6 +173,7 @@ public struct RunStore: Sendable {
                 problems.append("\(projectFolder.path): not a project folder (a file in the run store), skipped")
                 continue
             }
+            if project == "sweeps", Self.isSweepsFolder(projectFolder) { continue }  // the sweeps' records, not runs
             do {
                 for name in try manager.contentsOfDirectory(atPath: projectFolder.path) where !name.hasPrefix(".") {
                     folders.append(projectFolder.appendingPathComponent(name, isDirectory: true))
@@ -395,12 +396,14 @@ struct ListedRun: Decodable {
     var heartbeat: Double?
     var summary: [String: MetricSummary]
     var unwritten: RunMetadata.UnwrittenMetrics?
+    /// Listed too: `tipi runs --sweep` and the sweeps' points filter on it.
+    var sweep: RunMetadata.SweepMembership?
 
     var metadata: RunMetadata {
         RunMetadata(
             id: id, project: project, name: name, status: status, startTime: startTime, endTime: endTime, config: [:],
             tags: tags ?? [], notes: nil, group: nil, host: host, pid: pid, processStart: processStart, command: [],
-            workingDirectory: "", git: nil, swiftVersion: "", tipiVersion: "", device: nil, sweep: nil, backends: [:],
+            workingDirectory: "", git: nil, swiftVersion: "", tipiVersion: "", device: nil, sweep: sweep, backends: [:],
             summary: summary, heartbeat: heartbeat, droppedSteps: nil, pipeline: nil, unwritten: unwritten)
     }
 }

@@ -1,0 +1,205 @@
+import Foundation
+import Tipi
+
+/// A Tree-structured Parzen Estimator, in the spirit of Optuna's default sampler (its multivariate TPE,
+/// the default for one objective since Optuna 4).
+///
+/// The first `startup` points are random. After that the finished points are split by a quantile into
+/// good (the best `gamma(n) = min(⌈n/10⌉, 25)`) and bad, and a Parzen estimator is fitted to each: a
+/// mixture with one kernel per point (a product, over the parameters, of a truncated Gaussian around its
+/// value — bandwidths from the distances to the neighbours, clipped as Optuna's "magic clip" does — or,
+/// for a list of values, a categorical concentrated on its value) plus one wide prior kernel.
+/// `candidates` points are drawn from the good estimator `l` and the one with the highest ratio
+/// `l(x) / g(x)` — TPE's expected-improvement criterion — is taken. Every draw comes from a generator
+/// seeded by the sweep's seed and the point's index, so a sweep with the same seed and results replays.
+struct TPESampler: SweepSampler {
+    let domains: [SweepDomain]
+    let count: Int
+    let seed: UInt64
+    /// `true` when larger metric values are better.
+    let maximize: Bool
+    var startup = 10
+    var candidates = 24
+    var priorWeight = 1.0
+
+    var isUpfront: Bool { false }
+
+    func point(_ index: Int, after observations: [SweepObservation]) -> [ConfigNode] {
+        var generator = RandomSampler.generator(seed: seed, index: index)
+        let usable = observations.filter { !$0.value.isNaN && $0.values.count == domains.count }
+        guard usable.count >= startup else { return domains.map { $0.sample(using: &generator) } }
+        let sorted = usable.sorted { maximize ? $0.value > $1.value : $0.value < $1.value }
+        let goodCount = max(min(Int((Double(sorted.count) * 0.1).rounded(.up)), 25), 1)
+        let l = Parzen(sorted.prefix(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
+        let g = Parzen(sorted.dropFirst(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
+        var best = l.sample(using: &generator)
+        var bestScore = -Double.infinity
+        for _ in 0..<candidates {
+            let x = l.sample(using: &generator)
+            let score = l.logDensity(x) - g.logDensity(x)
+            if score > bestScore {
+                bestScore = score
+                best = x
+            }
+        }
+        return zip(domains, best).map { domain, x in node(x, in: domain) }
+    }
+
+    /// Where each parameter's estimator works: a numeric range (a log range for `log_uniform`; an integer
+    /// range widened by half a step on each side, so its ends are as likely), or a number of categories.
+    enum Space {
+        case numeric(low: Double, high: Double)
+        case categorical(Int)
+    }
+
+    var spaces: [Space] {
+        domains.map { domain in
+            switch domain {
+            case .values(let values): return .categorical(values.count)
+            case .uniform(let low, let high, _): return .numeric(low: low, high: high)
+            case .logUniform(let low, let high): return .numeric(low: log(low), high: log(high))
+            case .intUniform(let low, let high, let step):
+                return .numeric(low: Double(low) - Double(step) / 2, high: Double(high) + Double(step) / 2)
+            }
+        }
+    }
+
+    /// A point's values in the estimators' spaces (a list value as its position).
+    private func internalValues(_ observation: SweepObservation) -> [Double] {
+        zip(domains, observation.values).map { domain, value in
+            switch domain {
+            case .values(let values):
+                return Double(values.firstIndex { $0.configValue == value.configValue } ?? 0)
+            case .logUniform(let low, _): return log(max(number(value), low))
+            default: return number(value)
+            }
+        }
+    }
+
+    /// A value of the estimators' space as the parameter's config value.
+    private func node(_ x: Double, in domain: SweepDomain) -> ConfigNode {
+        switch domain {
+        case .values(let values): return values[min(max(Int(x), 0), values.count - 1)]
+        case .uniform(let low, let high, let step): return .double(SweepDomain.snap(min(max(x, low), high), min: low, max: high, step: step), nil)
+        case .logUniform(let low, let high): return .double(min(max(exp(x), low), high), nil)
+        case .intUniform(let low, let high, let step):
+            let snapped = Double(low) + ((x - Double(low)) / Double(step)).rounded() * Double(step)
+            return .int(Int(min(max(snapped, Double(low)), Double(high))), nil)
+        }
+    }
+
+    private func number(_ node: ConfigNode) -> Double {
+        switch node {
+        case .int(let value, _): return Double(value)
+        case .double(let value, _): return value
+        default: return .nan
+        }
+    }
+
+    /// An index drawn with probability `weights[index]` (the weights sum to 1).
+    static func draw(_ weights: [Double], using generator: inout SeededRandomNumberGenerator) -> Int {
+        var draw = Double.random(in: 0..<1, using: &generator)
+        for (index, weight) in weights.enumerated() {
+            if draw < weight { return index }
+            draw -= weight
+        }
+        return weights.count - 1
+    }
+
+    /// A Parzen estimator over all parameters: one kernel per observation, and the prior last.
+    struct Parzen {
+        /// Per parameter, per kernel: a Gaussian (mean, sigma) or category probabilities.
+        enum Dimension {
+            case numeric(low: Double, high: Double, means: [Double], sigmas: [Double])
+            case categorical([[Double]])
+        }
+
+        var dimensions: [Dimension]
+        var weights: [Double]
+
+        init(_ observations: [[Double]], spaces: [Space], priorWeight: Double) {
+            let kernels = observations.count + 1
+            weights = Array(repeating: 1, count: observations.count) + [priorWeight]
+            let total = weights.reduce(0, +)
+            weights = weights.map { $0 / total }
+            dimensions = spaces.enumerated().map { position, space in
+                let values = observations.map { $0[position] }
+                switch space {
+                case .categorical(let count):
+                    let rows = values.map { value -> [Double] in
+                        var row = [Double](repeating: priorWeight / Double(count), count: count)
+                        row[min(max(Int(value), 0), count - 1)] += 1
+                        let sum = row.reduce(0, +)
+                        return row.map { $0 / sum }
+                    }
+                    return .categorical(rows + [[Double](repeating: 1 / Double(count), count: count)])
+                case .numeric(let low, let high):
+                    let range = high - low
+                    let means = values.map { min(max($0.isFinite ? $0 : (low + high) / 2, low), high) }
+                    // Bandwidths as Optuna's: the larger distance to a neighbour (the range's ends count
+                    // only for a lone value), clipped to [range / min(100, 1 + kernels), range].
+                    let order = means.indices.sorted { means[$0] < means[$1] }
+                    let sorted = order.map { means[$0] }
+                    let minimum = range / min(100, 1 + Double(kernels))
+                    var sigmas = [Double](repeating: range, count: means.count)
+                    for (rank, index) in order.enumerated() {
+                        let left = rank > 0 ? sorted[rank] - sorted[rank - 1] : nil
+                        let right = rank + 1 < sorted.count ? sorted[rank + 1] - sorted[rank] : nil
+                        let width: Double
+                        if left == nil, right == nil {
+                            width = max(sorted[rank] - low, high - sorted[rank])
+                        } else {
+                            width = max(left ?? 0, right ?? 0)
+                        }
+                        sigmas[index] = min(max(width, minimum), range)
+                    }
+                    return .numeric(low: low, high: high, means: means + [(low + high) / 2], sigmas: sigmas + [range])
+                }
+            }
+        }
+
+        static func cdf(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
+
+        /// The log density at `x` (one value per parameter).
+        func logDensity(_ x: [Double]) -> Double {
+            var total = 0.0
+            for kernel in weights.indices {
+                var density = weights[kernel]
+                for (position, dimension) in dimensions.enumerated() {
+                    switch dimension {
+                    case .categorical(let rows):
+                        density *= rows[kernel][min(max(Int(x[position]), 0), rows[kernel].count - 1)]
+                    case .numeric(let low, let high, let means, let sigmas):
+                        let (mean, sigma) = (means[kernel], sigmas[kernel])
+                        guard sigma > 0 else { continue }
+                        let mass = max(Self.cdf((high - mean) / sigma) - Self.cdf((low - mean) / sigma), 1e-12)
+                        let z = (x[position] - mean) / sigma
+                        density *= exp(-0.5 * z * z) / (sigma * (2 * Double.pi).squareRoot() * mass)
+                    }
+                }
+                total += density
+            }
+            return log(max(total, 1e-300))
+        }
+
+        /// A draw: a kernel by weight, then each parameter from that kernel (Gaussians truncated to the range).
+        func sample(using generator: inout SeededRandomNumberGenerator) -> [Double] {
+            let kernel = TPESampler.draw(weights, using: &generator)
+            return dimensions.map { dimension in
+                switch dimension {
+                case .categorical(let rows):
+                    return Double(TPESampler.draw(rows[kernel], using: &generator))
+                case .numeric(let low, let high, let means, let sigmas):
+                    for _ in 0..<100 {
+                        // Box–Muller.
+                        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+                        let u2 = Double.random(in: 0..<1, using: &generator)
+                        let x = means[kernel] + sigmas[kernel] * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+                        if x >= low, x <= high { return x }
+                    }
+                    return min(max(means[kernel], low), high)
+                }
+            }
+        }
+    }
+}
