@@ -1,7 +1,9 @@
 // Experiment-tracking speed, against baselines measured in the same run, and side by side with W&B offline,
 // tensorboardX and a Python JSONL append.
 //
-//   swift run -c release TrackingBenchmark [--python PATH] [--repeats R]
+//   swift run -c release TrackingBenchmark [--python PATH] [--tipi PATH] [--repeats R]
+//
+// `--tipi` also times the `tipi runs` process (and `--json`) over the 10,000 listed runs.
 //
 // Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
 import Foundation
@@ -16,11 +18,13 @@ func consume(_ values: [String: Double]) {
 
 nonisolated(unsafe) var repeats = 5
 var python: String?
+var tipi: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--repeats": repeats = arguments.next().flatMap(Int.init) ?? repeats
     case "--python": python = arguments.next()
+    case "--tipi": tipi = arguments.next()
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -58,6 +62,7 @@ let literal = median((0..<repeats).map { _ in
 }) / Double(calls) * 1e9
 var logPerCall: [Double] = []
 var prebuiltPerCall: [Double] = []
+
 for _ in 0..<repeats {
     let run = try logger.start(project: "bench", name: "log-cost", store: store)
     logPerCall.append(timed {
@@ -112,9 +117,49 @@ for index in 1..<10_000 {
     try templateJSON.replacingOccurrences(of: template.id, with: id).write(
         to: folder.appendingPathComponent("run.json"), atomically: false, encoding: .utf8)
 }
+// Runs that ended a while ago (as in a real store): their run.json was last written an hour before.
+let anHourAgo = timeval(tv_sec: time(nil) - 3600, tv_usec: 0)
+for name in try FileManager.default.contentsOfDirectory(atPath: templateFolder.deletingLastPathComponent().path) {
+    let file = templateFolder.deletingLastPathComponent().appendingPathComponent(name).appendingPathComponent("run.json").path
+    _ = utimes(file, [anHourAgo, anHourAgo])
+}
+let indexFile = listRoot.appendingPathComponent(".tipi-index").path
+// Without the index (removed before each listing): every run.json read; the listing writes the index.
+let coldListTime = median((0..<repeats).map { _ in
+    unlink(indexFile)
+    return timed { _ = listStore.runs(withConfig: false) }
+}) * 1000
+let coldListJSONTime = median((0..<repeats).map { _ in
+    unlink(indexFile)
+    return timed { _ = listStore.runs() }
+}) * 1000
+// With the index the previous listing wrote: one file read, one stat per run.
 let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs(withConfig: false) } }) * 1000
 let listJSONTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
 let listCount = listStore.runs().runs.count
+
+/// Median wall time (ms) of running `arguments` with its output to /dev/null.
+func spawn(_ arguments: [String], times: Int) -> Double {
+    median((0..<times).map { _ in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return timed {
+            try? process.run()
+            process.waitUntilExit()
+        }
+    }) * 1000
+}
+var cliTimes: (table: Double, json: Double, bare: Double)?
+if let tipi {
+    cliTimes = (
+        spawn([tipi, "runs", "--dir", listRoot.path], times: repeats * 2),
+        spawn([tipi, "runs", "--json", "--dir", listRoot.path], times: repeats * 2),
+        spawn(["/bin/true"], times: repeats * 2)
+    )
+}
 
 let big = try logger.start(project: "big", name: "million", store: store)
 for step in 0..<1_000_000 { big.log(["loss": 1 / Double(step + 1)]) }
@@ -134,8 +179,13 @@ row("logger.log([3 scalars]) incl. the literal", String(format: "%.1f ns/call", 
 row("run.log(prebuilt dictionary of 3)", String(format: "%.1f ns/call", prebuilt), "")
 row("sustained into the store", String(format: "%.2f M scalars/s", storeRate / 1e6), "target ≥ 5 M/s, writer keeping up, finish included")
 row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorboardRate / 1e6), "target ≥ 2 M/s")
-row("list \(listCount) runs (tipi runs)", String(format: "%.0f ms", listTime), "target < 200 ms")
-row("list \(listCount) runs with configs (--json)", String(format: "%.0f ms", listJSONTime), "")
+row("list \(listCount) runs (tipi runs), indexed", String(format: "%.1f ms", listTime), "target < 100 ms")
+row("list \(listCount) runs with configs, indexed", String(format: "%.1f ms", listJSONTime), "target < 100 ms (--json)")
+row("  same without the index (first listing)", String(format: "%.0f / %.0f ms", coldListTime, coldListJSONTime), "table / with configs; writes the index")
+if let cliTimes {
+    row("`tipi runs` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.table), String(format: "target < 100 ms; /bin/true: %.1f ms", cliTimes.bare))
+    row("`tipi runs --json` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.json), "target < 100 ms (output to /dev/null)")
+}
 row("history of a \(points)-point metric", String(format: "%.0f ms", showTime), "target < 100 ms")
 
 guard let python else {
