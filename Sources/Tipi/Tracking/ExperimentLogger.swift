@@ -134,16 +134,22 @@ public final class ExperimentLogger: Sendable {
     /// SIGHUP, outside a pipeline, the run is finished here and the program ends with the signal.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
         defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
-        if let run = PipelineContext.current?.run {
-            run.log(values, step: step, commit: commit)
-            return
-        }
-        if let current = state.withLock({ $0.run }) {
-            current.log(values, step: step, commit: commit)
-            return
-        }
-        // The first `log` starts the run: once, even when several threads log at the same moment.
-        let run = autoStart.withLock { _ -> Run? in
+        runForLogging()?.log(values, step: step, commit: commit)
+    }
+
+    /// The typed fast path (see ``MetricKeys``): `log(keys, values…)` lands here.
+    @usableFromInline
+    func logPrepared(_ keys: MetricKeys, _ values: UnsafeBufferPointer<Double>, step: Int?, commit: Bool?) {
+        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
+        runForLogging()?.logPrepared(keys, values, step: step, commit: commit)
+    }
+
+    /// The run `log` writes to: the pipeline's, else the one started here, else one started now (once, even
+    /// when several threads log at the same moment); `nil` when starting failed (warned once).
+    private func runForLogging() -> Run? {
+        if let run = PipelineContext.current?.run { return run }
+        if let current = state.withLock({ $0.run }) { return current }
+        return autoStart.withLock { _ -> Run? in
             let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
             if let current { return current }
             guard !failed else { return nil }
@@ -155,7 +161,6 @@ public final class ExperimentLogger: Sendable {
                 return nil
             }
         }
-        run?.log(values, step: step, commit: commit)
     }
 
     /// Logs values of the numeric types a training loop has (`Float`, `Float16`, `Int`, `Bool`, …; see
