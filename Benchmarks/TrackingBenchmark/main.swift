@@ -21,6 +21,8 @@ var python: String?
 var tipi: String?
 /// `--only-log`: time the log calls and stop (for a profiler).
 var onlyLog = false
+/// `--only-list`: time the listings of 10,000 runs and stop.
+var onlyList = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -28,6 +30,7 @@ while let argument = arguments.next() {
     case "--python": python = arguments.next()
     case "--tipi": tipi = arguments.next()
     case "--only-log": onlyLog = true
+    case "--only-list": onlyList = true
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -51,10 +54,10 @@ func timed(_ body: () -> Void) -> Double {
 }
 /// Seconds of CPU time the calling thread spent in `body`: the cost of single-threaded code, not counting
 /// the time other processes had the core (the machine is shared).
-func cpuTimed(_ body: () -> Void) -> Double {
+func cpuTimed(_ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID, _ body: () -> Void) -> Double {
     func cpu() -> Double {
         var spec = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        clock_gettime(clock, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
     let start = cpu()
@@ -66,7 +69,7 @@ print("Tipi tracking benchmark: median of \(repeats) repeats (log calls: the cal
 print("")
 
 // 1. log() of 3 scalars on the caller's thread.
-let calls = 2_000_000
+let calls = onlyList ? 1_000 : 2_000_000
 let literal = median((0..<repeats).map { _ in
     cpuTimed {
         for i in 0..<calls {
@@ -128,8 +131,8 @@ func sustained(backends: String, steps: Int) -> Double {
     })
     return Double(steps * 10) / seconds
 }
-let storeRate = sustained(backends: "", steps: 1_000_000)
-let tensorboardRate = sustained(backends: "tensorboard", steps: 500_000)
+let storeRate = onlyList ? 0 : sustained(backends: "", steps: 1_000_000)
+let tensorboardRate = onlyList ? 0 : sustained(backends: "tensorboard", steps: 500_000)
 
 // 3. Reading: 10,000 runs, and one metric of 1,000,000 points.
 let listRoot = root.appendingPathComponent("list")
@@ -165,6 +168,9 @@ let coldListJSONTime = median((0..<repeats).map { _ in
 // With the index the previous listing wrote: one file read, one stat per run.
 let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs(withConfig: false) } }) * 1000
 let listJSONTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
+// The same in CPU time of the whole process (all threads): the work, whatever else the machine runs.
+let listCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs(withConfig: false) } }) * 1000
+let listJSONCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs() } }) * 1000
 let listCount = listStore.runs().runs.count
 
 /// Median wall time (ms) of running `arguments` with its output to /dev/null.
@@ -190,6 +196,15 @@ if let tipi {
     )
 }
 
+if onlyList {
+    print(String(format: "list %d runs: indexed %.1f ms, with configs %.1f ms (CPU %.1f / %.1f ms); without the index %.0f / %.0f ms",
+        listCount, listTime, listJSONTime, listCPU, listJSONCPU, coldListTime, coldListJSONTime))
+    if let cliTimes {
+        print(String(format: "tipi runs %.1f ms, tipi runs --json %.1f ms, /bin/true %.1f ms", cliTimes.table, cliTimes.json, cliTimes.bare))
+    }
+    exit(0)
+}
+
 let big = try logger.start(project: "big", name: "million", store: store)
 for step in 0..<1_000_000 { big.log(["loss": 1 / Double(step + 1)]) }
 big.finish()
@@ -211,6 +226,7 @@ row("sustained into the store", String(format: "%.2f M scalars/s", storeRate / 1
 row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorboardRate / 1e6), "target ≥ 2 M/s")
 row("list \(listCount) runs (tipi runs), indexed", String(format: "%.1f ms", listTime), "target < 100 ms")
 row("list \(listCount) runs with configs, indexed", String(format: "%.1f ms", listJSONTime), "target < 100 ms (--json)")
+row("  CPU time of those two listings", String(format: "%.1f / %.1f ms", listCPU, listJSONCPU), "all threads")
 row("  same without the index (first listing)", String(format: "%.0f / %.0f ms", coldListTime, coldListJSONTime), "table / with configs; writes the index")
 if let cliTimes {
     row("`tipi runs` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.table), String(format: "target < 100 ms; /bin/true: %.1f ms", cliTimes.bare))

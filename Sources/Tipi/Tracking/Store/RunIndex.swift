@@ -36,10 +36,10 @@ struct RunIndex: @unchecked Sendable {
         var size: Int64
         var inode: UInt64
 
-        /// The key of the file at `path` (following symbolic links), or `nil` when it cannot be stat'ed.
-        init?(path: String) {
+        /// The key of the file at `path` relative to the open folder `directory` (following symbolic links).
+        init?(directory: Int32, path: String) {
             var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+            guard fstatat(directory, path, &info, 0) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
             self.init(info)
         }
 

@@ -185,23 +185,22 @@ public struct RunStore: Sendable {
                 problems.append("\(projectFolder.path): not a project folder (a file in the run store), skipped")
                 continue
             }
-            do {
-                for name in try manager.contentsOfDirectory(atPath: projectFolder.path) where !name.hasPrefix(".") {
-                    folders.append((project, name))
-                }
-            } catch {
-                problems.append("\(projectFolder.path): cannot list the project's runs (\(Self.reason(error)))")
+            // opendir/readdir: FileManager's listing costs microseconds per name, and there may be 10,000.
+            guard let directory = opendir(projectFolder.path) else {
+                problems.append("\(projectFolder.path): cannot list the project's runs (\(String(cString: strerror(errno))))")
+                continue
             }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if !name.hasPrefix(".") { folders.append((project, name)) }
+            }
+            closedir(directory)
         }
         let listing = listWithIndex(folders, scope: project.map { [Self.safeName($0)] }, withConfig: withConfig)
-        var found: [StoredRun] = []
-        found.reserveCapacity(listing.results.count)
-        for result in listing.results {
-            switch result {
-            case .success(let run): found.append(run)
-            case .failure(let problem): problems.append(problem.text)
-            }
-        }
+        var found = listing.runs
+        problems += listing.problems
         found.sort { $0.metadata.startTime > $1.metadata.startTime }
         return (found, problems, listing.filesRead)
     }
