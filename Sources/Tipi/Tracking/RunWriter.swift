@@ -101,11 +101,17 @@ final class RunWriter: Sendable {
     /// One round: take the run's committed rows, append them, update the summary and `run.json`, feed the
     /// backends. `final`: what the disk still refuses afterwards is counted as lost.
     private func flush(final: Bool) {
-        let (buffer, spare, checkGit) = state.withLock { state -> (Run.LogBuffer?, MetricBatch, Bool) in
+        let (buffer, checkGit) = state.withLock { state -> (Run.LogBuffer?, Bool) in
             defer { state.gitChecked = true }
-            return (state.buffer, state.spare, !state.gitChecked)
+            return (state.buffer, !state.gitChecked)
         }
-        var batch = spare
+        // The last round's batch, taken out (not copied) so that emptying it keeps its memory, which the run
+        // then fills: a copy would make every round regrow the run's buffer from nothing (page faults, copies).
+        var batch = state.withLock { state in
+            var spare = MetricBatch()
+            swap(&spare, &state.spare)
+            return spare
+        }
         batch.removeAll()
         let keys = buffer?.drain(into: &batch) ?? state.withLock { $0.keyNames }
         let git = checkGit ? ProcessFacts.gitState() : nil
