@@ -102,4 +102,22 @@ struct MetricKeysTests {
         }
         #expect(keys == MetricKeys(["p", "q"]))
     }
+
+    @Test("the example of docs/tracking.md, through the global logger, logs what it says")
+    func docsExample() throws {
+        let run = try startRun(temporaryStore())
+        let steps = 100
+        withPipelineContext(PipelineContext(run: run)) {
+            let keys = MetricKeys("loss", "acc", "lr")
+            for step in 0..<steps {
+                let loss = Float(1) / Float(step + 1), acc = Double(step) / Double(steps)
+                logger.log(keys, loss, acc, 0.001)          // any MetricValue types, one per key
+            }
+        }
+        run.finish()
+        let result = try rows(run)
+        #expect(result.count == 100)
+        #expect(result.last?.0 == 99)
+        #expect(result.last?.1 == ["loss": Double(Float(1) / Float(100)), "acc": 0.99, "lr": 0.001])
+    }
 }
