@@ -6,18 +6,6 @@ import Testing
 /// The typed fast path, `log(MetricKeys, values…)`: the same rows as `log([…])`, by the same rules.
 @Suite("Logging with prepared keys (MetricKeys)")
 struct MetricKeysTests {
-    func rows(_ run: Run) throws -> [(Int, [String: Double])] {
-        let contents = try MetricLog.read(run.folder.appendingPathComponent(RunStore.metricsFile).path)
-        let batch = contents.batch
-        return (0..<batch.rowCount).map { row in
-            var values: [String: Double] = [:]
-            for position in batch.range(ofRow: row) {
-                values[contents.keys[Int(batch.entries[position].key)]] = batch.entries[position].value
-            }
-            return (batch.rows[row].step, values)
-        }
-    }
-
     @Test("the same history as dictionaries, mixed value types, shared with the dictionary path's keys")
     func sameAsDictionaries() throws {
         let keys = MetricKeys("loss", "acc", "correct", "improved")

@@ -53,16 +53,7 @@ extension Run {
     /// with the step rules of ``log(_:step:commit:)-([String:Double],_,_)``.
     @inlinable
     public func log<each Value: MetricValue>(_ keys: MetricKeys, _ values: repeat each Value, step: Int? = nil, commit: Bool? = nil) {
-        var count = 0
-        for _ in repeat each values { count += 1 }
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { buffer in
-            var index = 0
-            for value in repeat each values {
-                buffer[index] = value.metricValue
-                index += 1
-            }
-            logPrepared(keys, UnsafeBufferPointer(buffer), step: step, commit: commit)
-        }
+        withMetricDoubles(repeat each values, body: { logPrepared(keys, $0, step: step, commit: commit) })
     }
 }
 
@@ -71,15 +62,21 @@ extension ExperimentLogger {
     /// like `log([…])`): the fast path for hot loops, see ``MetricKeys``.
     @inlinable
     public func log<each Value: MetricValue>(_ keys: MetricKeys, _ values: repeat each Value, step: Int? = nil, commit: Bool? = nil) {
-        var count = 0
-        for _ in repeat each values { count += 1 }
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { buffer in
-            var index = 0
-            for value in repeat each values {
-                buffer[index] = value.metricValue
-                index += 1
-            }
-            logPrepared(keys, UnsafeBufferPointer(buffer), step: step, commit: commit)
+        withMetricDoubles(repeat each values, body: { logPrepared(keys, $0, step: step, commit: commit) })
+    }
+}
+
+/// Calls `body` with `values` as `Double`s in a buffer on the stack (no allocation).
+@inlinable
+func withMetricDoubles<each Value: MetricValue>(_ values: repeat each Value, body: (UnsafeBufferPointer<Double>) -> Void) {
+    var count = 0
+    for _ in repeat each values { count += 1 }
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { buffer in
+        var index = 0
+        for value in repeat each values {
+            buffer[index] = value.metricValue
+            index += 1
         }
+        body(UnsafeBufferPointer(buffer))
     }
 }
