@@ -1,7 +1,9 @@
 // Experiment-tracking speed, against baselines measured in the same run, and side by side with W&B offline,
 // tensorboardX and a Python JSONL append.
 //
-//   swift run -c release TrackingBenchmark [--python PATH] [--repeats R]
+//   swift run -c release TrackingBenchmark [--python PATH] [--tipi PATH] [--repeats R]
+//
+// `--tipi` also times the `tipi runs` process (and `--json`) over the 10,000 listed runs.
 //
 // Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
 import Foundation
@@ -16,11 +18,19 @@ func consume(_ values: [String: Double]) {
 
 nonisolated(unsafe) var repeats = 5
 var python: String?
+var tipi: String?
+/// `--only-log`: time the log calls and stop (for a profiler).
+var onlyLog = false
+/// `--only-list`: time the listings of 10,000 runs and stop.
+var onlyList = false
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--repeats": repeats = arguments.next().flatMap(Int.init) ?? repeats
     case "--python": python = arguments.next()
+    case "--tipi": tipi = arguments.next()
+    case "--only-log": onlyLog = true
+    case "--only-list": onlyList = true
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -42,14 +52,26 @@ func timed(_ body: () -> Void) -> Double {
     body()
     return now() - start
 }
+/// Seconds of CPU time the calling thread spent in `body`: the cost of single-threaded code, not counting
+/// the time other processes had the core (the machine is shared).
+func cpuTimed(_ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID, _ body: () -> Void) -> Double {
+    func cpu() -> Double {
+        var spec = timespec()
+        clock_gettime(clock, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+    let start = cpu()
+    body()
+    return cpu() - start
+}
 
-print("Tipi tracking benchmark: median of \(repeats) repeats")
+print("Tipi tracking benchmark: median of \(repeats) repeats (log calls: the calling thread's CPU time)")
 print("")
 
 // 1. log() of 3 scalars on the caller's thread.
-let calls = 2_000_000
+let calls = onlyList ? 1_000 : 2_000_000
 let literal = median((0..<repeats).map { _ in
-    timed {
+    cpuTimed {
         for i in 0..<calls {
             let x = Double(i)
             consume(["loss": x, "acc": x * 0.5, "lr": 0.001])
@@ -58,22 +80,37 @@ let literal = median((0..<repeats).map { _ in
 }) / Double(calls) * 1e9
 var logPerCall: [Double] = []
 var prebuiltPerCall: [Double] = []
+var typedPerCall: [Double] = []
+let keys = MetricKeys("loss", "acc", "lr")
 for _ in 0..<repeats {
     let run = try logger.start(project: "bench", name: "log-cost", store: store)
-    logPerCall.append(timed {
+    logPerCall.append(cpuTimed {
         for i in 0..<calls {
             let x = Double(i)
             logger.log(["loss": x, "acc": x * 0.5, "lr": 0.001])
         }
     } / Double(calls) * 1e9)
+    typedPerCall.append(cpuTimed {
+        for i in 0..<calls {
+            let x = Double(i)
+            logger.log(keys, x, x * 0.5, 0.001)
+        }
+    } / Double(calls) * 1e9)
     let values: [String: Double] = ["loss": 1, "acc": 0.5, "lr": 0.001]
-    prebuiltPerCall.append(timed {
+    prebuiltPerCall.append(cpuTimed {
         for _ in 0..<calls { run.log(values) }
     } / Double(calls) * 1e9)
     logger.finish()
 }
 let logCost = median(logPerCall)
 let prebuilt = median(prebuiltPerCall)
+let typed = median(typedPerCall)
+
+if onlyLog {
+    print(String(format: "literal %.1f ns, log %.1f ns (over the literal %.1f ns), typed %.1f ns, prebuilt %.1f ns",
+        literal, logCost, logCost - literal, typed, prebuilt))
+    exit(0)
+}
 
 // 2. Sustained: 10 scalars per step, the writer keeping up (the clock stops after finish has written all).
 func sustained(backends: String, steps: Int) -> Double {
@@ -94,8 +131,8 @@ func sustained(backends: String, steps: Int) -> Double {
     })
     return Double(steps * 10) / seconds
 }
-let storeRate = sustained(backends: "", steps: 1_000_000)
-let tensorboardRate = sustained(backends: "tensorboard", steps: 500_000)
+let storeRate = onlyList ? 0 : sustained(backends: "", steps: 1_000_000)
+let tensorboardRate = onlyList ? 0 : sustained(backends: "tensorboard", steps: 500_000)
 
 // 3. Reading: 10,000 runs, and one metric of 1,000,000 points.
 let listRoot = root.appendingPathComponent("list")
@@ -112,9 +149,61 @@ for index in 1..<10_000 {
     try templateJSON.replacingOccurrences(of: template.id, with: id).write(
         to: folder.appendingPathComponent("run.json"), atomically: false, encoding: .utf8)
 }
+// Runs that ended a while ago (as in a real store): their run.json was last written an hour before.
+let anHourAgo = timeval(tv_sec: time(nil) - 3600, tv_usec: 0)
+for name in try FileManager.default.contentsOfDirectory(atPath: templateFolder.deletingLastPathComponent().path) {
+    let file = templateFolder.deletingLastPathComponent().appendingPathComponent(name).appendingPathComponent("run.json").path
+    _ = utimes(file, [anHourAgo, anHourAgo])
+}
+let indexFile = listRoot.appendingPathComponent(".tipi-index").path
+// Without the index (removed before each listing): every run.json read; the listing writes the index.
+let coldListTime = median((0..<repeats).map { _ in
+    unlink(indexFile)
+    return timed { _ = listStore.runs(withConfig: false) }
+}) * 1000
+let coldListJSONTime = median((0..<repeats).map { _ in
+    unlink(indexFile)
+    return timed { _ = listStore.runs() }
+}) * 1000
+// With the index the previous listing wrote: one file read, one stat per run.
 let listTime = median((0..<repeats).map { _ in timed { _ = listStore.runs(withConfig: false) } }) * 1000
 let listJSONTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() } }) * 1000
+// The same in CPU time of the whole process (all threads): the work, whatever else the machine runs.
+let listCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs(withConfig: false) } }) * 1000
+let listJSONCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs() } }) * 1000
 let listCount = listStore.runs().runs.count
+
+/// Median wall time (ms) of running `arguments` with its output to /dev/null.
+func spawn(_ arguments: [String], times: Int) -> Double {
+    median((0..<times).map { _ in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return timed {
+            try? process.run()
+            process.waitUntilExit()
+        }
+    }) * 1000
+}
+var cliTimes: (table: Double, json: Double, bare: Double)?
+if let tipi {
+    cliTimes = (
+        spawn([tipi, "runs", "--dir", listRoot.path], times: repeats * 2),
+        spawn([tipi, "runs", "--json", "--dir", listRoot.path], times: repeats * 2),
+        spawn(["/bin/true"], times: repeats * 2)
+    )
+}
+
+if onlyList {
+    print(String(format: "list %d runs: indexed %.1f ms, with configs %.1f ms (CPU %.1f / %.1f ms); without the index %.0f / %.0f ms",
+        listCount, listTime, listJSONTime, listCPU, listJSONCPU, coldListTime, coldListJSONTime))
+    if let cliTimes {
+        print(String(format: "tipi runs %.1f ms, tipi runs --json %.1f ms, /bin/true %.1f ms", cliTimes.table, cliTimes.json, cliTimes.bare))
+    }
+    exit(0)
+}
 
 let big = try logger.start(project: "big", name: "million", store: store)
 for step in 0..<1_000_000 { big.log(["loss": 1 / Double(step + 1)]) }
@@ -131,11 +220,18 @@ func row(_ name: String, _ value: String, _ note: String) {
 print("Swift (this run)")
 row("dictionary literal of 3 + call (baseline)", String(format: "%.1f ns/call", literal), "")
 row("logger.log([3 scalars]) incl. the literal", String(format: "%.1f ns/call", logCost), String(format: "log itself ≈ %.1f ns (target ≤ 100)", logCost - literal))
+row("logger.log(keys, 3 values) (MetricKeys)", String(format: "%.1f ns/call", typed), "the typed path: no dictionary at all (target ≤ 100)")
 row("run.log(prebuilt dictionary of 3)", String(format: "%.1f ns/call", prebuilt), "")
 row("sustained into the store", String(format: "%.2f M scalars/s", storeRate / 1e6), "target ≥ 5 M/s, writer keeping up, finish included")
 row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorboardRate / 1e6), "target ≥ 2 M/s")
-row("list \(listCount) runs (tipi runs)", String(format: "%.0f ms", listTime), "target < 200 ms")
-row("list \(listCount) runs with configs (--json)", String(format: "%.0f ms", listJSONTime), "")
+row("list \(listCount) runs (tipi runs), indexed", String(format: "%.1f ms", listTime), "target < 100 ms")
+row("list \(listCount) runs with configs, indexed", String(format: "%.1f ms", listJSONTime), "target < 100 ms (--json)")
+row("  CPU time of those two listings", String(format: "%.1f / %.1f ms", listCPU, listJSONCPU), "all threads")
+row("  same without the index (first listing)", String(format: "%.0f / %.0f ms", coldListTime, coldListJSONTime), "table / with configs; writes the index")
+if let cliTimes {
+    row("`tipi runs` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.table), String(format: "target < 100 ms; /bin/true: %.1f ms", cliTimes.bare))
+    row("`tipi runs --json` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.json), "target < 100 ms (output to /dev/null)")
+}
 row("history of a \(points)-point metric", String(format: "%.0f ms", showTime), "target < 100 ms")
 
 guard let python else {

@@ -22,7 +22,7 @@ struct APIInputTests {
     }
 
     func rows(_ run: Run) throws -> [[String: Double]] {
-        try StepSemanticsTests().rows(run).map(\.1)
+        try TipiTests.rows(run).map(\.1)
     }
 
     @Test("config: variables of the usual types, without .double(…)")

@@ -24,20 +24,21 @@ func history(_ run: Run) throws -> MetricHistory {
     return MetricHistory(contents: contents)
 }
 
+/// Each stored row of a run: its step and its values by key.
+func rows(_ run: Run) throws -> [(Int, [String: Double])] {
+    let contents = try MetricLog.read(run.folder.appendingPathComponent(RunStore.metricsFile).path)
+    let batch = contents.batch
+    return (0..<batch.rowCount).map { row in
+        var values: [String: Double] = [:]
+        for position in batch.range(ofRow: row) {
+            values[contents.keys[Int(batch.entries[position].key)]] = batch.entries[position].value
+        }
+        return (batch.rows[row].step, values)
+    }
+}
+
 @Suite("Step semantics (as W&B documents them)")
 struct StepSemanticsTests {
-    func rows(_ run: Run) throws -> [(Int, [String: Double])] {
-        let contents = try MetricLog.read(run.folder.appendingPathComponent(RunStore.metricsFile).path)
-        let batch = contents.batch
-        return (0..<batch.rowCount).map { row in
-            var values: [String: Double] = [:]
-            for position in batch.range(ofRow: row) {
-                values[contents.keys[Int(batch.entries[position].key)]] = batch.entries[position].value
-            }
-            return (batch.rows[row].step, values)
-        }
-    }
-
     @Test("each call without step is a new step: 0, 1, 2")
     func implicitSteps() throws {
         let run = try startRun(temporaryStore())

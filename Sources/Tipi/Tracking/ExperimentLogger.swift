@@ -138,21 +138,22 @@ public final class ExperimentLogger: Sendable {
     /// SIGHUP, outside a pipeline, the run is finished here and the program ends with the signal.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
         defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
-        if let run = PipelineContext.current?.run {
-            run.log(values, step: step, commit: commit)
-            return
-        }
-        if let current = state.withLock({ $0.run }) {
-            current.log(values, step: step, commit: commit)
-            return
-        }
         startedRun()?.log(values, step: step, commit: commit)
     }
 
-    /// The current run, or one started now (once, even when several threads ask at the same moment):
-    /// the first `log` (or `saveArtifact`) starts the run. `nil` when it could not start (one warning).
+    /// The typed fast path (see ``MetricKeys``): `log(keys, values…)` lands here.
+    @usableFromInline
+    func logPrepared(_ keys: MetricKeys, _ values: UnsafeBufferPointer<Double>, step: Int?, commit: Bool?) {
+        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
+        startedRun()?.logPrepared(keys, values, step: step, commit: commit)
+    }
+
+    /// The run `log` (and `saveArtifact`) writes to: the pipeline's, else the one started here, else one
+    /// started now (once, even when several threads ask at the same moment); `nil` when starting failed
+    /// (warned once).
     func startedRun() -> Run? {
-        if let run { return run }
+        if let run = PipelineContext.current?.run { return run }
+        if let current = state.withLock({ $0.run }) { return current }
         return autoStart.withLock { _ -> Run? in
             let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
             if let current { return current }

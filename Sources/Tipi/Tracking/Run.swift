@@ -32,7 +32,22 @@ public final class Run: Sendable {
     /// The run's folder in the store.
     public let folder: URL
 
-    private let state: Mutex<LogState>
+    /// The caller-side state, shared with the writer (which holds it, not the run: a weak reference to the
+    /// run would give every retain and release of it the slow, side-table path).
+    let buffer = LogBuffer()
+
+    /// The state `log` fills and the writer drains.
+    final class LogBuffer: Sendable {
+        let state = Mutex(LogState())
+
+        /// Takes the committed rows and the key names (called by the writer).
+        func drain(into batch: inout MetricBatch) -> [String] {
+            state.withLock { state in
+                swap(&batch, &state.steps.committed)
+                return state.keyNames
+            }
+        }
+    }
     private let writer: RunWriter
     /// The run's artifacts (`artifacts/` and `artifacts.json`).
     let artifactStore: ArtifactStore
@@ -44,6 +59,8 @@ public final class Run: Sendable {
         var rejected: Set<String> = []
         var recentKeys: [String] = []
         var recentIDs: [Int32] = []
+        /// This run's key id for each ``MetricKeys`` id (−1: not seen yet).
+        var preparedIDs: [Int32] = []
         var steps = StepState()
         var closed = false
         var warnedDrop = false
@@ -55,20 +72,12 @@ public final class Run: Sendable {
             if position < recentKeys.count, recentKeys[position] == key {
                 return recentIDs[position]
             }
-            let id: Int32
-            if let known = keyIDs[key] {
-                id = known
-            } else {
-                if rejected.contains(key) { return nil }
-                if let problem = Run.problem(with: key) {
-                    rejected.insert(key)
-                    warning = "metric key \(JSONNumber.quote(String(key.prefix(80)))) \(problem); its values are not logged"
-                    return nil
-                }
-                id = Int32(keyNames.count)
-                keyIDs[key] = id
-                keyNames.append(key)
+            // The same keys in another order (each dictionary has its own iteration order): a few string
+            // comparisons are still cheaper than hashing the key again.
+            for index in 0..<min(recentKeys.count, 16) where recentKeys[index] == key {
+                return recentIDs[index]
             }
+            guard let id = register(key, warning: &warning) else { return nil }
             if position < recentKeys.count {
                 recentKeys[position] = key
                 recentIDs[position] = id
@@ -76,6 +85,31 @@ public final class Run: Sendable {
                 recentKeys.append(key)
                 recentIDs.append(id)
             }
+            return id
+        }
+
+        /// The id of `key`, given one the first time; `nil` (and a warning, once) for a key that cannot be used.
+        mutating func register(_ key: String, warning: inout String?) -> Int32? {
+            if let known = keyIDs[key] { return known }
+            if rejected.contains(key) { return nil }
+            if let problem = Run.problem(with: key) {
+                rejected.insert(key)
+                warning = "metric key \(JSONNumber.quote(String(key.prefix(80)))) \(problem); its values are not logged"
+                return nil
+            }
+            let id = Int32(keyNames.count)
+            keyIDs[key] = id
+            keyNames.append(key)
+            return id
+        }
+
+        /// The id of the `index`-th of `keys`: one array lookup once the run has seen them.
+        mutating func keyID(prepared keys: MetricKeys, _ index: Int, run: Run, warning: inout String?) -> Int32? {
+            let global = Int(keys.ids[index])
+            if global < preparedIDs.count, preparedIDs[global] >= 0 { return preparedIDs[global] }
+            guard let id = register(keys.names[index], warning: &warning) else { return nil }
+            if global >= preparedIDs.count { preparedIDs += repeatElement(-1, count: global + 1 - preparedIDs.count) }
+            preparedIDs[global] = id
             return id
         }
     }
@@ -88,10 +122,9 @@ public final class Run: Sendable {
         project = metadata.project
         name = metadata.name
         self.folder = folder
-        state = Mutex(LogState())
         artifactStore = ArtifactStore(runFolder: folder)
         writer = try RunWriter(metadata: metadata, folder: folder, backends: backends, warn: warn)
-        writer.bind(self)
+        writer.bind(buffer)
     }
 
     // MARK: - Logging
@@ -116,12 +149,61 @@ public final class Run: Sendable {
         log(values.metricDoubles, step: step, commit: commit)
     }
 
+    /// Where the values of one `log` call come from: a dictionary, or prepared keys and their values.
+    enum ValueSource {
+        case dictionary([String: Double])
+        case prepared(MetricKeys, UnsafeBufferPointer<Double>)
+
+        /// Whether a key may come twice (then the last value wins, as in one dictionary).
+        var mayRepeatKeys: Bool {
+            if case .prepared(let keys, _) = self { return keys.hasRepeats }
+            return false
+        }
+    }
+
     /// `log`, returning `false` (and logging nothing) when the run is finished.
     func logIfOpen(_ values: [String: Double], step: Int?, commit: Bool?) -> Bool {
+        record(.dictionary(values), step: step, commit: commit)
+    }
+
+    /// ``MetricKeys`` and their values (see ``log(_:_:step:commit:)``); values beyond the keys are ignored,
+    /// with one warning.
+    @usableFromInline
+    func logPrepared(_ keys: MetricKeys, _ values: UnsafeBufferPointer<Double>, step: Int?, commit: Bool?) {
+        if values.count != keys.names.count {
+            Diagnostics.warnOnce(
+                key: "metric-keys-count",
+                "log(keys, values…) got \(values.count) values for \(keys.names.count) keys (\(keys.names.prefix(5).joined(separator: ", "))); "
+                    + "the call is ignored: give one value per key")
+            return
+        }
+        _ = record(.prepared(keys, values), step: step, commit: commit)
+    }
+
+    /// Calls `body` with the id and value of each of `source`'s values (keys that cannot be used are left out).
+    @inline(__always)
+    private func forEachValue(
+        of source: ValueSource, _ state: inout LogState, _ warning: inout String?, _ body: (inout LogState, Int32, Double) -> Void
+    ) {
+        switch source {
+        case .dictionary(let values):
+            var position = 0
+            for (key, value) in values {
+                if let id = state.keyID(key, position: position, run: self, warning: &warning) { body(&state, id, value) }
+                position += 1
+            }
+        case .prepared(let keys, let values):
+            for index in values.indices {
+                if let id = state.keyID(prepared: keys, index, run: self, warning: &warning) { body(&state, id, values[index]) }
+            }
+        }
+    }
+
+    private func record(_ source: ValueSource, step: Int?, commit: Bool?) -> Bool {
         let time = Self.wallTime()
         var warning: String?
         var full = false
-        let open = state.withLock { state -> Bool in
+        let open = buffer.state.withLock { state -> Bool in
             guard !state.closed else {
                 if !state.warnedClosed {
                     state.warnedClosed = true
@@ -129,15 +211,11 @@ public final class Run: Sendable {
                 }
                 return false
             }
-            if step == nil, commit != false, state.steps.openKeys.isEmpty {
+            if step == nil, commit != false, state.steps.openKeys.isEmpty, !source.mayRepeatKeys {
                 // The common case: a new step with these values only — append it directly.
                 let before = state.steps.committed.entries.count
-                var position = 0
-                for (key, value) in values {
-                    if let id = state.keyID(key, position: position, run: self, warning: &warning) {
-                        state.steps.committed.entries.append(MetricBatch.Entry(key: id, value: value))
-                    }
-                    position += 1
+                forEachValue(of: source, &state, &warning) { state, id, value in
+                    state.steps.committed.entries.append(MetricBatch.Entry(key: id, value: value))
                 }
                 let after = state.steps.committed.entries.count
                 if after > before {
@@ -154,13 +232,7 @@ public final class Run: Sendable {
                     }
                     return true
                 }
-                var position = 0
-                for (key, value) in values {
-                    if let id = state.keyID(key, position: position, run: self, warning: &warning) {
-                        state.steps.set(id, value)
-                    }
-                    position += 1
-                }
+                forEachValue(of: source, &state, &warning) { state, id, value in state.steps.set(id, value) }
                 if commit ?? (step == nil) { state.steps.commitOpenRow(time: time) }
             }
             full = state.steps.committed.valueCount > Self.maximumBufferedValues
@@ -182,16 +254,8 @@ public final class Run: Sendable {
         return nil
     }
 
-    /// Takes the committed rows and the key names (called by the writer).
-    func drain(into batch: inout MetricBatch) -> [String] {
-        state.withLock { state in
-            swap(&batch, &state.steps.committed)
-            return state.keyNames
-        }
-    }
-
     func stateValueCount() -> Int {
-        state.withLock { $0.steps.committed.valueCount }
+        buffer.state.withLock { $0.steps.committed.valueCount }
     }
 
     /// Commits the open row and refuses further values; returns the number of dropped steps.
@@ -202,7 +266,7 @@ public final class Run: Sendable {
     /// ``close()``, also saying whether this call closed the run (the first one).
     private func closeOnce() -> (dropped: Int, first: Bool) {
         let time = Self.wallTime()
-        return state.withLock { state in
+        return buffer.state.withLock { state in
             let first = !state.closed
             if first {
                 state.steps.commitOpenRow(time: time)
@@ -265,7 +329,7 @@ public final class Run: Sendable {
 
     /// Whether ``finish(status:)`` has been called.
     public var isFinished: Bool {
-        state.withLock { $0.closed }
+        buffer.state.withLock { $0.closed }
     }
 
     /// Writes everything buffered now (normally the writer does this every second).

@@ -34,7 +34,8 @@ final class RunWriter: Sendable {
 
     private struct WriterState {
         var metadata: RunMetadata
-        var run: WeakRun = WeakRun()
+        /// The run's buffer of committed rows (set by `bind`).
+        var buffer: Run.LogBuffer?
         var summaries: [MetricSummary?] = []
         var keyNames: [String] = []
         var metadataDirty = true
@@ -47,10 +48,6 @@ final class RunWriter: Sendable {
         var warnings: Set<String> = []
         var spare = MetricBatch()
         var gitChecked = false
-    }
-
-    struct WeakRun: @unchecked Sendable {
-        weak var run: Run?
     }
 
     /// Opens the run's metric file and writes the first `run.json`; on failure nothing stays open.
@@ -76,8 +73,8 @@ final class RunWriter: Sendable {
         }
     }
 
-    func bind(_ run: Run) {
-        state.withLock { $0.run = WeakRun(run: run) }
+    func bind(_ buffer: Run.LogBuffer) {
+        state.withLock { $0.buffer = buffer }
         let thread = Thread { [self] in loop() }
         thread.name = "tipi-writer"
         thread.start()
@@ -104,13 +101,19 @@ final class RunWriter: Sendable {
     /// One round: take the run's committed rows, append them, update the summary and `run.json`, feed the
     /// backends. `final`: what the disk still refuses afterwards is counted as lost.
     private func flush(final: Bool) {
-        let (run, spare, checkGit) = state.withLock { state -> (Run?, MetricBatch, Bool) in
+        let (buffer, checkGit) = state.withLock { state -> (Run.LogBuffer?, Bool) in
             defer { state.gitChecked = true }
-            return (state.run.run, state.spare, !state.gitChecked)
+            return (state.buffer, !state.gitChecked)
         }
-        var batch = spare
+        // The last round's batch, taken out (not copied) so that emptying it keeps its memory, which the run
+        // then fills: a copy would make every round regrow the run's buffer from nothing (page faults, copies).
+        var batch = state.withLock { state in
+            var spare = MetricBatch()
+            swap(&spare, &state.spare)
+            return spare
+        }
         batch.removeAll()
-        let keys = run?.drain(into: &batch) ?? state.withLock { $0.keyNames }
+        let keys = buffer?.drain(into: &batch) ?? state.withLock { $0.keyNames }
         let git = checkGit ? ProcessFacts.gitState() : nil
 
         // Encoding and disk writes: outside `state`.

@@ -155,6 +155,17 @@ enum RunsTable {
     }
 
     static func timestamp(_ seconds: Double) -> String {
+        // gmtime_r for the usual years (an ISO8601DateFormatter per call cost ~0.3 ms: `tipi runs --json`
+        // over 10,000 runs took seconds); the formatter for anything else, as before.
+        if seconds.isFinite, seconds >= 0, seconds < 253_402_300_800 {
+            var time = time_t(seconds.rounded(.down))
+            var parts = tm()
+            if gmtime_r(&time, &parts) != nil {
+                return String(
+                    format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                    parts.tm_hour, parts.tm_min, parts.tm_sec)
+            }
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date(timeIntervalSince1970: seconds))

@@ -15,8 +15,10 @@ import Synchronization
 ///       wandb/offline-run-…/   when the wandb backend is on
 /// ```
 ///
-/// There is no shared index and no global lock: every run has its own folder and files, created with
-/// `mkdir` (atomic, also on NFS), so any number of processes, on any number of hosts, can write at once.
+/// There is no global lock: every run has its own folder and files, created with `mkdir` (atomic, also on
+/// NFS), so any number of processes, on any number of hosts, can write at once. The one shared file,
+/// `.tipi-index`, is a cache of the listed fields that listings validate against each `run.json` and
+/// replace atomically (see ``runs(project:withConfig:)``); nothing needs it.
 public struct RunStore: Sendable {
     /// The root folder.
     public let root: URL
@@ -144,11 +146,24 @@ public struct RunStore: Sendable {
     /// Every run, newest first (optionally of one project). A run folder whose `run.json` is missing or
     /// unreadable is listed as `damaged`; entries that cannot be read at all are reported in `problems`.
     ///
+    /// The one way to list runs (`tipi runs`, `tipi ui`'s `/api/runs`). It reads the run index (`.tipi-index`,
+    /// see `RunIndex`) and only the `run.json` files that changed since it was written, then writes the index
+    /// again when that pays. Each listed run's metadata has the listed fields: id, project, name, status,
+    /// times, tags, notes, group, host, pid, heartbeat, dropped steps, summary, unwritten metrics, sweep, git
+    /// state, backends and (with `withConfig`) config; the command, working directory, versions, device and
+    /// pipeline record are empty here and read whole by ``run(matching:project:)``.
+    ///
     /// - Parameters:
     ///   - project: Only the runs of this project (all runs when `nil`).
     ///   - withConfig: Decode each run's config too (for JSON output). A table of runs does not need
     ///     it, and skipping it makes listing thousands of runs several times faster.
     public func runs(project: String? = nil, withConfig: Bool = true) -> (runs: [StoredRun], problems: [String]) {
+        let listing = listRuns(project: project, withConfig: withConfig)
+        return (listing.runs, listing.problems)
+    }
+
+    /// ``runs(project:withConfig:)``, and how many `run.json` files it read (those the index could not vouch for).
+    func listRuns(project: String?, withConfig: Bool) -> (runs: [StoredRun], problems: [String], filesRead: Int) {
         let manager = FileManager.default
         var problems: [String] = []
         let projects: [String]
@@ -164,7 +179,7 @@ public struct RunStore: Sendable {
         } else {
             projects = []
         }
-        var folders: [URL] = []
+        var folders: [(project: String, name: String)] = []
         for project in projects {
             let projectFolder = root.appendingPathComponent(project, isDirectory: true)
             var isDirectory: ObjCBool = false
@@ -174,30 +189,24 @@ public struct RunStore: Sendable {
                 continue
             }
             if project == "sweeps", Self.isSweepsFolder(projectFolder) { continue }  // the sweeps' records, not runs
-            do {
-                for name in try manager.contentsOfDirectory(atPath: projectFolder.path) where !name.hasPrefix(".") {
-                    folders.append(projectFolder.appendingPathComponent(name, isDirectory: true))
+            // opendir/readdir: FileManager's listing costs microseconds per name, and there may be 10,000.
+            guard let directory = opendir(projectFolder.path) else {
+                problems.append("\(projectFolder.path): cannot list the project's runs (\(String(cString: strerror(errno))))")
+                continue
+            }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                    String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 }
-            } catch {
-                problems.append("\(projectFolder.path): cannot list the project's runs (\(Self.reason(error)))")
+                if !name.hasPrefix(".") { folders.append((project, name)) }
             }
+            closedir(directory)
         }
-        // Reading and decoding thousands of small files is CPU-bound: spread it over the cores.
-        let results = Mutex([Int: Result<StoredRun, RunStoreProblem>]())
-        let allFolders = folders
-        DispatchQueue.concurrentPerform(iterations: allFolders.count) { index in
-            let result = Self.readRun(allFolders[index], withConfig: withConfig)
-            results.withLock { $0[index] = result }
-        }
-        var found: [StoredRun] = []
-        for (_, result) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            switch result {
-            case .success(let run): found.append(run)
-            case .failure(let problem): problems.append(problem.text)
-            }
-        }
+        let listing = listWithIndex(folders, scope: project.map { [Self.safeName($0)] }, withConfig: withConfig)
+        var found = listing.runs
+        problems += listing.problems
         found.sort { $0.metadata.startTime > $1.metadata.startTime }
-        return (found, problems)
+        return (found, problems, listing.filesRead)
     }
 
     /// The run in `folder`, decoded whole or only as far as a listing needs; a damaged run when its

@@ -1,0 +1,258 @@
+import Foundation
+import Testing
+import TipiTestSupport
+
+@testable import Tipi
+
+/// The run index (`.tipi-index`): a listing reads it instead of every `run.json`, and is never wrong
+/// because of it (changed, racy, damaged or foreign indexes, other processes writing at the same time).
+@Suite("Listing runs through the run index")
+struct RunIndexTests {
+    /// What a listing shows of each run, comparable across listings.
+    func shown(_ runs: [RunStore.StoredRun]) -> [String] {
+        runs.map { run in
+            let metadata = run.metadata
+            let summary = metadata.summary.keys.sorted().map { "\($0)=\(metadata.summary[$0].map { "\($0.last)/\($0.count)/\($0.step)" } ?? "")" }
+            let config = metadata.config.keys.sorted().map { "\($0)=\(metadata.config[$0]?.description ?? "")" }
+            let sources = (metadata.configSources ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)<-\($0.value)" }
+            return [
+                metadata.id, metadata.project, metadata.name, run.status.rawValue, "\(metadata.startTime)",
+                "\(metadata.endTime ?? -1)", metadata.tags.joined(separator: ","), metadata.host, "\(metadata.pid)",
+                summary.joined(separator: ","), config.joined(separator: ","), sources.joined(separator: ","),
+                metadata.sweep.map { "\($0.id)#\($0.index ?? -1)" } ?? "", run.folder.path, run.damage ?? "",
+            ].joined(separator: " | ")
+        }
+    }
+
+    /// A listing that does not use the index (it is removed first).
+    func listedWithoutIndex(_ store: RunStore, withConfig: Bool = true) -> [String] {
+        unlink(indexPath(store))
+        return shown(store.listRuns(project: nil, withConfig: withConfig).runs)
+    }
+
+    func indexPath(_ store: RunStore) -> String {
+        store.root.appendingPathComponent(".tipi-index").path
+    }
+
+    /// Sets a file's modification time `seconds` into the past (a run that ended a while ago).
+    func age(_ path: String, by seconds: Int = 3600) {
+        let past = timeval(tv_sec: time(nil) - seconds, tv_usec: 0)
+        #expect(utimes(path, [past, past]) == 0)
+    }
+
+    /// `count` finished runs whose run.json was last written an hour ago.
+    func oldRuns(_ store: RunStore, count: Int, project: String = "tests") throws -> [Run] {
+        var runs: [Run] = []
+        for index in 0..<count {
+            let run = try startRun(store, project: project, config: ["lr": .double(0.01 * Double(index + 1)), "opt": "adam"])
+            run.log(["loss": Double(index), "acc": 0.5])
+            // Every other run as a pipeline's: where each config value came from, listed beside the config.
+            if index % 2 == 0 { try run.recordConfigSources(["lr": "--set lr=\(index)", "opt": "default"]) }
+            run.finish()
+            age(run.folder.appendingPathComponent("run.json").path)
+            runs.append(run)
+        }
+        return runs
+    }
+
+    @Test("a second listing reads no run.json, and lists exactly what reading every run.json lists")
+    func unchangedRunsComeFromTheIndex() throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 12)
+        let first = store.listRuns(project: nil, withConfig: true)
+        #expect(first.filesRead == 12)
+        #expect(FileManager.default.fileExists(atPath: indexPath(store)))
+        let second = store.listRuns(project: nil, withConfig: true)
+        #expect(second.filesRead == 0)
+        #expect(shown(second.runs) == shown(first.runs))
+        let table = store.listRuns(project: nil, withConfig: false)
+        #expect(table.filesRead == 0)
+        #expect(table.runs.allSatisfy { $0.metadata.config.isEmpty })
+        #expect(shown(second.runs) == listedWithoutIndex(store))
+        #expect(second.runs.count == 12)
+        #expect(second.runs.allSatisfy { $0.metadata.config["opt"] == .string("adam") && $0.metadata.summary["loss"] != nil })
+        #expect(second.runs.filter { $0.metadata.configSources?["opt"] == "default" }.count == 6)
+    }
+
+    @Test("a run.json rewritten after indexing, even with its old modification time and size, is read again")
+    func changedRunJSONIsReadAgain() throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 3)
+        _ = store.listRuns(project: nil, withConfig: true)
+        let file = runs[1].folder.appendingPathComponent("run.json").path
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        // Same length, other content, the old modification time put back: only the inode and ctime differ.
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let renamed = text.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"best-run\"")
+        #expect(renamed != text)
+        try renamed.write(toFile: file, atomically: true, encoding: .utf8)
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let listing = store.listRuns(project: nil, withConfig: true)
+        #expect(listing.filesRead == 1)
+        #expect(listing.runs.first { $0.metadata.id == runs[1].id }?.metadata.name == "best-run")
+        #expect(shown(listing.runs) == listedWithoutIndex(store))
+    }
+
+    @Test("a run.json modified within two seconds of the index is never taken from it")
+    func racyEntriesAreReadAgain() throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 1)
+        let run = try startRun(store)
+        run.log(["loss": 1])
+        run.finish()
+        // The old run makes this listing write the index; the new run's entry is in it, but racy.
+        #expect(store.listRuns(project: nil, withConfig: true).filesRead == 2)
+        let index = try #require(RunIndex.load(root: store.root))
+        #expect(index.slots.count == 2)
+        #expect(store.listRuns(project: nil, withConfig: true).filesRead == 1)
+        // Rewritten in place with the same size and its old timestamps put back: still read, never trusted.
+        let file = run.folder.appendingPathComponent("run.json").path
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"tent-run\"").write(
+            toFile: file, atomically: false, encoding: .utf8)
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let listing = store.listRuns(project: nil, withConfig: true)
+        #expect(listing.filesRead == 1)
+        #expect(listing.runs.first { $0.metadata.id == run.id }?.metadata.name == "tent-run")
+    }
+
+    @Test(
+        "a damaged, truncated, empty, foreign or unreadable index is ignored and rebuilt",
+        arguments: ["truncated", "flipped", "empty", "foreign", "garbage", "folder", "huge count"])
+    func damagedIndex(_ damage: String) throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 5)
+        let expected = listedWithoutIndex(store)
+        let path = indexPath(store)
+        #expect(FileManager.default.fileExists(atPath: path))
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        switch damage {
+        case "truncated": bytes = Array(bytes.prefix(bytes.count - 7))
+        case "flipped": bytes[bytes.count / 2] ^= 0x20
+        case "empty": bytes = []
+        case "foreign": bytes.replaceSubrange(0..<8, with: Array("TIPIRIX9".utf8))
+        case "garbage": bytes = Array("{\"runs\": []}\r\n\0".utf8)
+        case "huge count":
+            // A well-formed header whose payload claims 2^32-1 runs.
+            var writer = RunIndexWriter()
+            writer.unsigned32(Int(UInt32.max))
+            var file = RunIndexWriter()
+            file.bytes = RunIndex.magic
+            file.unsigned(UInt64(writer.bytes.count))
+            file.unsigned(writer.bytes.withUnsafeBytes(RunIndex.checksum))
+            bytes = file.bytes + writer.bytes
+        default: break
+        }
+        if damage == "folder" {
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } else {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        }
+        let listing = store.listRuns(project: nil, withConfig: true)
+        #expect(listing.filesRead == 5)
+        #expect(listing.problems.isEmpty)
+        #expect(shown(listing.runs) == expected)
+        if damage != "folder" {
+            // Rebuilt: the next listing is served by it.
+            #expect(store.listRuns(project: nil, withConfig: true).filesRead == 0)
+        }
+    }
+
+    @Test("a listing of one project keeps the other projects' entries; a removed run leaves the index")
+    func projectsAndRemovedRuns() throws {
+        let store = temporaryStore()
+        let mine = try oldRuns(store, count: 3, project: "mine")
+        _ = try oldRuns(store, count: 2, project: "other")
+        _ = store.listRuns(project: "mine", withConfig: true)
+        #expect(store.listRuns(project: nil, withConfig: true).filesRead == 2)
+        #expect(store.listRuns(project: nil, withConfig: true).filesRead == 0)
+        try FileManager.default.removeItem(at: mine[0].folder)
+        let listing = store.listRuns(project: "mine", withConfig: false)
+        #expect(listing.runs.map(\.metadata.id).sorted() == [mine[1].id, mine[2].id].sorted())
+        let index = try #require(RunIndex.load(root: store.root))
+        #expect(index.slots.count == 4)
+        #expect(index.slots["mine/\(mine[0].folder.lastPathComponent)"] == nil)
+    }
+
+    @Test("a run.json removed or replaced by a folder after indexing lists as damaged, as without an index")
+    func runJSONGoneAfterIndexing() throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 2)
+        _ = store.listRuns(project: nil, withConfig: true)
+        let file = runs[0].folder.appendingPathComponent("run.json")
+        try FileManager.default.removeItem(at: file)
+        try FileManager.default.createDirectory(at: file, withIntermediateDirectories: false)
+        let listing = store.listRuns(project: nil, withConfig: true)
+        #expect(listing.runs.first { $0.folder == runs[0].folder }?.status == .damaged)
+        #expect(shown(listing.runs) == listedWithoutIndex(store))
+    }
+
+    @Test("an index that cannot be read or replaced (a folder in its place) is not needed")
+    func storeWithoutIndex() throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 2)
+        unlink(indexPath(store))
+        try FileManager.default.createDirectory(atPath: indexPath(store) + "/inside", withIntermediateDirectories: true)
+        let listing = store.listRuns(project: nil, withConfig: true)
+        #expect(listing.runs.count == 2)
+        #expect(listing.problems.isEmpty)
+        #expect(store.listRuns(project: nil, withConfig: true).filesRead == 2)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("runs written by other processes while listings (and their index writes) run in parallel")
+    func concurrentWritersAndListers() async throws {
+        let store = temporaryStore()
+        let old = try oldRuns(store, count: 20)
+        let oldShown = shown(store.listRuns(project: nil, withConfig: true).runs)
+        let fixture = try #require(Executables.path(of: "TipiFixture"), "build the package first (swift build)")
+        let writers = try (0..<4).map { index in
+            try Executables.start(
+                fixture, ["log", "--steps", "300", "--sleep", "0.002", "--name", "writer-\(index)"],
+                environment: ["TIPI_DIR": store.root.path, "TIPI_BACKENDS": ""])
+        }
+        // Three listers at once, each writing the index when it pays, until the writers are done.
+        let failures = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    var failures: [String] = []
+                    for _ in 0..<40 {
+                        let listing = store.listRuns(project: nil, withConfig: true)
+                        if !listing.problems.isEmpty { failures.append("problems: \(listing.problems)") }
+                        let shownOld = self.shown(listing.runs.filter { run in old.contains { $0.id == run.metadata.id } })
+                        if shownOld != oldShown { failures.append("old runs listed differently") }
+                        // (A run being created has no run.json for an instant: listed as damaged, with or without
+                        // the index; an old run never is.)
+                        if listing.runs.contains(where: { $0.status == .damaged && $0.metadata.project != "fixture" }) {
+                            failures.append("a damaged run: \(listing.runs.filter { $0.status == .damaged }.map(\.folder.path))")
+                        }
+                        usleep(10_000)
+                    }
+                    return failures
+                }
+            }
+            var all: [String] = []
+            for await failures in group { all += failures }
+            return all
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        for writer in writers { #expect(writer.wait().status == 0) }
+        let afterWriters = store.listRuns(project: nil, withConfig: true)
+        #expect(afterWriters.runs.count == 24)
+        #expect(afterWriters.runs.allSatisfy { $0.status == .finished })
+        #expect(shown(afterWriters.runs) == listedWithoutIndex(store))
+        // Once the new run.json files have settled, they are indexed and served from the index too.
+        try await Task.sleep(for: .milliseconds(2_200))
+        _ = store.listRuns(project: nil, withConfig: true)
+        let settled = store.listRuns(project: nil, withConfig: true)
+        #expect(settled.filesRead == 0)
+        #expect(shown(settled.runs) == listedWithoutIndex(store))
+    }
+}
