@@ -32,6 +32,7 @@ return {
   title: document.title,
   url: location.href,
   heading: text(document.querySelector("h1")),
+  firstRowsMs: Number(document.body.getAttribute("data-first-rows-ms") || -1),
   rows: [...document.querySelectorAll("#runs tbody tr")].map((tr) => tr.getAttribute("data-run")),
   names: [...document.querySelectorAll("#runs tbody tr td:nth-child(2)")].map(text),
   headers: [...document.querySelectorAll("#runs thead th")].map(text).filter(Boolean),

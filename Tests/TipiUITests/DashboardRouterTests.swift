@@ -8,8 +8,8 @@ import Testing
 final class RecordingSource: DashboardSource {
     let asked = Mutex<[String]>([])
 
-    func runsJSON(since: Double?) throws -> Data {
-        asked.withLock { $0.append("runs since \(since.map { "\($0)" } ?? "-")") }
+    func runsJSON(since: Double?, offset: Int, limit: Int?) throws -> Data {
+        asked.withLock { $0.append("runs since \(since.map { "\($0)" } ?? "-") offset \(offset) limit \(limit.map(String.init) ?? "-")") }
         return Data(#"[{"id":"abc","name":"<script>alert(1)</script>"}]"#.utf8)
     }
 
@@ -126,7 +126,17 @@ struct DashboardRouterTests {
         #expect(try get("/api/runs/nope/metrics/loss").status == 404)
         #expect(try get("/api/runs?since=nan").status == 400)
         #expect(try get("/api/runs?since=1795912192.5").status == 200)
-        #expect(source.asked.withLock { $0 }.contains("runs since 1795912192.5"))
+        #expect(source.asked.withLock { $0 }.contains("runs since 1795912192.5 offset 0 limit -"))
+        #expect(try get("/api/runs?limit=200").status == 200)
+        #expect(try get("/api/runs?limit=0&offset=10000").status == 200)
+        #expect(source.asked.withLock { $0 }.contains("runs since - offset 0 limit 200"))
+        #expect(source.asked.withLock { $0 }.contains("runs since - offset 10000 limit 0"))
+        for bad in ["-1", "abc", "1.5", "nan", "99999999999999999999"] {
+            for name in ["limit", "offset"] {
+                let refused = try get("/api/runs?\(name)=\(bad)")
+                #expect(refused.status == 400 && text(refused).contains("\(name)=\(bad)"), "\(name)=\(bad)")
+            }
+        }
     }
 
     @Test("request paths: components decoded after splitting, dot segments refused")

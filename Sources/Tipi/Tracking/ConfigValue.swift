@@ -101,24 +101,48 @@ package enum JSONNumber {
         return "\(value)"
     }
 
-    /// `text` as a JSON string: quotes, backslashes and control characters escaped.
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped (`\n`, `\r`, `\t`, `\b`,
+    /// `\f`, the others as `\u00XX`), as Python's `json.dumps` and `JSONEncoder` write them.
     package static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
+        var result = ""
+        append(quoted: text, to: &result)
+        return result
+    }
+
+    /// Appends `text` as a JSON string to `result`: quotes, backslashes and control characters escaped, and
+    /// with `escapingSlashes` every `/` written `\/` as `JSONEncoder` does (so `</script>` never appears).
+    /// Text with nothing to escape is appended whole.
+    package static func append(quoted text: String, to result: inout String, escapingSlashes: Bool = false) {
+        result += "\""
+        let slash: UInt8 = escapingSlashes ? UInt8(ascii: "/") : 0
+        var plain = true
+        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == slash {
+            plain = false
+            break
+        }
+        if plain {
+            result += text
+            result += "\""
+            return
+        }
+        // Bytes, not scalars: everything at or above 0x20 (UTF-8 sequences included) is copied as it is.
+        let hex = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 16)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), byte]
+            case slash where escapingSlashes: bytes += [UInt8(ascii: "\\"), byte]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case ..<0x20: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            default: bytes.append(byte)
             }
         }
-        return result + "\""
+        result += String(decoding: bytes, as: UTF8.self)
+        result += "\""
     }
 }

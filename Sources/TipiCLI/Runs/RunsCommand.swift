@@ -114,7 +114,7 @@ struct RunsListCommand: ParsableCommand {
         let count = limit ?? (json ? 0 : 30)
         let shown = count > 0 ? Array(runs.prefix(count)) : runs
         if json {
-            print(try RunsJSON.list(shown))
+            print(RunsJSON.list(shown))
         } else if runs.isEmpty {
             print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")
                 + (query.conditions.isEmpty ? "" : " that meet --where")))

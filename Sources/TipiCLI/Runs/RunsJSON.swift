@@ -106,9 +106,9 @@ enum RunsJSON {
         return encoder
     }
 
-    /// The array of `tipi runs --json`; an encoding failure is an error, never an empty array.
-    static func list(_ runs: [RunStore.StoredRun]) throws -> String {
-        String(decoding: try encoder().encode(runs.map(RunObject.init)), as: UTF8.self)
+    /// The array of `tipi runs --json` (written by ``writeList(_:)``, the bytes `encoder()` would write).
+    static func list(_ runs: [RunStore.StoredRun]) -> String {
+        writeList(runs)
     }
 
     /// The run object plus `"history": {"loss": [{"step": 0, "value": 0.9, "time": 1795912192.9}, …]}`;

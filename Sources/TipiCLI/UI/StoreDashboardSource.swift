@@ -57,7 +57,7 @@ final class StoreDashboardSource: DashboardSource {
         return real.hasPrefix(realRoot)
     }
 
-    func runsJSON(since: Double?) throws -> Data {
+    func runsJSON(since: Double?, offset: Int, limit: Int?) throws -> Data {
         var selected = runs()
         if let since {
             selected = selected.filter { run in
@@ -66,7 +66,9 @@ final class StoreDashboardSource: DashboardSource {
                     || (metadata.heartbeat ?? -.infinity) >= since
             }
         }
-        return Data(try RunsJSON.list(selected).utf8)
+        let start = min(offset, selected.count)
+        let end = limit.map { min(start + min($0, selected.count), selected.count) } ?? selected.count
+        return Data(RunsJSON.list(Array(selected[start..<end])).utf8)
     }
 
     /// The run `query` names, found the way `tipi runs show` finds it; inside the store only. A run id

@@ -86,6 +86,15 @@ package struct DashboardRouter: Sendable {
         }
     }
 
+    /// A whole number parameter of at least 0 (`limit=`, `offset=`); absent is `nil`.
+    func count(_ name: String, _ path: RequestPath) throws -> Int? {
+        guard let text = path.value(name) else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw DashboardRequestError(status: 400, "\(name)=\(text) is not a whole number of runs, 0 or more (for example \(name)=100)")
+        }
+        return value
+    }
+
     func api(_ parts: [String], _ path: RequestPath) throws -> Response {
         if parts.isEmpty {
             var since: Double?
@@ -95,7 +104,8 @@ package struct DashboardRouter: Sendable {
                 }
                 since = value
             }
-            return json(try source.runsJSON(since: since))
+            let offset = try count("offset", path) ?? 0
+            return json(try source.runsJSON(since: since, offset: offset, limit: try count("limit", path)))
         }
         if parts.count == 1 { return json(try source.runJSON(parts[0])) }
         guard parts[1] == "metrics", parts.count >= 3 else {

@@ -4,8 +4,9 @@ import Foundation
 /// JSON encoding as `tipi runs --json` (so the dashboard and the CLI never disagree on a field).
 package protocol DashboardSource: Sendable {
     /// `GET /api/runs`: the JSON array of `tipi runs --json`, newest first; with `since` (seconds since
-    /// 1970), only the runs started, ended or heard from at or after it, and those still running.
-    func runsJSON(since: Double?) throws -> Data
+    /// 1970), only the runs started, ended or heard from at or after it, and those still running; with
+    /// `limit`, at most that many of them from `offset` on (the runs page asks for its first rows so).
+    func runsJSON(since: Double?, offset: Int, limit: Int?) throws -> Data
     /// `GET /api/runs/RUN`: one run as `tipi runs show RUN --json` prints it, without the histories.
     func runJSON(_ run: String) throws -> Data
     /// One metric's full history (steps and values in logging order).
