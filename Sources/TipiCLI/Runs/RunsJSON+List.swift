@@ -48,20 +48,13 @@ extension RunsJSON {
             key("endTime")
             string(end, to: &out)
         }
-        key("folder")
-        string(run.folder, to: &out)
-        key("host")
-        string(run.host, to: &out)
-        key("id")
-        string(run.id, to: &out)
-        key("name")
-        string(run.name, to: &out)
-        key("project")
-        string(run.project, to: &out)
-        key("startTime")
-        string(run.startTime, to: &out)
-        key("status")
-        string(run.status, to: &out)
+        for (name, value) in [
+            ("folder", run.folder), ("host", run.host), ("id", run.id), ("name", run.name), ("project", run.project),
+            ("startTime", run.startTime), ("status", run.status),
+        ] {
+            key(name)
+            string(value, to: &out)
+        }
         key("summary")
         out += "{"
         for (index, name) in run.summary.keys.sorted().enumerated() {
