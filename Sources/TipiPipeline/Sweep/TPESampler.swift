@@ -28,10 +28,18 @@ struct TPESampler: SweepSampler {
         var generator = RandomSampler.generator(seed: seed, index: index)
         let usable = observations.filter { !$0.value.isNaN && $0.values.count == domains.count }
         guard usable.count >= startup else { return domains.map { $0.sample(using: &generator) } }
-        let sorted = usable.sorted { maximize ? $0.value > $1.value : $0.value < $1.value }
-        let goodCount = max(min(Int((Double(sorted.count) * 0.1).rounded(.up)), 25), 1)
-        let l = Parzen(sorted.prefix(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
-        let g = Parzen(sorted.dropFirst(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
+        // The split is by value; each side keeps the order in which its points finished, which the
+        // weights need (older points weigh less once a side has more than 25).
+        let ranked = usable.indices.sorted { a, b in
+            let (x, y) = (usable[a].value, usable[b].value)
+            return x == y ? a < b : (maximize ? x > y : x < y)
+        }
+        let goodCount = max(min(Int((Double(usable.count) * 0.1).rounded(.up)), 25), 1)
+        let good = Set(ranked.prefix(goodCount))
+        let goodPoints = usable.indices.filter { good.contains($0) }.map { internalValues(usable[$0]) }
+        let badPoints = usable.indices.filter { !good.contains($0) }.map { internalValues(usable[$0]) }
+        let l = Parzen(goodPoints, spaces: spaces, priorWeight: priorWeight)
+        let g = Parzen(badPoints, spaces: spaces, priorWeight: priorWeight)
         var best = l.sample(using: &generator)
         var bestScore = -Double.infinity
         for _ in 0..<candidates {
@@ -119,7 +127,7 @@ struct TPESampler: SweepSampler {
 
         init(_ observations: [[Double]], spaces: [Space], priorWeight: Double) {
             let kernels = observations.count + 1
-            weights = Array(repeating: 1, count: observations.count) + [priorWeight]
+            weights = Self.recencyWeights(observations.count) + [priorWeight]
             let total = weights.reduce(0, +)
             weights = weights.map { $0 / total }
             dimensions = spaces.enumerated().map { position, space in
@@ -158,28 +166,43 @@ struct TPESampler: SweepSampler {
             }
         }
 
+        /// The kernels' weights for `count` points in the order they finished: all 1 up to 25 points;
+        /// beyond, the 25 most recent weigh 1 and the older ones rise linearly from `1 / count` towards 1
+        /// (Optuna's default), so the estimators follow where the search has moved.
+        static func recencyWeights(_ count: Int) -> [Double] {
+            guard count > 25 else { return [Double](repeating: 1, count: count) }
+            let ramp = count - 25
+            let start = 1 / Double(count)
+            let ramped = (0..<ramp).map { index in
+                ramp == 1 ? start : start + (1 - start) * Double(index) / Double(ramp - 1)
+            }
+            return ramped + [Double](repeating: 1, count: 25)
+        }
+
         static func cdf(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
 
-        /// The log density at `x` (one value per parameter).
+        /// The log density at `x` (one value per parameter), summed over the kernels in log space so
+        /// that far-off points keep their order instead of all underflowing to zero.
         func logDensity(_ x: [Double]) -> Double {
-            var total = 0.0
+            var terms = [Double](repeating: 0, count: weights.count)
             for kernel in weights.indices {
-                var density = weights[kernel]
+                var term = log(weights[kernel])
                 for (position, dimension) in dimensions.enumerated() {
                     switch dimension {
                     case .categorical(let rows):
-                        density *= rows[kernel][min(max(Int(x[position]), 0), rows[kernel].count - 1)]
+                        term += log(rows[kernel][min(max(Int(x[position]), 0), rows[kernel].count - 1)])
                     case .numeric(let low, let high, let means, let sigmas):
                         let (mean, sigma) = (means[kernel], sigmas[kernel])
                         guard sigma > 0 else { continue }
-                        let mass = max(Self.cdf((high - mean) / sigma) - Self.cdf((low - mean) / sigma), 1e-12)
+                        let mass = max(Self.cdf((high - mean) / sigma) - Self.cdf((low - mean) / sigma), 1e-300)
                         let z = (x[position] - mean) / sigma
-                        density *= exp(-0.5 * z * z) / (sigma * (2 * Double.pi).squareRoot() * mass)
+                        term += -0.5 * z * z - log(sigma * (2 * Double.pi).squareRoot() * mass)
                     }
                 }
-                total += density
+                terms[kernel] = term
             }
-            return log(max(total, 1e-300))
+            guard let largest = terms.max(), largest.isFinite else { return terms.max() ?? -.infinity }
+            return largest + log(terms.reduce(0) { $0 + exp($1 - largest) })
         }
 
         /// A draw: a kernel by weight, then each parameter from that kernel (Gaussians truncated to the range).
