@@ -15,13 +15,19 @@ struct TPEQualityTests {
         let bounds = range.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else { return }
         let seeds = bounds[0]...bounds[1]
+        let environment = ProcessInfo.processInfo.environment
         let tpe = seeds.map { seed in
-            SweepSpecTests.best(TPESampler(domains: SweepSpecTests.braninDomains, count: 40, seed: UInt64(seed), maximize: false), trials: 40)
+            var sampler = TPESampler(domains: SweepSpecTests.braninDomains, count: 40, seed: UInt64(seed), maximize: false)
+            if let candidates = environment["TIPI_TPE_CANDIDATES"].flatMap(Int.init) { sampler.candidates = candidates }
+            if let startup = environment["TIPI_TPE_STARTUP"].flatMap(Int.init) { sampler.startup = startup }
+            if let prior = environment["TIPI_TPE_PRIOR"].flatMap(Double.init) { sampler.priorWeight = prior }
+            return SweepSpecTests.best(sampler, trials: 40)
         }
         let random = seeds.map { seed in
             SweepSpecTests.best(RandomSampler(domains: SweepSpecTests.braninDomains, count: 40, seed: UInt64(seed)), trials: 40)
         }
-        print("seeds \(range): tpe median \(Self.median(tpe)), random median \(Self.median(random))")
+        let mean = tpe.map { log($0 - Branin.minimum + 1e-9) }.reduce(0, +) / Double(tpe.count)
+        print("seeds \(range): mean log regret \(mean), tpe median \(Self.median(tpe)), random median \(Self.median(random))")
         print("tpe bests: \(tpe.map { ($0 * 1000).rounded() / 1000 })")
     }
 

@@ -5,9 +5,10 @@ import Tipi
 /// the default for one objective since Optuna 4).
 ///
 /// The first `startup` points are random. After that the finished points are split by a quantile into
-/// good (the best `gamma(n) = min(⌈n/10⌉, 25)`) and bad, and a Parzen estimator is fitted to each: a
+/// good (the best `min(⌈goodFraction · n⌉, 25)`) and bad, and a Parzen estimator is fitted to each: a
 /// mixture with one kernel per point (a product, over the parameters, of a truncated Gaussian around its
-/// value — bandwidths from the distances to the neighbours, clipped as Optuna's "magic clip" does — or,
+/// value — bandwidths from the distances to the neighbours, clipped below as Optuna's "magic clip" does
+/// but at `bandwidthFloor` times its floor — or,
 /// for a list of values, a categorical concentrated on its value) plus one wide prior kernel.
 /// `candidates` points are drawn from the good estimator `l` and the one with the highest ratio
 /// `l(x) / g(x)` — TPE's expected-improvement criterion — is taken. Every draw comes from a generator
@@ -21,6 +22,14 @@ struct TPESampler: SweepSampler {
     var startup = 10
     var candidates = 24
     var priorWeight = 1.0
+    /// The share of the finished points that counts as good. Optuna uses 0.1; 0.15 keeps a few more
+    /// points in `l` early on (2 of 10 instead of 1), so it is less at the mercy of one lucky point.
+    var goodFraction = 0.15
+    /// The factor on Optuna's lower clip of the bandwidths, `range / min(100, 1 + kernels)`. That clip
+    /// keeps `l`'s kernels at a sixth of the range or wider while it has 5 points, too wide to refine
+    /// around the good ones within a budget of tens of points; half of it refines faster. (Chosen on
+    /// Branin seeds 100–299; reported on seeds 0–19, see docs/benchmarks.md.)
+    var bandwidthFloor = 0.5
 
     var isUpfront: Bool { false }
 
@@ -34,12 +43,12 @@ struct TPESampler: SweepSampler {
             let (x, y) = (usable[a].value, usable[b].value)
             return x == y ? a < b : (maximize ? x > y : x < y)
         }
-        let goodCount = max(min(Int((Double(usable.count) * 0.1).rounded(.up)), 25), 1)
+        let goodCount = max(min(Int((Double(usable.count) * goodFraction).rounded(.up)), 25), 1)
         let good = Set(ranked.prefix(goodCount))
         let goodPoints = usable.indices.filter { good.contains($0) }.map { internalValues(usable[$0]) }
         let badPoints = usable.indices.filter { !good.contains($0) }.map { internalValues(usable[$0]) }
-        let l = Parzen(goodPoints, spaces: spaces, priorWeight: priorWeight)
-        let g = Parzen(badPoints, spaces: spaces, priorWeight: priorWeight)
+        let l = Parzen(goodPoints, spaces: spaces, priorWeight: priorWeight, bandwidthFloor: bandwidthFloor)
+        let g = Parzen(badPoints, spaces: spaces, priorWeight: priorWeight, bandwidthFloor: bandwidthFloor)
         var best = l.sample(using: &generator)
         var bestScore = -Double.infinity
         for _ in 0..<candidates {
@@ -125,7 +134,7 @@ struct TPESampler: SweepSampler {
         var dimensions: [Dimension]
         var weights: [Double]
 
-        init(_ observations: [[Double]], spaces: [Space], priorWeight: Double) {
+        init(_ observations: [[Double]], spaces: [Space], priorWeight: Double, bandwidthFloor: Double) {
             let kernels = observations.count + 1
             weights = Self.recencyWeights(observations.count) + [priorWeight]
             let total = weights.reduce(0, +)
@@ -145,10 +154,10 @@ struct TPESampler: SweepSampler {
                     let range = high - low
                     let means = values.map { min(max($0.isFinite ? $0 : (low + high) / 2, low), high) }
                     // Bandwidths as Optuna's: the larger distance to a neighbour (the range's ends count
-                    // only for a lone value), clipped to [range / min(100, 1 + kernels), range].
+                    // only for a lone value), clipped to [floor · range / min(100, 1 + kernels), range].
                     let order = means.indices.sorted { means[$0] < means[$1] }
                     let sorted = order.map { means[$0] }
-                    let minimum = range / min(100, 1 + Double(kernels))
+                    let minimum = bandwidthFloor * range / min(100, 1 + Double(kernels))
                     var sigmas = [Double](repeating: range, count: means.count)
                     for (rank, index) in order.enumerated() {
                         let left = rank > 0 ? sorted[rank] - sorted[rank - 1] : nil
