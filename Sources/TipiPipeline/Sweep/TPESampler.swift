@@ -5,9 +5,10 @@ import Tipi
 /// the default for one objective since Optuna 4).
 ///
 /// The first `startup` points are random. After that the finished points are split by a quantile into
-/// good (the best `gamma(n) = min(⌈n/10⌉, 25)`) and bad, and a Parzen estimator is fitted to each: a
+/// good (the best `min(⌈goodFraction · n⌉, 25)`) and bad, and a Parzen estimator is fitted to each: a
 /// mixture with one kernel per point (a product, over the parameters, of a truncated Gaussian around its
-/// value — bandwidths from the distances to the neighbours, clipped as Optuna's "magic clip" does — or,
+/// value — bandwidths from the distances to the neighbours, clipped below as Optuna's "magic clip" does
+/// but at `bandwidthFloor` times its floor — or,
 /// for a list of values, a categorical concentrated on its value) plus one wide prior kernel.
 /// `candidates` points are drawn from the good estimator `l` and the one with the highest ratio
 /// `l(x) / g(x)` — TPE's expected-improvement criterion — is taken. Every draw comes from a generator
@@ -21,6 +22,14 @@ struct TPESampler: SweepSampler {
     var startup = 10
     var candidates = 24
     var priorWeight = 1.0
+    /// The share of the finished points that counts as good. Optuna uses 0.1; 0.15 keeps a few more
+    /// points in `l` early on (2 of 10 instead of 1), so it is less at the mercy of one lucky point.
+    var goodFraction = 0.15
+    /// The factor on Optuna's lower clip of the bandwidths, `range / min(100, 1 + kernels)`. That clip
+    /// keeps `l`'s kernels at a sixth of the range or wider while it has 5 points, too wide to refine
+    /// around the good ones within a budget of tens of points; half of it refines faster. (Chosen on
+    /// Branin seeds 100–299; reported on seeds 0–19, see docs/benchmarks.md.)
+    var bandwidthFloor = 0.5
 
     var isUpfront: Bool { false }
 
@@ -28,10 +37,18 @@ struct TPESampler: SweepSampler {
         var generator = RandomSampler.generator(seed: seed, index: index)
         let usable = observations.filter { !$0.value.isNaN && $0.values.count == domains.count }
         guard usable.count >= startup else { return domains.map { $0.sample(using: &generator) } }
-        let sorted = usable.sorted { maximize ? $0.value > $1.value : $0.value < $1.value }
-        let goodCount = max(min(Int((Double(sorted.count) * 0.1).rounded(.up)), 25), 1)
-        let l = Parzen(sorted.prefix(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
-        let g = Parzen(sorted.dropFirst(goodCount).map(internalValues), spaces: spaces, priorWeight: priorWeight)
+        // The split is by value; each side keeps the order in which its points finished, which the
+        // weights need (older points weigh less once a side has more than 25).
+        let ranked = usable.indices.sorted { a, b in
+            let (x, y) = (usable[a].value, usable[b].value)
+            return x == y ? a < b : (maximize ? x > y : x < y)
+        }
+        let goodCount = max(min(Int((Double(usable.count) * goodFraction).rounded(.up)), 25), 1)
+        let good = Set(ranked.prefix(goodCount))
+        let goodPoints = usable.indices.filter { good.contains($0) }.map { internalValues(usable[$0]) }
+        let badPoints = usable.indices.filter { !good.contains($0) }.map { internalValues(usable[$0]) }
+        let l = Parzen(goodPoints, spaces: spaces, priorWeight: priorWeight, bandwidthFloor: bandwidthFloor)
+        let g = Parzen(badPoints, spaces: spaces, priorWeight: priorWeight, bandwidthFloor: bandwidthFloor)
         var best = l.sample(using: &generator)
         var bestScore = -Double.infinity
         for _ in 0..<candidates {
@@ -117,9 +134,9 @@ struct TPESampler: SweepSampler {
         var dimensions: [Dimension]
         var weights: [Double]
 
-        init(_ observations: [[Double]], spaces: [Space], priorWeight: Double) {
+        init(_ observations: [[Double]], spaces: [Space], priorWeight: Double, bandwidthFloor: Double) {
             let kernels = observations.count + 1
-            weights = Array(repeating: 1, count: observations.count) + [priorWeight]
+            weights = Self.recencyWeights(observations.count) + [priorWeight]
             let total = weights.reduce(0, +)
             weights = weights.map { $0 / total }
             dimensions = spaces.enumerated().map { position, space in
@@ -137,10 +154,10 @@ struct TPESampler: SweepSampler {
                     let range = high - low
                     let means = values.map { min(max($0.isFinite ? $0 : (low + high) / 2, low), high) }
                     // Bandwidths as Optuna's: the larger distance to a neighbour (the range's ends count
-                    // only for a lone value), clipped to [range / min(100, 1 + kernels), range].
+                    // only for a lone value), clipped to [floor · range / min(100, 1 + kernels), range].
                     let order = means.indices.sorted { means[$0] < means[$1] }
                     let sorted = order.map { means[$0] }
-                    let minimum = range / min(100, 1 + Double(kernels))
+                    let minimum = bandwidthFloor * range / min(100, 1 + Double(kernels))
                     var sigmas = [Double](repeating: range, count: means.count)
                     for (rank, index) in order.enumerated() {
                         let left = rank > 0 ? sorted[rank] - sorted[rank - 1] : nil
@@ -158,28 +175,43 @@ struct TPESampler: SweepSampler {
             }
         }
 
+        /// The kernels' weights for `count` points in the order they finished: all 1 up to 25 points;
+        /// beyond, the 25 most recent weigh 1 and the older ones rise linearly from `1 / count` towards 1
+        /// (Optuna's default), so the estimators follow where the search has moved.
+        static func recencyWeights(_ count: Int) -> [Double] {
+            guard count > 25 else { return [Double](repeating: 1, count: count) }
+            let ramp = count - 25
+            let start = 1 / Double(count)
+            let ramped = (0..<ramp).map { index in
+                ramp == 1 ? start : start + (1 - start) * Double(index) / Double(ramp - 1)
+            }
+            return ramped + [Double](repeating: 1, count: 25)
+        }
+
         static func cdf(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.0.squareRoot())) }
 
-        /// The log density at `x` (one value per parameter).
+        /// The log density at `x` (one value per parameter), summed over the kernels in log space so
+        /// that far-off points keep their order instead of all underflowing to zero.
         func logDensity(_ x: [Double]) -> Double {
-            var total = 0.0
+            var terms = [Double](repeating: 0, count: weights.count)
             for kernel in weights.indices {
-                var density = weights[kernel]
+                var term = log(weights[kernel])
                 for (position, dimension) in dimensions.enumerated() {
                     switch dimension {
                     case .categorical(let rows):
-                        density *= rows[kernel][min(max(Int(x[position]), 0), rows[kernel].count - 1)]
+                        term += log(rows[kernel][min(max(Int(x[position]), 0), rows[kernel].count - 1)])
                     case .numeric(let low, let high, let means, let sigmas):
                         let (mean, sigma) = (means[kernel], sigmas[kernel])
                         guard sigma > 0 else { continue }
-                        let mass = max(Self.cdf((high - mean) / sigma) - Self.cdf((low - mean) / sigma), 1e-12)
+                        let mass = max(Self.cdf((high - mean) / sigma) - Self.cdf((low - mean) / sigma), 1e-300)
                         let z = (x[position] - mean) / sigma
-                        density *= exp(-0.5 * z * z) / (sigma * (2 * Double.pi).squareRoot() * mass)
+                        term += -0.5 * z * z - log(sigma * (2 * Double.pi).squareRoot() * mass)
                     }
                 }
-                total += density
+                terms[kernel] = term
             }
-            return log(max(total, 1e-300))
+            guard let largest = terms.max(), largest.isFinite else { return terms.max() ?? -.infinity }
+            return largest + log(terms.reduce(0) { $0 + exp($1 - largest) })
         }
 
         /// A draw: a kernel by weight, then each parameter from that kernel (Gaussians truncated to the range).
