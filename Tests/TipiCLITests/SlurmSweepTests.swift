@@ -209,6 +209,19 @@ struct SlurmSweepTests {
         #expect(resumed.standardOutput.contains("every point is done; nothing to submit"))
     }
 
+    @Test("asha on Slurm over a metric no point logs: nothing to compare, so nothing is stopped; every point finishes")
+    func ashaWithoutMetric() throws {
+        guard try requireSlurm() else { return }
+        let config = try write(
+            SweepTests.ashaSweep(parallel: 2, launcher: "slurm").replacingOccurrences(of: "metric = \"branin\"", with: "metric = \"nosuch\""),
+            steps: 20, delay: 0.1)
+        let result = try Executables.run(try fixture(), ["sweep", config], environment: environment, removing: removing, timeout: 300)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        let points = try #require(try show(try sweepID(result.standardOutput))["points"] as? [[String: Any]])
+        #expect(points.count == 4)
+        #expect(points.allSatisfy { $0["status"] as? String == "finished" && $0["stopped"] as? Bool == false }, "\(points)")
+    }
+
     @Test("sbatch refusing the script: its message shown, exit 1; no sbatch on PATH: one line, exit 2")
     func refused() throws {
         guard try requireSlurm() else { return }
