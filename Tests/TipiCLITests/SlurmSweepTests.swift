@@ -61,6 +61,15 @@ struct SlurmSweepTests {
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
+    /// Waits until no task of Slurm job `job` is left in `squeue` (or `deadline` passes).
+    func waitForQueue(_ job: String, until deadline: Date) throws {
+        while Date() < deadline {
+            let queue = try Executables.run("/bin/sh", ["-c", "squeue -h -r -j \(job)"], timeout: 30)
+            if queue.standardOutput.isEmpty { break }
+            usleep(500_000)
+        }
+    }
+
     @Test("a grid is one sbatch call: one job array with a % limit; [sweep.slurm] in the batch script kept in the sweep's folder")
     func grid() throws {
         guard try requireSlurm() else { return }
@@ -149,11 +158,7 @@ struct SlurmSweepTests {
         }
         let cancel = try Executables.run("/bin/sh", ["-c", "scancel \(job)_1"], timeout: 30)
         #expect(cancel.status == 0, "\(cancel.standardError)")
-        while Date() < deadline {
-            let queue = try Executables.run("/bin/sh", ["-c", "squeue -h -r -j \(job)"], timeout: 30)
-            if queue.standardOutput.isEmpty { break }
-            usleep(500_000)
-        }
+        try waitForQueue(job, until: deadline)
         let before = try #require(try show(id)["points"] as? [[String: Any]])
         let interrupted = before.filter { $0["status"] as? String == "interrupted" }
         #expect(interrupted.count == 1, "\(before)")
@@ -169,6 +174,52 @@ struct SlurmSweepTests {
         #expect(points.allSatisfy { $0["status"] as? String == "finished" })
         #expect(finishedRuns.isSubset(of: Set(points.compactMap { $0["run"] as? String })))
         #expect(try (record(id)["slurmJobs"] as? [String])?.count == 2)
+    }
+
+    @Test("asha on Slurm with --detach: each array task stops its own point when it falls behind its peers; stopped, interrupted, not failed")
+    func asha() throws {
+        guard try requireSlurm() else { return }
+        let config = try write(SweepTests.ashaSweep(parallel: 2, launcher: "slurm"), steps: 60, delay: 0.1)
+        // No controller follows the sweep: the tasks decide alone, from the store.
+        let submitted = try Executables.run(try fixture(), ["sweep", config, "--detach"], environment: environment, removing: removing)
+        #expect(submitted.status == 0, "\(submitted.standardError)")
+        let id = try sweepID(submitted.standardOutput)
+        let job = try #require((try record(id)["slurmJobs"] as? [String])?.first)
+        try waitForQueue(job, until: Date().addingTimeInterval(240))
+        let sweep = try show(id)
+        let points = try #require(sweep["points"] as? [[String: Any]])
+        #expect(points.count == 4)
+        let stopped = points.filter { $0["stopped"] as? Bool == true }
+        #expect(!stopped.isEmpty, "\(points)")
+        #expect(stopped.allSatisfy { $0["status"] as? String == "interrupted" && $0["run"] is String }, "\(points)")
+        // The point at Branin's minimum ran to the end and is the best; the stopped points' runs are kept.
+        let best = try #require(sweep["best"] as? [String: Any])
+        #expect((best["params"] as? [String: Any])?["processes.opt.params.y"] as? Double == 2.275)
+        #expect(best["status"] as? String == "finished")
+        #expect(best["stopped"] as? Bool == false)
+        // Every point is over for good: a resume has nothing left to run.
+        #expect(points.allSatisfy { $0["status"] as? String == "finished" || $0["stopped"] as? Bool == true }, "\(points)")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: "\(store)/sweeps/\(id)/logs").filter { $0.hasPrefix("slurm-\(job)_") }
+        let texts = try logs.map { try String(contentsOfFile: "\(store)/sweeps/\(id)/logs/\($0)", encoding: .utf8) }
+        #expect(texts.filter { $0.contains("stopped early at step") }.count == stopped.count, "\(texts)")
+        let table = try Executables.run(try tipi(), ["sweeps", "show", id], environment: environment, removing: removing)
+        #expect(table.standardOutput.contains("stopped early"))
+        let resumed = try Executables.run(try fixture(), ["sweep", "--resume", id], environment: environment, removing: removing, timeout: 60)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.standardOutput.contains("every point is done; nothing to submit"))
+    }
+
+    @Test("asha on Slurm over a metric no point logs: nothing to compare, so nothing is stopped; every point finishes")
+    func ashaWithoutMetric() throws {
+        guard try requireSlurm() else { return }
+        let config = try write(
+            SweepTests.ashaSweep(parallel: 2, launcher: "slurm").replacingOccurrences(of: "metric = \"branin\"", with: "metric = \"nosuch\""),
+            steps: 20, delay: 0.1)
+        let result = try Executables.run(try fixture(), ["sweep", config], environment: environment, removing: removing, timeout: 300)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        let points = try #require(try show(try sweepID(result.standardOutput))["points"] as? [[String: Any]])
+        #expect(points.count == 4)
+        #expect(points.allSatisfy { $0["status"] as? String == "finished" && $0["stopped"] as? Bool == false }, "\(points)")
     }
 
     @Test("sbatch refusing the script: its message shown, exit 1; no sbatch on PATH: one line, exit 2")

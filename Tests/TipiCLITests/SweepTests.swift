@@ -235,21 +235,27 @@ struct SweepTests {
         #expect(points.allSatisfy { $0["status"] as? String == "finished" && $0["value"] is Double })
     }
 
+    /// A grid of four Branin points, one at its minimum and three far from it, with ASHA (rungs at steps 3,
+    /// 6, 12, …, keeping the better half): the far points fall clearly behind at the first rungs.
+    static func ashaSweep(parallel: Int, launcher: String = "local") -> String {
+        """
+        [sweep]
+        metric = "branin"
+        parallel = \(parallel)
+        launcher = "\(launcher)"
+        [sweep.params]
+        "processes.opt.params.x" = [3.14159]
+        "processes.opt.params.y" = [2.275, 14.0, 15.0, 13.0]
+        [sweep.early_stop]
+        type = "asha"
+        min_step = 3
+        reduction_factor = 2
+        """
+    }
+
     @Test("asha: points clearly worse than their peers at a rung are stopped early, visibly, their runs interrupted, not failed")
     func asha() throws {
-        let config = try write(
-            """
-            [sweep]
-            metric = "branin"
-            parallel = 4
-            [sweep.params]
-            "processes.opt.params.x" = [3.14159]
-            "processes.opt.params.y" = [2.275, 14.0, 15.0, 13.0]
-            [sweep.early_stop]
-            type = "asha"
-            min_step = 3
-            reduction_factor = 2
-            """, steps: 60, delay: 0.1)
+        let config = try write(Self.ashaSweep(parallel: 4), steps: 60, delay: 0.1)
         let result = try Executables.run(try fixture(), ["sweep", config], environment: environment, removing: removing, timeout: 180)
         #expect(result.status == 0, "\(result.standardError)")
         let id = try sweepID(result.standardOutput)

@@ -96,4 +96,24 @@ struct EarlyStopRule: Sendable, Equatable {
         let ahead = others.filter { better($0, own) }.count
         return ahead >= keep
     }
+
+    /// The sweep metric's history (steps and values) of each point of `record` whose run is in `runs`, by
+    /// point index: what ``shouldStop(_:histories:record:)`` compares.
+    static func histories(of record: SweepRecord, runs: [RunStore.StoredRun]) -> [Int: (steps: [Int], values: [Double])] {
+        var histories: [Int: (steps: [Int], values: [Double])] = [:]
+        for point in record.points {
+            guard let id = point.run, let run = runs.first(where: { $0.metadata.id == id }),
+                let series = (try? RunStore.history(of: run))?.series[record.metric]
+            else { continue }
+            histories[point.index] = (series.steps, series.values)
+        }
+        return histories
+    }
+
+    /// Whether point `index` should stop, given every point's history: its peers are all the other points.
+    func shouldStop(_ index: Int, histories: [Int: (steps: [Int], values: [Double])], record: SweepRecord) -> Bool {
+        guard let own = histories[index] else { return false }
+        let peers = histories.filter { $0.key != index }.map(\.value)
+        return shouldStop(candidate: own, peers: peers, better: { record.isBetter($0, than: $1) })
+    }
 }

@@ -199,20 +199,10 @@ struct LocalLauncher {
 
     /// Stops the running points that ASHA finds clearly worse than their peers at their last rung.
     private func applyEarlyStopping(_ rule: EarlyStopRule, record: inout SweepRecord, running: [Int: PointProcess], runs: [RunStore.StoredRun]) {
-        var histories: [Int: (steps: [Int], values: [Double])] = [:]
-        for point in record.points {
-            guard let id = point.run, let run = runs.first(where: { $0.metadata.id == id }),
-                let series = (try? RunStore.history(of: run))?.series[record.metric]
-            else { continue }
-            histories[point.index] = (series.steps, series.values)
-        }
-        let goal = record
+        let histories = EarlyStopRule.histories(of: record, runs: runs)
         for (index, process) in running {
-            guard let at = record.points.firstIndex(where: { $0.index == index }), record.points[at].stopped != true,
-                let own = histories[index]
-            else { continue }
-            let peers = histories.filter { $0.key != index }.map(\.value)
-            if rule.shouldStop(candidate: own, peers: peers, better: { goal.isBetter($0, than: $1) }) {
+            guard let at = record.points.firstIndex(where: { $0.index == index }), record.points[at].stopped != true else { continue }
+            if rule.shouldStop(index, histories: histories, record: record) {
                 record.points[at].stopped = true
                 process.send(SIGINT)
             }

@@ -7,7 +7,8 @@ import Tipi
 /// next point from the sweep's record under its lock (``SweepTask``) — so grid, random and model-based
 /// sweeps work alike, and a model-based point is decided when a task starts, from the points finished
 /// by then. The batch script is kept in the sweep's folder (`batch.sh`); the tasks' output goes to
-/// `logs/slurm-JOB_TASK.log`.
+/// `logs/slurm-JOB_TASK.log`. With `[sweep.early_stop]` each task stops its own point
+/// (``EarlyStopWatcher``), so early stopping needs no controller and works with `--detach`.
 ///
 /// The script asks Slurm for a SIGINT 60 s before a task's time limit (`--signal=B:INT@60`), and `exec`s
 /// the pipeline, so a task that times out or is cancelled (SIGTERM) records its run as interrupted; the

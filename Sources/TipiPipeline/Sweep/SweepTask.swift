@@ -4,7 +4,8 @@ import Tipi
 /// One array task of a Slurm sweep (`sweep --task ID`): takes the next point from the sweep's record
 /// under its lock — a pending point, or, while the sweep has fewer points than trials, a new one from the
 /// sampler (a model-based sampler sees the points finished by then) — and runs it in this process as
-/// `run` would, with `TIPI_SWEEP_ID` and `TIPI_SWEEP_INDEX` set.
+/// `run` would, with `TIPI_SWEEP_ID` and `TIPI_SWEEP_INDEX` set. With `[sweep.early_stop]`, an
+/// ``EarlyStopWatcher`` stops the point when it falls clearly behind its peers.
 enum SweepTask {
     static func run(_ id: String, definition: PipelineDefinition, store: RunStore = .default) async -> Int32 {
         let taken: (SweepController.Prepared, SweepRecord.Point)?
@@ -36,8 +37,15 @@ enum SweepTask {
             reportFailure(error)
             return 2
         }
+        // ASHA: no controller watches this point (there is none with `--detach`); the task watches itself.
+        let watcher = prepared.spec.earlyStop.flatMap { rule in
+            prepared.record.metric.isEmpty
+                ? nil
+                : EarlyStopWatcher.start(rule: rule, sweepID: prepared.record.id, index: point.index, project: prepared.record.project, store: store)
+        }
         let outcome = await PipelineExecutor.run(
             built, options: .init(name: definition.name, configFile: prepared.configFile, overrides: overrides, resume: nil))
+        watcher?.cancel()
         switch outcome {
         case .completed: return 0
         case .failed(_, let problems):
