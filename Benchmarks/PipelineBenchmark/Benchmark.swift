@@ -1,12 +1,14 @@
 // Pipeline overhead, against baselines in the same run:
 // - `tipi --help` wall time (a bare `true` process is the baseline for process start);
-// - per process: a pipeline of 2,000 no-op processes against one of a single process;
-// - validating a 100-process config.
+// - per process: a pipeline of N (default 20,000) no-op processes against one of a single process, in wall
+//   time and in CPU time (getrusage: on a loaded machine the CPU time is the steadier figure);
+// - validating a 100-process config;
+// - with --python-tipi: Python tipi (PyPI tensorimgpipeline) running the same N silent no-op processes
+//   against one, in the same invocation, wall and CPU time of its child processes.
 //
-// Python tipi's figures printed beside ours are quoted from its reference measurements, not measured in
-// this run (labelled so in the output).
-//
-//   swift build -c release && swift run -c release PipelineBenchmark [--tipi PATH] [--repeats R]
+//   ./scripts/bench-pipeline.sh [REPEATS]      (sets up Python tipi in .venv-bench, then runs this)
+//   PipelineBenchmark [--tipi PATH] [--repeats R] [--processes N]
+//                     [--python-tipi PATH --python-configs DIR]   (DIR holds p1.toml and p<N>.toml)
 import Foundation
 import TipiPipeline
 
@@ -18,10 +20,16 @@ enum PipelineBenchmark {
     static func main() async throws {
         var repeats = 5
         var tipi: String?
+        var count = 20_000
+        var pythonTipi: String?
+        var pythonConfigs: String?
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             if argument == "--repeats" { repeats = arguments.next().flatMap(Int.init) ?? repeats }
             if argument == "--tipi" { tipi = arguments.next() }
+            if argument == "--processes" { count = arguments.next().flatMap(Int.init).map { max($0, 2) } ?? count }
+            if argument == "--python-tipi" { pythonTipi = arguments.next() }
+            if argument == "--python-configs" { pythonConfigs = arguments.next() }
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -41,16 +49,30 @@ enum PipelineBenchmark {
             try await body()
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
+        // CPU seconds (user + system) of this process (`RUSAGE_SELF`) or of its waited-for children.
+        func cpu(_ who: Int32) -> Double {
+            var usage = rusage()
+            getrusage(who, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        let others = Double(count - 1)
 
         let one = config(1)
-        let many = config(2000)
+        let many = config(count)
         var singles: [Double] = []
         var bigs: [Double] = []
+        var singlesCPU: [Double] = []
+        var bigsCPU: [Double] = []
         for _ in 0..<repeats {
+            var before = cpu(RUSAGE_SELF.rawValue)
             singles.append(try await time { try await runner.run(text: one, store: store, display: display) })
+            singlesCPU.append(cpu(RUSAGE_SELF.rawValue) - before)
+            before = cpu(RUSAGE_SELF.rawValue)
             bigs.append(try await time { try await runner.run(text: many, store: store, display: display) })
+            bigsCPU.append(cpu(RUSAGE_SELF.rawValue) - before)
         }
-        let perProcess = (median(bigs) - median(singles)) / 1999 * 1e6
+        let perProcess = (median(bigs) - median(singles)) / others * 1e6
+        let perProcessCPU = (median(bigsCPU) - median(singlesCPU)) / others * 1e6
 
         var validateOne: [Double] = []
         var validateMany: [Double] = []
@@ -58,7 +80,7 @@ enum PipelineBenchmark {
             validateOne.append(await time { precondition(runner.validate(text: one).isEmpty) })
             validateMany.append(await time { precondition(runner.validate(text: many).isEmpty) })
         }
-        let validationPerProcess = (median(validateMany) - median(validateOne)) / 1999 * 1e6
+        let validationPerProcess = (median(validateMany) - median(validateOne)) / others * 1e6
 
         let hundred = config(100)
         var validations: [Double] = []
@@ -68,8 +90,8 @@ enum PipelineBenchmark {
 
         print("Tipi pipeline benchmark: median of \(repeats) repeats")
         print("pipeline of 1 process                 \(String(format: "%8.2f ms", median(singles) * 1000))   (run creation, display, summary)")
-        print("pipeline of 2,000 processes           \(String(format: "%8.2f ms", median(bigs) * 1000))")
-        print("overhead per process                  \(String(format: "%8.2f µs", perProcess))   target ≤ 5 µs; Python tipi ≈ 35–65 µs (quoted, not measured here)")
+        print("pipeline of \(count) processes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", median(bigs) * 1000))
+        print("overhead per process                  \(String(format: "%8.2f µs", perProcess))   target ≤ 5 µs (CPU time: \(String(format: "%.2f µs", perProcessCPU)))")
         print("  of which parsing + validation       \(String(format: "%8.2f µs", validationPerProcess))")
         print("  of which running + recording        \(String(format: "%8.2f µs", perProcess - validationPerProcess))")
         print("validate a 100-process config         \(String(format: "%8.2f ms", median(validations) * 1000))   target < 50 ms")
@@ -89,7 +111,46 @@ enum PipelineBenchmark {
             _ = spawn([tipi, "--help"])
             let help = median((0..<20).map { _ in spawn([tipi, "--help"]) })
             let bare = median((0..<20).map { _ in spawn(["/bin/true"]) })
-            print("tipi --help                           \(String(format: "%8.2f ms", help))   target < 20 ms; /bin/true: \(String(format: "%.2f ms", bare)); Python tipi ≈ 1,300–1,500 ms (quoted, not measured here)")
+            print("tipi --help                           \(String(format: "%8.2f ms", help))   target < 20 ms; /bin/true: \(String(format: "%.2f ms", bare))")
+        }
+
+        if let pythonTipi, let pythonConfigs {
+            // `tipi run bench --config FILE`: wall time, and the CPU time of the child (RUSAGE_CHILDREN grows
+            // by each waited-for child's). A failing run ends the benchmark: no figure from a run that did not run.
+            func python(_ processes: Int) -> (wall: Double, cpu: Double) {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: pythonTipi)
+                process.arguments = ["run", "bench", "--config", "\(pythonConfigs)/p\(processes).toml"]
+                process.standardOutput = FileHandle.nullDevice
+                let before = cpu(RUSAGE_CHILDREN.rawValue)
+                let start = DispatchTime.now().uptimeNanoseconds
+                do { try process.run() } catch {
+                    print("cannot start Python tipi (\(pythonTipi)): \(error)")
+                    exit(1)
+                }
+                process.waitUntilExit()
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                guard process.terminationStatus == 0 else {
+                    print("Python tipi failed on p\(processes).toml (exit \(process.terminationStatus))")
+                    exit(1)
+                }
+                return (wall, cpu(RUSAGE_CHILDREN.rawValue) - before)
+            }
+            var pythonSingles: [(wall: Double, cpu: Double)] = []
+            var pythonBigs: [(wall: Double, cpu: Double)] = []
+            for _ in 0..<max(1, min(repeats, 3)) {
+                pythonSingles.append(python(1))
+                pythonBigs.append(python(count))
+            }
+            let wall = (median(pythonBigs.map(\.wall)) - median(pythonSingles.map(\.wall))) / others * 1e6
+            let cpuTime = (median(pythonBigs.map(\.cpu)) - median(pythonSingles.map(\.cpu))) / others * 1e6
+            print("Python tipi, measured here (median of \(pythonSingles.count)):")
+            print("  pipeline of 1 process               \(String(format: "%8.2f ms", median(pythonSingles.map(\.wall)) * 1000))   (CPU \(String(format: "%.0f ms", median(pythonSingles.map(\.cpu)) * 1000)))")
+            print("  pipeline of \(count) processes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", median(pythonBigs.map(\.wall)) * 1000) + "   (CPU \(String(format: "%.0f ms", median(pythonBigs.map(\.cpu)) * 1000)))")
+            print("  overhead per process                \(String(format: "%8.2f µs", wall))   (CPU time: \(String(format: "%.2f µs", cpuTime)))")
+            print("ratio Python tipi / Tipi per process   \(String(format: "%8.2f", wall / perProcess))   (CPU time: \(String(format: "%.2f", cpuTime / perProcessCPU)))")
+        } else {
+            print("Python tipi: not measured (no --python-tipi; scripts/bench-pipeline.sh sets it up)")
         }
     }
 }
