@@ -104,6 +104,11 @@ struct SweepTests {
             let config = try #require(run["config"] as? [String: Any])
             let params = ((config["processes"] as? [String: Any])?["opt"] as? [String: Any])?["params"] as? [String: Any]
             #expect(params?["steps"] as? Int == 2)
+            // Where each value came from: the point's swept values are `sweep`, the sweep's --set is `--set`.
+            let sources = try #require(run["config_sources"] as? [String: String])
+            #expect(sources["processes.opt.params.steps"] == "--set processes.opt.params.steps=2")
+            #expect(sources["processes.opt.params.x"]?.hasPrefix("sweep processes.opt.params.x=") == true, "\(sources)")
+            #expect(sources["processes.opt.params.y"]?.hasPrefix("sweep processes.opt.params.y=") == true, "\(sources)")
         }
         // An unrelated run is not listed by --sweep.
         let plain = try write("")

@@ -67,13 +67,15 @@ public enum ConfigLoader {
     /// Applies `--set a.b.c=value` overrides. The value is read as TOML (`3`, `0.5`, `true`, `"text"`,
     /// `[1, 2]`); a bare word that is not TOML is taken as a string (`--set processes.train.params.opt=adam`).
     /// The key is a TOML dotted key (`processes."odd key".params.x`); a process or permanence it names must
-    /// exist. Every malformed override is reported, together.
-    public static func apply(overrides: [String], to table: ConfigTable) throws(ConfigProblems) -> ConfigTable {
+    /// exist. Every malformed override is reported, together. `origin` says what gave them: `--set`, or
+    /// `sweep` for the values of a sweep's point (recorded as the values' source).
+    public static func apply(overrides: [String], to table: ConfigTable, origin: String = "--set") throws(ConfigProblems) -> ConfigTable {
         var result = table
         var problems: [ConfigProblem] = []
         for override in overrides {
             do throws(ConfigProblem) {
-                let location = SourceLocation(file: "", line: 0, column: 0, override: TerminalText.excerpt(override, limit: 200))
+                let location = SourceLocation(
+                    file: "", line: 0, column: 0, override: TerminalText.excerpt(override, limit: 200), overrideOrigin: origin)
                 let (path, node) = try parse(override: override, location: location)
                 try checkNamedEntry(path, in: result, location: location)
                 try set(node, at: path[...], in: &result, full: path, location: location)

@@ -7,7 +7,8 @@ import Tipi
 /// `values` keeps the shape of the file, with params always under `params` (the flat form is moved
 /// there), so that `tipi runs compare` compares like with like whichever form a config used:
 /// `{"processes": {"training": {"type": "train", "params": {"epochs": 40, "learningRate": 0.5, "data": "data"}}}, …}`.
-/// `sources` has one entry per leaf, by dotted key: `file PATH:LINE:COLUMN`, `--set KEY=VALUE`, or `default`.
+/// `sources` has one entry per leaf, by dotted key: `file PATH:LINE:COLUMN`, `--set KEY=VALUE`, `sweep KEY=VALUE`
+/// (the value of a sweep's point), or `default`.
 struct ResolvedConfig: Equatable {
     var values: [String: ConfigValue]
     var sources: [String: String]
@@ -98,7 +99,7 @@ struct ResolvedConfig: Equatable {
     /// Where a value came from: its file position, or the `--set` argument.
     static func source(_ location: SourceLocation?) -> String {
         guard let location else { return "default" }
-        if let override = location.override { return "--set \(override)" }
+        if let override = location.override { return "\(location.overrideOrigin) \(override)" }
         return "file \(location.file):\(location.line):\(location.column)"
     }
 

@@ -90,7 +90,15 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, e.g. processes.training.params.epochs=3.", valueName: "key=value"))
     var overrides: [String] = []
 
+    /// The values of a sweep's point (`KEY=VALUE`), given by the sweep's launcher: applied after `--set`, and
+    /// recorded with the source `sweep`.
+    @Option(name: .customLong("sweep-value"), help: .hidden)
+    var sweepValues: [String] = []
+
     var path: String { config ?? PipelineProgram.defaultConfig }
+
+    /// The overrides a run records (and a resume applies again): `--set` values, then the sweep's.
+    var recordedOverrides: [String] { overrides + sweepValues }
 
     /// Loads, overrides and pre-flights the config; prints every problem and exits 2 when it is invalid.
     func build() throws -> (BuiltPipeline, String) {
@@ -100,7 +108,8 @@ struct ConfigOptions: ParsableArguments {
     /// The pipeline of this config and `--set` values, or its problems.
     func built() throws(ConfigProblems) -> (BuiltPipeline, String) {
         let path = self.path
-        let document = try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: path))
+        let document = try ConfigLoader.apply(
+            overrides: sweepValues, to: try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: path)), origin: "sweep")
         switch PipelineBuilder.build(document, definition: PipelineProgram.definition) {
         case .success(let built): return (built, path)
         case .failure(let problems): throw problems
@@ -162,7 +171,7 @@ struct PipelineRunCommand: AsyncParsableCommand {
             let path: String
             (built, path) = try config.build()
             options = .init(
-                name: definition.name, configFile: path, overrides: config.overrides,
+                name: definition.name, configFile: path, overrides: config.recordedOverrides,
                 configText: FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }, debug: debug)
         }
         let outcome = await PipelineExecutor.run(built, options: options)

@@ -95,7 +95,7 @@ struct LocalLauncher {
                 guard let at = position(index) else { continue }
                 let log = logs.appendingPathComponent("point-\(index).log").path
                 let arguments = ["run", prepared.configFile] + record.overrides.flatMap { ["--set", $0] }
-                    + record.points[at].assignments.flatMap { ["--set", $0] }
+                    + record.points[at].assignments.flatMap { ["--sweep-value", $0] }
                 var env = environment
                 env["TIPI_SWEEP_INDEX"] = String(index)
                 do {

@@ -28,7 +28,10 @@ enum SweepTask {
         let overrides = prepared.record.overrides + point.assignments
         let built: BuiltPipeline
         do {
-            let document = try ConfigLoader.apply(overrides: overrides, to: try ConfigLoader.load(file: prepared.configFile))
+            let document = try ConfigLoader.apply(
+                overrides: point.assignments,
+                to: try ConfigLoader.apply(overrides: prepared.record.overrides, to: try ConfigLoader.load(file: prepared.configFile)),
+                origin: "sweep")
             switch PipelineBuilder.build(document, definition: definition) {
             case .success(let value): built = value
             case .failure(let problems): throw problems
@@ -44,7 +47,10 @@ enum SweepTask {
                 : EarlyStopWatcher.start(rule: rule, sweepID: prepared.record.id, index: point.index, project: prepared.record.project, store: store)
         }
         let outcome = await PipelineExecutor.run(
-            built, options: .init(name: definition.name, configFile: prepared.configFile, overrides: overrides, resume: nil))
+            built,
+            options: .init(
+                name: definition.name, configFile: prepared.configFile, overrides: overrides,
+                configText: FileManager.default.contents(atPath: prepared.configFile).map { String(decoding: $0, as: UTF8.self) }))
         watcher?.cancel()
         switch outcome {
         case .completed: return 0
