@@ -113,6 +113,7 @@ final class ConsoleCapture: Sendable {
         self.log = Mutex(log)
         ownerID = runID
         let streams = pairs
+        ConsoleCrashDrain.install(streams)
         let thread = Thread { [self] in pump(streams) }
         thread.name = "tipi-console"
         thread.start()
@@ -180,6 +181,7 @@ final class ConsoleCapture: Sendable {
     private func stop() {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         fflush(nil)
+        ConsoleCrashDrain.remove()
         ConsoleRedirection.set(originals: [:], copy: nil)
         for (descriptor, saved) in originals {
             dup2(saved, descriptor)

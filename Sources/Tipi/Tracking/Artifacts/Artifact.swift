@@ -41,7 +41,7 @@ public struct StoredArtifact: Sendable, Equatable {
     public var runID: String
 }
 
-/// How ``ExperimentLogger/saveArtifact(_:name:step:transfer:)`` puts a file into the run.
+/// How ``ExperimentLogger/saveArtifact(_:name:step:transfer:)-(URL,_,_,_)`` puts a file into the run.
 public enum ArtifactTransfer: Sendable, Equatable {
     /// Large files (64 MiB and more) are hard-linked when the run is on the same file system, smaller
     /// ones copied. The default.

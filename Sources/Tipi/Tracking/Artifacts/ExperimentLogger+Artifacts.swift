@@ -17,7 +17,7 @@ extension ExperimentLogger {
         return try run.saveArtifact(file, name: name, step: step, transfer: transfer)
     }
 
-    /// ``saveArtifact(_:name:step:transfer:)`` for a path given as text.
+    /// ``saveArtifact(_:name:step:transfer:)-(URL,_,_,_)`` for a path given as text.
     @discardableResult
     public func saveArtifact(
         _ path: String, name: String? = nil, step: Int? = nil, transfer: ArtifactTransfer = .automatic

@@ -15,7 +15,7 @@ extension Run {
     ///   - file: A file or a folder. A folder's files are saved as `name/…`; links inside it are followed
     ///     only to files inside it.
     ///   - name: The path inside `artifacts/` (`model/weights.bin`); the file's own name by default.
-    ///   - step: The step or epoch it belongs to, recorded with it (``latestArtifact(named:)`` returns it).
+    ///   - step: The step or epoch it belongs to, recorded with it (``latestArtifact(named:earlier:)`` returns it).
     ///   - transfer: Copy, hard-link or move the file; by default large files (64 MiB and more) are
     ///     hard-linked when possible and smaller ones copied.
     /// - Returns: What was recorded: one artifact for a file, one per file for a folder.
