@@ -2,6 +2,9 @@
 /// two-layer network. No downloads: the data set is generated from a seed.
 
 /// A deterministic random number generator (SplitMix64), so every run of an example sees the same data.
+///
+/// The same algorithm as Tipi's `SeededRandomNumberGenerator`, written here on purpose: SpiralKit is also
+/// level 0's, a plain program that does not depend on Tipi (the numbers are the same for the same seed).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
