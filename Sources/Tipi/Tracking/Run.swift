@@ -304,9 +304,8 @@ public final class Run: Sendable {
     /// `config-sources.json` beside `run.json`, which the store reads back with the config.
     /// - Throws: The error of the write.
     public func recordConfigSources(_ sources: [String: String]) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(sources).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
+        // As `JSONEncoder` with `.sortedKeys` writes it, without its cost per entry (one per config value).
+        try RunMetadataJSON.encodeCompact(sources).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
     }
 
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).

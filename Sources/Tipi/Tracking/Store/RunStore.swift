@@ -63,9 +63,7 @@ public struct RunStore: Sendable {
     /// Writes `run.json` atomically (a temporary file renamed over the old one). On failure the temporary
     /// file is removed (it would hold space on a full disk) and the error names `run.json` and the reason.
     static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(metadata)
+        let data = try RunMetadataJSON.encode(metadata)
         let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
         let target = folder.appendingPathComponent(metadataFile).path
         do {

@@ -1,0 +1,347 @@
+import Foundation
+import Synchronization
+
+/// The text of `run.json`: exactly the bytes `JSONEncoder` writes with `[.prettyPrinted, .sortedKeys]`, made
+/// faster where a run grows.
+///
+/// A pipeline's run holds one `config` entry and one `pipeline.processes` record per process, and the writer
+/// rewrites `run.json` about once a second: through `JSONEncoder` those two parts cost ~10 µs per process at
+/// each rewrite (on the order of the process itself for a short one). They are written here directly; the
+/// rest of the metadata (small) still goes through `JSONEncoder`, with the two parts left empty, and is
+/// spliced around them. Should `JSONEncoder` ever write the empty parts differently than expected, the
+/// whole metadata goes through `JSONEncoder` as before. The tests compare both paths byte for byte.
+enum RunMetadataJSON {
+    /// `run.json`'s bytes for `metadata`.
+    static func encode(_ metadata: RunMetadata) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // A time that is not a number: `JSONEncoder` refuses it, and so does this (through it).
+        if metadata.pipeline?.processes.contains(where: { $0.seconds.map { !$0.isFinite } ?? false }) == true {
+            return try encoder.encode(metadata)
+        }
+        var rest = metadata
+        rest.config = [:]
+        if metadata.pipeline != nil { rest.pipeline = placeholderRecord }
+        let framed = [UInt8](try encoder.encode(rest))
+        guard let spliced = splice(metadata, into: framed) else { return try encoder.encode(metadata) }
+        return Data(spliced)
+    }
+
+    /// A string table as `JSONEncoder` writes it with `[.sortedKeys]` (`config-sources.json`: one entry per
+    /// config value, so thousands in a large pipeline).
+    static func encodeCompact(_ table: [String: String]) -> Data {
+        var writer = PrettyJSONWriter()
+        writer.bytes.reserveCapacity(64 * table.count + 2)
+        writer.bytes.append(UInt8(ascii: "{"))
+        let entries = Array(table)
+        for (position, index) in PrettyJSONWriter.sortedOrder(of: entries.map(\.key)).enumerated() {
+            if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+            writer.string(entries[index].key)
+            writer.bytes.append(UInt8(ascii: ":"))
+            writer.string(entries[index].value)
+        }
+        writer.bytes.append(UInt8(ascii: "}"))
+        return Data(writer.bytes)
+    }
+
+    /// The whole metadata through `JSONEncoder` (what ``encode(_:)`` must equal).
+    static func encodeWithFoundation(_ metadata: RunMetadata) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(metadata)
+    }
+
+    private static let placeholderRecord = RunMetadata.PipelineRecord(name: "", configFile: nil, overrides: [], resumedFrom: nil, processes: [])
+
+    /// How `JSONEncoder` writes the empty config and the placeholder record, at the top level.
+    private static let emptyConfig = Array("\n  \"config\" : {\n\n  }".utf8)
+    private static let placeholderText = Array(
+        "\n  \"pipeline\" : {\n    \"name\" : \"\",\n    \"overrides\" : [\n\n    ],\n    \"processes\" : [\n\n    ]\n  }".utf8)
+
+    /// `framed` with the real config and pipeline record in place of the empty ones; `nil` when they are not found.
+    private static func splice(_ metadata: RunMetadata, into framed: [UInt8]) -> [UInt8]? {
+        guard let configRange = range(of: emptyConfig, in: framed) else { return nil }
+        var pipelineRange: Range<Int>?
+        if metadata.pipeline != nil {
+            guard let found = range(of: placeholderText, in: framed) else { return nil }
+            pipelineRange = found
+        }
+        var writer = PrettyJSONWriter()
+        writer.bytes.reserveCapacity(framed.count + 96 * (metadata.config.count + (metadata.pipeline?.processes.count ?? 0)))
+        // The two ranges in the order they come (sorted keys: `config` before `pipeline`, but do not rely on it).
+        var pieces: [(Range<Int>, (inout PrettyJSONWriter) -> Void)] = [
+            (configRange, { writer in
+                writer.append("\n  \"config\" : ")
+                writer.bytes.append(contentsOf: configText(metadata.config))
+            })
+        ]
+        if let pipelineRange, let record = metadata.pipeline {
+            pieces.append((pipelineRange, { writer in
+                writer.append("\n  \"pipeline\" : ")
+                writer.pipeline(record, indent: 1)
+            }))
+        }
+        pieces.sort { $0.0.lowerBound < $1.0.lowerBound }
+        var position = 0
+        for (range, write) in pieces {
+            guard range.lowerBound >= position else { return nil }
+            writer.bytes.append(contentsOf: framed[position..<range.lowerBound])
+            write(&writer)
+            position = range.upperBound
+        }
+        writer.bytes.append(contentsOf: framed[position...])
+        return writer.bytes
+    }
+
+    /// The config's text at the top level of `run.json`. A large one (a pipeline's: an entry per process)
+    /// is kept with its text, and written again as it is while the run's config stays the same dictionary
+    /// storage: a dictionary whose storage is still referenced here cannot change in place (any change
+    /// copies it first), so the same storage means the same config.
+    static func configText(_ config: [String: ConfigValue]) -> [UInt8] {
+        guard config.count >= 64, let identity = storageIdentity(config) else {
+            var writer = PrettyJSONWriter()
+            writer.table(config, indent: 1)
+            return writer.bytes
+        }
+        if let text = lastConfig.withLock({ $0.flatMap { storageIdentity($0.config) == identity ? $0.text : nil } }) {
+            return text
+        }
+        var writer = PrettyJSONWriter()
+        writer.bytes.reserveCapacity(64 * config.count)
+        writer.table(config, indent: 1)
+        lastConfig.withLock { $0 = (config, writer.bytes) }
+        return writer.bytes
+    }
+
+    /// The last large config written and its text (see ``configText(_:)``).
+    private static let lastConfig = Mutex<(config: [String: ConfigValue], text: [UInt8])?>(nil)
+
+    /// The address of a dictionary's storage (a `Dictionary` is one reference on this platform).
+    private static func storageIdentity(_ config: [String: ConfigValue]) -> UInt? {
+        guard MemoryLayout<[String: ConfigValue]>.size == MemoryLayout<UInt>.size else { return nil }
+        return unsafeBitCast(config, to: UInt.self)
+    }
+
+    /// The first occurrence of `pattern` in `bytes`.
+    private static func range(of pattern: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard let first = pattern.first, bytes.count >= pattern.count else { return nil }
+        var start = 0
+        while start <= bytes.count - pattern.count {
+            guard let candidate = bytes[start...(bytes.count - pattern.count)].firstIndex(of: first) else { return nil }
+            if bytes[candidate..<(candidate + pattern.count)].elementsEqual(pattern) { return candidate..<(candidate + pattern.count) }
+            start = candidate + 1
+        }
+        return nil
+    }
+}
+
+/// JSON written the way `JSONEncoder` writes it with `[.prettyPrinted, .sortedKeys]`: two spaces per level,
+/// `"key" : value`, empty containers as `{\n\n}`, keys in UTF-8 byte order (not `String`'s, which
+/// normalizes), `/` escaped as `\/`, whole
+/// doubles without `.0`.
+struct PrettyJSONWriter {
+    var bytes: [UInt8] = []
+
+    /// The positions of `keys` in UTF-8 byte order (`JSONEncoder`'s order for keys). The keys' bytes are
+    /// copied once into one buffer and compared with `memcmp` there: comparing the strings themselves
+    /// retains and releases them at each of the n log n comparisons.
+    static func sortedOrder(of keys: [String]) -> [Int] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(keys.count * 16)
+        var spans: [(start: Int, count: Int)] = []
+        spans.reserveCapacity(keys.count)
+        for key in keys {
+            let start = bytes.count
+            bytes.append(contentsOf: key.utf8)
+            spans.append((start, bytes.count - start))
+        }
+        var order = Array(keys.indices)
+        bytes.withUnsafeBufferPointer { bytes in
+            spans.withUnsafeBufferPointer { spans in
+                order.sort { left, right in
+                    let a = spans[left]
+                    let b = spans[right]
+                    let common = min(a.count, b.count)
+                    if common > 0, let base = bytes.baseAddress {
+                        let order = memcmp(base + a.start, base + b.start, common)
+                        if order != 0 { return order < 0 }
+                    }
+                    return a.count < b.count
+                }
+            }
+        }
+        return order
+    }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func newline(indent: Int) {
+        bytes.append(0x0A)
+        for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+    }
+
+    /// A key and the ` : ` after it, on a new line at `indent`.
+    private mutating func key(_ key: String, indent: Int) {
+        newline(indent: indent)
+        string(key)
+        append(" : ")
+    }
+
+    /// A run's config value; NaN and infinities as strings (`nan`, `inf`, `-inf`), as ``ConfigValue`` encodes them.
+    mutating func value(_ value: ConfigValue, indent: Int) {
+        switch value {
+        case .int(let number): integer(number)
+        case .double(let number):
+            if number.isFinite { double(number) } else { string("\(number)") }
+        case .string(let text): string(text)
+        case .bool(let flag): flag ? append("true") : append("false")
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            if elements.isEmpty {
+                newline(indent: 0)
+            } else {
+                for (position, element) in elements.enumerated() {
+                    if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                    newline(indent: indent + 1)
+                    self.value(element, indent: indent + 1)
+                }
+            }
+            newline(indent: indent)
+            bytes.append(UInt8(ascii: "]"))
+        case .table(let table): self.table(table, indent: indent)
+        }
+    }
+
+    mutating func table(_ table: [String: ConfigValue], indent: Int) {
+        bytes.append(UInt8(ascii: "{"))
+        if table.isEmpty {
+            newline(indent: 0)
+        } else {
+            let entries = Array(table)
+            for (position, index) in Self.sortedOrder(of: entries.map(\.key)).enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                key(entries[index].key, indent: indent + 1)
+                value(entries[index].value, indent: indent + 1)
+            }
+        }
+        newline(indent: indent)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A pipeline record, with the fields `Codable` synthesises (`nil` ones left out), in sorted order.
+    mutating func pipeline(_ record: RunMetadata.PipelineRecord, indent: Int) {
+        bytes.append(UInt8(ascii: "{"))
+        if let file = record.configFile {
+            key("configFile", indent: indent + 1)
+            string(file)
+            bytes.append(UInt8(ascii: ","))
+        }
+        key("name", indent: indent + 1)
+        string(record.name)
+        bytes.append(UInt8(ascii: ","))
+        key("overrides", indent: indent + 1)
+        value(.array(record.overrides.map { .string($0) }), indent: indent + 1)
+        bytes.append(UInt8(ascii: ","))
+        key("processes", indent: indent + 1)
+        bytes.append(UInt8(ascii: "["))
+        if record.processes.isEmpty { newline(indent: 0) }
+        for (position, process) in record.processes.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            newline(indent: indent + 2)
+            self.process(process, indent: indent + 2)
+        }
+        newline(indent: indent + 1)
+        bytes.append(UInt8(ascii: "]"))
+        if let resumed = record.resumedFrom {
+            bytes.append(UInt8(ascii: ","))
+            key("resumedFrom", indent: indent + 1)
+            string(resumed)
+        }
+        newline(indent: indent)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    private mutating func process(_ record: RunMetadata.ProcessRecord, indent: Int) {
+        bytes.append(UInt8(ascii: "{"))
+        if let checkpoint = record.checkpoint {
+            key("checkpoint", indent: indent + 1)
+            string(checkpoint)
+            bytes.append(UInt8(ascii: ","))
+        }
+        if let completedIn = record.completedIn {
+            key("completedIn", indent: indent + 1)
+            string(completedIn)
+            bytes.append(UInt8(ascii: ","))
+        }
+        if let error = record.error {
+            key("error", indent: indent + 1)
+            string(error)
+            bytes.append(UInt8(ascii: ","))
+        }
+        key("key", indent: indent + 1)
+        string(record.key)
+        bytes.append(UInt8(ascii: ","))
+        if let seconds = record.seconds {
+            key("seconds", indent: indent + 1)
+            double(seconds)
+            bytes.append(UInt8(ascii: ","))
+        }
+        key("status", indent: indent + 1)
+        string(record.status)
+        bytes.append(UInt8(ascii: ","))
+        key("type", indent: indent + 1)
+        string(record.type)
+        newline(indent: indent)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    mutating func integer(_ number: Int) {
+        if number >= 0, number < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(number))
+            return
+        }
+        bytes.append(contentsOf: String(number).utf8)
+    }
+
+    /// A finite double as `JSONEncoder` writes it: Swift's shortest round-trip text, `.0` dropped.
+    mutating func double(_ number: Double) {
+        var text = number.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// A JSON string: `"` and `\` escaped, `/` as `\/`, control characters as `\b \f \n \r \t` or `\u00xx`.
+    mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var plainStart = 0
+            for (offset, byte) in utf8.enumerated() {
+                let escaped: (UInt8, UInt8)?
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped = (UInt8(ascii: "\\"), byte)
+                case 0x0A: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "n"))
+                case 0x0D: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "r"))
+                case 0x09: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "t"))
+                case 0x08: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "b"))
+                case 0x0C: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "f"))
+                case ..<0x20: escaped = nil
+                default: continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<offset]))
+                plainStart = offset + 1
+                if let escaped {
+                    bytes.append(escaped.0)
+                    bytes.append(escaped.1)
+                } else {
+                    let hex = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
