@@ -71,16 +71,6 @@ struct PipelineExecutor {
         // On disk now, not a second later: a run killed at once is still known as this pipeline's (and can
         // be resumed with its --set values).
         run.flush()
-        // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
-        var lastRecord = Date()
-        func recordSoon() {
-            let now = Date()
-            if now.timeIntervalSince(lastRecord) >= 1 {
-                record()
-                lastRecord = now
-            }
-        }
-
         let display =
             options.display
             ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
@@ -130,51 +120,15 @@ struct PipelineExecutor {
         }
 
         if problems.isEmpty {
-            for (index, entry) in pipeline.processes.enumerated() {
-                if Lifecycle.stopSignal != 0 { break }
-                overall.setDescription("process \(index + 1)/\(pipeline.processes.count): \(entry.key)")
-                if index < skipped.count {
-                    // Completed in the run this one resumes; its permanences' state was restored above.
-                    overall.update()
-                    continue
-                }
-                let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
-                let start = Date()
-                var status = "completed"
-                do {
-                    if !entry.force, try await withPipelineContext(context, operation: { try await entry.process.skip() }) {
-                        status = "skipped"
-                    } else {
-                        set(records, index, status: "running")
-                        recordSoon()
-                        let process = entry.process
-                        try await running.run { try await withPipelineContext(context) { try await execute(process) } }
-                        if Lifecycle.stopSignal != 0 {
-                            status = "interrupted"
-                        } else if !pipeline.permanences.isEmpty {
-                            let checkpoint = try await PermanenceState.checkpoint(
-                                pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
-                            records.state.withLock { $0[index].checkpoint = checkpoint }
-                        }
-                    }
-                    set(records, index, status: status, seconds: Date().timeIntervalSince(start))
-                } catch where Lifecycle.stopSignal != 0 {
-                    // The process ended because of the stop (a cancelled sleep, say): not a failure.
-                    set(records, index, status: "interrupted", seconds: Date().timeIntervalSince(start))
-                } catch {
-                    let message = options.debug ? "\(describe(error)) [\(String(reflecting: error))]" : describe(error)
-                    set(records, index, status: "failed", seconds: Date().timeIntervalSince(start), error: message)
-                    problems.append(
-                        ConfigProblem(
-                            code: "PROC001", path: "processes.\(entry.key)",
-                            message: "process \(entry.key) (\(entry.typeName)) failed: \(message)",
-                            help: "fix it, then `run --resume \(run.id)` continues after the processes that completed"))
-                    record()
-                    break
-                }
-                if Lifecycle.stopSignal != 0 { break }
-                recordSoon()
-                overall.update()
+            // One task runs all the processes (a task per process cost more than a no-op process): a stop
+            // cancels it, which cancels the running process; the loop then ends at its next check.
+            let context = ProcessLoop(
+                pipeline: pipeline, skipped: skipped.count, records: records, record: record, overall: overall, display: display,
+                device: device, run: run, debug: options.debug)
+            do {
+                problems += try await running.run { await context.run() }
+            } catch {
+                problems.append(ConfigProblem(code: "PROC001", message: "the processes could not run: \(describe(error))"))
             }
         }
         // From here on a stop signal does not cut anything short: the cleanup and the record run to the end.
@@ -203,11 +157,11 @@ struct PipelineExecutor {
         }
     }
 
-    private static func execute<P: PipelineProcess>(_ process: P) async throws {
+    static func execute<P: PipelineProcess>(_ process: P) async throws {
         _ = try await process.run()
     }
 
-    private static func set(
+    static func set(
         _ records: ProcessRecords, _ index: Int, status: String, seconds: Double? = nil, error: String? = nil
     ) {
         records.state.withLock { records in
@@ -224,16 +178,39 @@ struct PipelineExecutor {
         return text.isEmpty ? String(describing: type(of: error)) : text
     }
 
+    /// `text` padded with spaces to `width` as `padding(toLength:withPad:startingAt:)` pads it (UTF-16 length),
+    /// without going through `NSString` when no cut is needed.
+    static func pad(_ text: String, to width: Int) -> String {
+        let length = text.utf16.count
+        if length == width { return text }
+        if length > width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        return text + String(repeating: " ", count: width - length)
+    }
+
+    /// `value` as `String(format: "%.2f", value)` writes it, through the C library directly.
+    static func fixed2(_ value: Double) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let written = withVaList([value]) { vsnprintf(buffer.baseAddress, 64, "%.2f", $0) }
+            guard written > 0, written < 64 else { return String(format: "%.2f", value) }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(written)), as: UTF8.self)
+        }
+    }
+
     /// The table printed at the end: each process, its status and time.
     static func summary(_ records: [RunMetadata.ProcessRecord], run: Run, settings: PipelineSettings) -> String {
         var rows = [["PROCESS", "TYPE", "STATUS", "TIME"]]
+        rows.reserveCapacity(records.count + 1)
         for record in records {
-            rows.append([record.key, record.type, record.status, record.seconds.map { String(format: "%.2fs", $0) } ?? "-"])
+            rows.append([record.key, record.type, record.status, record.seconds.map { fixed2($0) + "s" } ?? "-"])
         }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in
-            row.enumerated().map { $0.offset == 3 ? $0.element : $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            var line = ""
+            for (column, cell) in row.enumerated() {
+                if column > 0 { line += "  " }
+                line += column == 3 ? cell : pad(cell, to: widths[column])
+            }
+            return line
         }
         let metadata = run.metadata
         let seconds = (metadata.endTime ?? metadata.startTime) - metadata.startTime
@@ -257,6 +234,86 @@ struct PipelineExecutor {
     }
 }
 
+/// The processes of a pipeline, run in order in one task: each one's skip check and run with its context
+/// bound, its status recorded in memory (written to `run.json` by the caller's `record`, at most once a
+/// second, and on failure), the overall bar advanced.
+struct ProcessLoop: @unchecked Sendable {
+    let pipeline: BuiltPipeline
+    /// How many processes a resume skips (completed in the run it continues).
+    let skipped: Int
+    let records: ProcessRecords
+    let record: @Sendable () -> Void
+    let overall: ProgressBar
+    let display: ProgressDisplay
+    let device: Device?
+    let run: Run
+    let debug: Bool
+
+    /// Seconds on the monotonic clock.
+    static func now() -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+    }
+
+    /// Runs the processes until one fails or a stop signal comes; returns the failure.
+    func run() async -> [ConfigProblem] {
+        let count = pipeline.processes.count
+        let prefix = "/" + String(count) + ": "
+        // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
+        var lastRecord = ProcessLoop.now()
+        func recordSoon() {
+            let now = ProcessLoop.now()
+            if now - lastRecord >= 1 {
+                record()
+                lastRecord = now
+            }
+        }
+        for (index, entry) in pipeline.processes.enumerated() {
+            if Lifecycle.stopSignal != 0 { break }
+            overall.setDescription("process " + String(index + 1) + prefix + entry.key)
+            if index < skipped {
+                // Completed in the run this one resumes; its permanences' state was restored above.
+                overall.update()
+                continue
+            }
+            let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
+            let start = ProcessLoop.now()
+            var status = "completed"
+            do {
+                status = try await withPipelineContext(context) { () async throws -> String in
+                    if !entry.force, try await entry.process.skip() { return "skipped" }
+                    PipelineExecutor.set(records, index, status: "running")
+                    recordSoon()
+                    try await PipelineExecutor.execute(entry.process)
+                    return Lifecycle.stopSignal != 0 ? "interrupted" : "completed"
+                }
+                if status == "completed", !pipeline.permanences.isEmpty {
+                    let checkpoint = try await PermanenceState.checkpoint(
+                        pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
+                    records.state.withLock { $0[index].checkpoint = checkpoint }
+                }
+                PipelineExecutor.set(records, index, status: status, seconds: ProcessLoop.now() - start)
+            } catch where Lifecycle.stopSignal != 0 {
+                // The process ended because of the stop (a cancelled sleep, say): not a failure.
+                PipelineExecutor.set(records, index, status: "interrupted", seconds: ProcessLoop.now() - start)
+            } catch {
+                let message = debug ? "\(PipelineExecutor.describe(error)) [\(String(reflecting: error))]" : PipelineExecutor.describe(error)
+                PipelineExecutor.set(records, index, status: "failed", seconds: ProcessLoop.now() - start, error: message)
+                record()
+                return [
+                    ConfigProblem(
+                        code: "PROC001", path: "processes.\(entry.key)",
+                        message: "process \(entry.key) (\(entry.typeName)) failed: \(message)",
+                        help: "fix it, then `run --resume \(run.id)` continues after the processes that completed")
+                ]
+            }
+            if Lifecycle.stopSignal != 0 { break }
+            recordSoon()
+            overall.update()
+        }
+        return []
+    }
+}
+
 /// The processes' records, shared with the interrupt hook.
 final class ProcessRecords: Sendable {
     let state: Mutex<[RunMetadata.ProcessRecord]>
@@ -266,26 +323,26 @@ final class ProcessRecords: Sendable {
     }
 }
 
-/// The task of the process that runs now, so that a stop signal can cancel it (from the signal thread).
+/// The task that runs the processes now, so that a stop signal can cancel it (from the signal thread).
 final class RunningProcess: Sendable {
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let cancelRunning = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Runs `operation` as a task of its own and waits for it; a stop that came first cancels it at once.
-    func run(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+    func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let current = Task { try await operation() }
-        task.withLock { $0 = current }
-        defer { task.withLock { $0 = nil } }
+        cancelRunning.withLock { $0 = { current.cancel() } }
+        defer { cancelRunning.withLock { $0 = nil } }
         if Lifecycle.stopSignal != 0 { current.cancel() }
-        try await withTaskCancellationHandler {
+        return try await withTaskCancellationHandler {
             try await current.value
         } onCancel: {
             current.cancel()
         }
     }
 
-    /// Cancels the running process (if any).
+    /// Cancels the running task (if any).
     func cancel() {
-        task.withLock { $0 }?.cancel()
+        cancelRunning.withLock { $0 }?()
     }
 }
 
