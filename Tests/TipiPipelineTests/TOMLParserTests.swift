@@ -155,6 +155,22 @@ struct TOMLParserTests {
         #expect(problem("v = 1e999")?.message.contains("too large for a float") == true)
     }
 
+    @Test("plain decimal integers (the quick path) read as before: signs, zeros, 18 and 19 digits, the limits")
+    func plainIntegers() throws {
+        let texts = [
+            "0", "-0", "+0", "7", "+7", "-7", "10", "100", "123456789012345678", "-123456789012345678", "999999999999999999",
+            "1234567890123456789", "9223372036854775807", "-9223372036854775808",
+        ]
+        for text in texts {
+            #expect(try parse("v = \(text)")["v"]?.configValue == .int(Int(text)!), "\(text)")
+        }
+        for bad in ["00", "-01", "+00", "--1", "+-1", "-", "+", "1-", "12a"] {
+            #expect(problem("v = \(bad)")?.code == "CFG003", "\(bad)")
+        }
+        #expect(problem("v = 9223372036854775808")?.message.contains("too large for an integer") == true)
+        #expect(problem("v = -9223372036854775809")?.message.contains("too large for an integer") == true)
+    }
+
     @Test("tables, arrays of tables, dotted keys and inline tables; each redefinition is a located error")
     func structure() throws {
         let table = try parse(

@@ -251,28 +251,61 @@ final class ConfigDecoder: Decoder {
 }
 
 /// Records, per table path, the keys a table has and the keys a decoded type asked for.
+///
+/// A process's params are one or two tables, so the tables are kept in a list, searched from the last one
+/// (the one being decoded); beyond ``indexedAbove`` tables a dictionary by path finds them.
 final class KeyTracker: @unchecked Sendable {
+    private struct Table {
+        var path: [String]
+        /// The keys the table has (`nil` until the decoder visited it).
+        var keys: [String]?
+        var asked: Set<String> = []
+    }
+
+    private static let indexedAbove = 8
     private let lock = NSLock()
-    private var tables: [[String]: [String]] = [:]
-    private var accessed: [[String]: Set<String>] = [:]
+    private var tables: [Table] = []
+    private var positions: [[String]: Int] = [:]
+
+    /// The position of the table at `path`, added when new.
+    private func position(_ path: [String]) -> Int {
+        if tables.count <= Self.indexedAbove {
+            var position = tables.count - 1
+            while position >= 0 {
+                if tables[position].path == path { return position }
+                position -= 1
+            }
+        } else if let position = positions[path] {
+            return position
+        }
+        tables.append(Table(path: path))
+        if tables.count > Self.indexedAbove {
+            if positions.isEmpty {
+                for (position, table) in tables.enumerated() where positions[table.path] == nil { positions[table.path] = position }
+            } else {
+                positions[path] = tables.count - 1
+            }
+        }
+        return tables.count - 1
+    }
 
     func visit(_ path: [String], keys: [String]) {
         lock.lock()
         defer { lock.unlock() }
-        tables[path] = keys
+        tables[position(path)].keys = keys
     }
 
     func access(_ path: [String], _ key: String) {
         lock.lock()
         defer { lock.unlock() }
-        accessed[path, default: []].insert(key)
+        tables[position(path)].asked.insert(key)
     }
 
     /// The keys asked for in the table at `path` (present or not: a default's key too), sorted.
     func asked(_ path: [String]) -> [String] {
         lock.lock()
         defer { lock.unlock() }
-        return (accessed[path] ?? []).sorted()
+        return tables.first { $0.path == path }?.asked.sorted() ?? []
     }
 
     /// Keys present but never asked for: (table path, key, the keys that were asked for there).
@@ -280,9 +313,10 @@ final class KeyTracker: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var result: [(path: [String], key: String, known: [String])] = []
-        for (path, keys) in tables.sorted(by: { $0.key.joined(separator: ".") < $1.key.joined(separator: ".") }) {
-            let asked = accessed[path] ?? []
-            for key in keys where !asked.contains(key) { result.append((path, key, asked.sorted())) }
+        var visited = tables.filter { $0.keys != nil }
+        if visited.count > 1 { visited.sort { $0.path.joined(separator: ".") < $1.path.joined(separator: ".") } }
+        for table in visited {
+            for key in table.keys ?? [] where !table.asked.contains(key) { result.append((table.path, key, table.asked.sorted())) }
         }
         return result
     }

@@ -90,30 +90,47 @@ public indirect enum ConfigNode: Sendable, Equatable {
 }
 
 /// A table whose keys keep the order they were written in. Looking a key up does not scan the entries, so
-/// a table of a million keys is as quick to check as a small one.
+/// a table of a million keys is as quick to check as a small one (a small table — at most ``linearLimit``
+/// keys, the usual params table — is scanned, which is quicker than hashing the key).
 public struct ConfigTable: Sendable, Equatable {
     public var entries: [(key: String, value: ConfigNode)] {
         didSet { index = Self.index(of: entries) }
     }
-    /// The position of each key in `entries` (the first, should a key be there twice).
-    private var index: [String: Int]
+    /// The position of each key in `entries` (the first, should a key be there twice); `nil` for a small table.
+    private var index: [String: Int]?
+
+    /// Tables with at most this many keys are scanned rather than indexed.
+    static let linearLimit = 8
 
     public init(entries: [(key: String, value: ConfigNode)] = []) {
         self.entries = entries
         self.index = Self.index(of: entries)
     }
 
-    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int] {
+    /// A table whose keys are known to be unique, with their positions when there are more than
+    /// ``linearLimit`` of them (``TOMLTree`` has them already).
+    init(uniqueEntries entries: [(key: String, value: ConfigNode)], index: [String: Int]?) {
+        self.entries = entries
+        self.index = entries.count > Self.linearLimit ? (index ?? Self.index(of: entries)) : nil
+    }
+
+    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int]? {
+        guard entries.count > linearLimit else { return nil }
         var index: [String: Int] = [:]
         index.reserveCapacity(entries.count)
         for (position, entry) in entries.enumerated() where index[entry.key] == nil { index[entry.key] = position }
         return index
     }
 
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+
     public subscript(key: String) -> ConfigNode? {
-        get { index[key].map { entries[$0].value } }
+        get { position(of: key).map { entries[$0].value } }
         set {
-            if let position = index[key] {
+            if let position = position(of: key) {
                 if let newValue { entries[position].value = newValue } else { entries.remove(at: position) }
             } else if let newValue {
                 entries.append((key, newValue))

@@ -17,6 +17,8 @@ struct ResolvedConfig: Equatable {
     init(_ pipeline: BuiltPipeline) {
         var values: [String: ConfigValue] = [:]
         var sources: [String: String] = [:]
+        // A type and a param or two per process, usually: grown once, not step by step.
+        sources.reserveCapacity(3 * (pipeline.processes.count + pipeline.permanences.count))
         let document = pipeline.document
         if let settings = document["pipeline"] {
             values["pipeline"] = settings.configValue
@@ -44,11 +46,13 @@ struct ResolvedConfig: Equatable {
         if !permanences.isEmpty || document["permanences"] != nil { values["permanences"] = .table(permanences) }
 
         var processes: [String: ConfigValue] = [:]
+        processes.reserveCapacity(pipeline.processes.count)
+        let processTables = document["processes"]?.table
         // Each type's parameter names, asked once (a pipeline often repeats a type many times).
         var declaredNames: [ObjectIdentifier: [String]] = [:]
         for entry in pipeline.processes {
-            let base = "processes.\(entry.key)"
-            let node = document["processes"]?.table?[entry.key]
+            let base = "processes." + entry.key
+            let node = processTables?[entry.key]
             let written = Self.params(of: node)
             let processType = type(of: entry.process)
             let declared = declaredNames[ObjectIdentifier(processType)] ?? processType.parameters.map(\.name)
@@ -100,12 +104,12 @@ struct ResolvedConfig: Equatable {
     static func source(_ location: SourceLocation?) -> String {
         guard let location else { return "default" }
         if let override = location.override { return "\(location.overrideOrigin) \(override)" }
-        return "file \(location.file):\(location.line):\(location.column)"
+        return "file " + location.file + ":" + String(location.line) + ":" + String(location.column)
     }
 
     private static func addSources(of node: ConfigNode, at path: String, to sources: inout [String: String]) {
         if case .table(let table, _) = node {
-            for (key, value) in table.entries { addSources(of: value, at: "\(path).\(key)", to: &sources) }
+            for (key, value) in table.entries { addSources(of: value, at: path + "." + key, to: &sources) }
         } else {
             sources[path] = source(node.location)
         }

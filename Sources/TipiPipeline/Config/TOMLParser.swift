@@ -205,9 +205,10 @@ struct TOMLParser {
     private mutating func header(_ key: [TOMLTree.KeyPart], at start: SourceLocation, isArray: Bool) throws(SyntaxError) -> TOMLTree.Table {
         var table = root
         for (position, part) in key.enumerated() {
-            let dotted = key.prefix(position + 1).map(\.name).joined(separator: ".")
+            // For messages only (joining the parts costs more than the rest of the header).
+            func dotted() -> String { key.prefix(position + 1).map(\.name).joined(separator: ".") }
             let isLast = position == key.count - 1
-            switch table.values[part.name] {
+            switch table[part.name] {
             case nil:
                 if isLast, isArray {
                     let element = TOMLTree.Table(kind: .header, location: start)
@@ -219,14 +220,14 @@ struct TOMLParser {
                 table = created
             case .table(let existing)?:
                 if existing.kind == .inline {
-                    throw error(at: start, "'\(dotted)' is an inline table, which cannot be extended", help: "add its keys inside { … } instead")
+                    throw error(at: start, "'\(dotted())' is an inline table, which cannot be extended", help: "add its keys inside { … } instead")
                 }
                 if isLast {
                     if isArray {
-                        throw error(at: start, "'\(dotted)' is already a table, so it cannot be an array of tables")
+                        throw error(at: start, "'\(dotted())' is already a table, so it cannot be an array of tables")
                     }
                     guard existing.kind == .implicit else {
-                        throw error(at: start, "table '\(dotted)' is defined twice", help: "merge the two [\(dotted)] sections into one")
+                        throw error(at: start, "table '\(dotted())' is defined twice", help: "merge the two [\(dotted())] sections into one")
                     }
                     existing.kind = .header
                     existing.location = start
@@ -235,7 +236,7 @@ struct TOMLParser {
             case .tableArray(let list)?:
                 if isLast {
                     guard isArray else {
-                        throw error(at: start, "'\(dotted)' is an array of tables ([[\(dotted)]]), so it cannot be a table", help: "write [[\(dotted)]]")
+                        throw error(at: start, "'\(dotted())' is an array of tables ([[\(dotted())]]), so it cannot be a table", help: "write [[\(dotted())]]")
                     }
                     let element = TOMLTree.Table(kind: .header, location: start)
                     list.append(element)
@@ -245,7 +246,7 @@ struct TOMLParser {
                 table = last
             case let other?:
                 throw error(
-                    at: start, "'\(dotted)' is already \(other.typeName.hasPrefix("i") || other.typeName.hasPrefix("a") ? "an" : "a") \(other.typeName), so it cannot be a table",
+                    at: start, "'\(dotted())' is already \(other.typeName.hasPrefix("i") || other.typeName.hasPrefix("a") ? "an" : "a") \(other.typeName), so it cannot be a table",
                     help: "rename one of the two, or remove the value")
             }
         }
@@ -269,7 +270,7 @@ struct TOMLParser {
         }
         var target = table
         for part in key.dropLast() {
-            switch target.values[part.name] {
+            switch target[part.name] {
             case nil:
                 let created = TOMLTree.Table(kind: .dotted, location: part.location)
                 target.set(part.name, .table(created))
@@ -283,7 +284,7 @@ struct TOMLParser {
             }
         }
         guard let last = key.last else { return }
-        if target.values[last.name] != nil {
+        if target[last.name] != nil {
             throw error(at: last.location, "key '\(last.name)' is defined twice", help: "remove one of the two")
         }
         let value = try self.value(depth: depth + key.count)

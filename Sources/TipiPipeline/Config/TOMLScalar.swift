@@ -12,12 +12,35 @@ enum TOMLScalar {
         case "nan", "+nan", "-nan": return .double(.nan, location)
         default: break
         }
+        if let value = plainInteger(text) { return .int(value, location) }
         let bytes = Array(text.utf8)
         guard let first = bytes.first else { return nil }
         if let value = try integer(bytes, text: text, location: location) { return .int(value, location) }
         if let value = try float(bytes, text: text, location: location) { return .double(value, location) }
         if isDigit(first), isDateTime(bytes) { return .date(text, location) }
         return nil
+    }
+
+    /// The common integer: an optional sign and 1 to 18 decimal digits, without `_` or a leading zero (what
+    /// ``integer(_:text:location:)`` reads the same way, without its copies); `nil` for anything else.
+    private static func plainInteger(_ text: String) -> Int? {
+        var utf8 = text.utf8.makeIterator()
+        guard var byte = utf8.next() else { return nil }
+        var negative = false
+        if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+            negative = byte == UInt8(ascii: "-")
+            guard let next = utf8.next() else { return nil }
+            byte = next
+        }
+        guard isDigit(byte) else { return nil }
+        var value = Int(byte - UInt8(ascii: "0"))
+        var count = 1
+        while let next = utf8.next() {
+            guard isDigit(next), value != 0, count < 18 else { return nil }
+            value = value * 10 + Int(next - UInt8(ascii: "0"))
+            count += 1
+        }
+        return negative ? -value : value
     }
 
     private static func tooLarge(_ text: String, _ kind: String, _ location: SourceLocation, help: String) -> TOMLParser.SyntaxError {

@@ -64,33 +64,63 @@ enum TOMLTree {
     }
 
     /// A table being read: its keys in file order.
+    ///
+    /// Keys and values are kept side by side in file order, so that the finished ``ConfigTable`` is made
+    /// without looking each key up again; a dictionary finds a key once the table has more than
+    /// ``ConfigTable/linearLimit`` keys (a process's tables have two or three, which a scan finds sooner).
     final class Table {
         var kind: Kind
         var location: SourceLocation?
         private(set) var keys: [String] = []
-        private(set) var values: [String: Value] = [:]
+        private var entries: [Value] = []
+        private var positions: [String: Int]?
 
         init(kind: Kind, location: SourceLocation?) {
             self.kind = kind
             self.location = location
         }
 
+        private func position(of key: String) -> Int? {
+            if let positions { return positions[key] }
+            return keys.firstIndex(of: key)
+        }
+
+        /// The value of `key`, if the table has it.
+        subscript(key: String) -> Value? {
+            position(of: key).map { entries[$0] }
+        }
+
         /// Adds or replaces `key` (a new key goes last).
         func set(_ key: String, _ value: Value) {
-            if values.updateValue(value, forKey: key) == nil { keys.append(key) }
+            if let position = position(of: key) {
+                entries[position] = value
+                return
+            }
+            keys.append(key)
+            entries.append(value)
+            if positions != nil {
+                positions?[key] = keys.count - 1
+            } else if keys.count > ConfigTable.linearLimit {
+                var index: [String: Int] = [:]
+                index.reserveCapacity(keys.count * 2)
+                for (position, key) in keys.enumerated() { index[key] = position }
+                positions = index
+            }
         }
 
         /// Marks this inline table and the tables its dotted keys made as complete.
         func freeze() {
             kind = .inline
-            for key in keys {
-                if case .table(let table)? = values[key] { table.freeze() }
-            }
+            for case .table(let table) in entries { table.freeze() }
         }
 
         /// The finished table.
         func configTable() -> ConfigTable {
-            ConfigTable(entries: keys.compactMap { key in values[key].map { (key, $0.node()) } })
+            var finished: [(key: String, value: ConfigNode)] = []
+            finished.reserveCapacity(keys.count)
+            for (key, value) in zip(keys, entries) { finished.append((key, value.node())) }
+            // The keys are unique (TOML refuses a key defined twice): the positions are the table's index.
+            return ConfigTable(uniqueEntries: finished, index: positions)
         }
     }
 }

@@ -73,6 +73,9 @@ enum PipelineBuilder {
         let resolver = PermanenceResolver(permanences.map { .init(key: $0.key, permanence: $0.permanence) }, broken: broken)
 
         var processes: [BuiltPipeline.ProcessEntry] = []
+        // What decoding needs of each process type, asked once per type (a pipeline often repeats a type).
+        var facts: [ObjectIdentifier: DecodingFacts] = [:]
+        let userInfo: [CodingUserInfoKey: Any] = [.tipiPermanences: resolver]
         for (key, node) in entries(of: "processes", in: document, problems: &problems) {
             guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
             var force = false
@@ -88,7 +91,9 @@ enum PipelineBuilder {
                 problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
                 continue
             }
-            if let process = makeProcess(type, params: params, path: ["processes", key, "params"], resolver: resolver, problems: &problems) {
+            let typeFacts = facts[ObjectIdentifier(type)] ?? DecodingFacts(type)
+            facts[ObjectIdentifier(type)] = typeFacts
+            if let process = makeProcess(type, params: params, path: ["processes", key, "params"], userInfo: userInfo, facts: typeFacts, problems: &problems) {
                 processes.append(.init(key: key, typeName: typeName, process: process, force: force))
             }
         }
@@ -142,13 +147,13 @@ enum PipelineBuilder {
             problems.append(ConfigProblem(code: "CFG004", location: typeNode.location, path: "\(section).\(key).type", message: "expected a string, found \(typeNode.typeName) \(typeNode.text)"))
             return nil
         }
-        let flat = table.entries.filter { $0.key != "type" && $0.key != "params" && !reserved.contains($0.key) }
+        func isParam(_ key: String) -> Bool { key != "type" && key != "params" && !reserved.contains(key) }
         if let params = table["params"] {
             guard case .table = params else {
                 problems.append(ConfigProblem(code: "CFG004", location: params.location, path: "\(section).\(key).params", message: "expected a table, found \(params.typeName) \(params.text)"))
                 return nil
             }
-            if let first = flat.first {
+            if let first = table.entries.first(where: { isParam($0.key) }) {
                 problems.append(
                     ConfigProblem(
                         code: "CFG004", location: first.value.location, path: "\(section).\(key).\(first.key)",
@@ -158,7 +163,7 @@ enum PipelineBuilder {
             }
             return (typeName, params)
         }
-        return (typeName, .table(ConfigTable(entries: flat), location))
+        return (typeName, .table(ConfigTable(entries: table.entries.filter { isParam($0.key) }), location))
     }
 
     private static func unknownType(_ name: String, section: String, key: String, node: ConfigNode, known: [String]) -> ConfigProblem {
@@ -178,23 +183,41 @@ enum PipelineBuilder {
     }
 
     private static func makeProcess<P: PipelineProcess>(
-        _ type: P.Type, params: ConfigNode, path: [String], resolver: PermanenceResolver, problems: inout [ConfigProblem]
+        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], facts: DecodingFacts,
+        problems: inout [ConfigProblem]
     ) -> (any PipelineProcess)? {
-        let process: P? = decode(type, params: params, path: path, userInfo: [.tipiPermanences: resolver], problems: &problems)
+        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, facts: facts, problems: &problems)
         return process
+    }
+
+    /// What ``decode(_:params:path:userInfo:tracker:facts:problems:)`` needs of a type, found by casts that
+    /// cost more than decoding a small table: asked once per type.
+    struct DecodingFacts {
+        var constraints: [String: ParameterConstraint]
+        /// The declared param names of a process type (`nil` for other types).
+        var known: [String]?
+        var isPermanence: Bool
+
+        init(_ type: Any.Type) {
+            let process = type as? any PipelineProcess.Type
+            constraints = process?.constraints ?? (type as? any Permanence.Type)?.constraints ?? [:]
+            known = process?.parameters.map(\.name)
+            isPermanence = type is any Permanence.Type
+        }
     }
 
     /// Decodes a permanence or process from its params, adding every problem (and unknown keys) to `problems`.
     static func decode<T>(
         _ type: T.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], tracker: KeyTracker = KeyTracker(),
-        problems: inout [ConfigProblem]
+        facts: DecodingFacts? = nil, problems: inout [ConfigProblem]
     ) -> T? where T: Decodable {
+        let facts = facts ?? DecodingFacts(type)
         // Values out of their declared range are found before decoding: a permanence's init(from:) may
         // already use them (a negative count would stop the program), so it is not called with them.
-        let constraints = (type as? any PipelineProcess.Type)?.constraints ?? (type as? any Permanence.Type)?.constraints ?? [:]
+        let constraints = facts.constraints
         let outOfRange = constraintProblems(constraints, params: params, path: path, owner: type)
         problems += outOfRange
-        if !outOfRange.isEmpty, type is any Permanence.Type { return nil }
+        if !outOfRange.isEmpty, facts.isPermanence { return nil }
         let decoder = ConfigDecoder(node: params, path: path, tracker: tracker, userInfo: userInfo)
         var result: T?
         var failed = false
@@ -212,7 +235,7 @@ enum PipelineBuilder {
         }
         // Unknown keys can only be told apart when every key was asked for: after success, or for
         // @PipelineProcess types, which ask for every parameter before reporting.
-        let known = (type as? any PipelineProcess.Type)?.parameters.map(\.name)
+        let known = facts.known
         if !failed || known != nil {
             let unknown = tracker.unknownKeys()
             for (tablePath, key, asked) in unknown.prefix(maximumUnknownKeys) {
