@@ -111,13 +111,16 @@ struct RunMetadataJSONTests {
     func keptConfigText() throws {
         var random = Generator(state: 19)
         var metadata = Self.metadata(&random, processes: 10)
-        for index in 0..<300 { metadata.config["p\(index)"] = .table(["type": "train", "params": .table(["index": .int(index)])]) }
+        var processes: [String: ConfigValue] = [:]
+        for index in 0..<300 { processes["p\(index)"] = .table(["type": "train", "params": .table(["index": .int(index)])]) }
+        metadata.config["processes"] = .table(processes)
+        #expect(RunMetadataJSON.configText(metadata.config).count >= RunMetadataJSON.keptTextSize)
         for round in 0..<6 {
             #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round)")
             #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round), again")
             // Changed in place (the storage is kept here, so it is copied), replaced, or grown.
             switch round % 3 {
-            case 0: metadata.config["p7"] = .string("changed \(round)")
+            case 0: metadata.config["processes"] = .table(processes.merging(["p7": .string("changed \(round)")]) { $1 })
             case 1: metadata.config = metadata.config.mapValues { $0 }
             default: metadata.config["new\(round)"] = .double(Double(round) / 3)
             }

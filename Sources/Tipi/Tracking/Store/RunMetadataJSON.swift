@@ -98,7 +98,7 @@ enum RunMetadataJSON {
     /// storage: a dictionary whose storage is still referenced here cannot change in place (any change
     /// copies it first), so the same storage means the same config.
     static func configText(_ config: [String: ConfigValue]) -> [UInt8] {
-        guard config.count >= 64, let identity = storageIdentity(config) else {
+        guard let identity = storageIdentity(config) else {
             var writer = PrettyJSONWriter()
             writer.table(config, indent: 1)
             return writer.bytes
@@ -107,11 +107,13 @@ enum RunMetadataJSON {
             return text
         }
         var writer = PrettyJSONWriter()
-        writer.bytes.reserveCapacity(64 * config.count)
         writer.table(config, indent: 1)
-        lastConfig.withLock { $0 = (config, writer.bytes) }
+        if writer.bytes.count >= keptTextSize { lastConfig.withLock { $0 = (config, writer.bytes) } }
         return writer.bytes
     }
+
+    /// The size from which a config's text is kept (a small one costs less to write again than to keep).
+    static let keptTextSize = 16 * 1024
 
     /// The last large config written and its text (see ``configText(_:)``).
     private static let lastConfig = Mutex<(config: [String: ConfigValue], text: [UInt8])?>(nil)
@@ -146,6 +148,11 @@ struct PrettyJSONWriter {
     /// copied once into one buffer and compared with `memcmp` there: comparing the strings themselves
     /// retains and releases them at each of the n log n comparisons.
     static func sortedOrder(of keys: [String]) -> [Int] {
+        if keys.count < 2 { return Array(keys.indices) }
+        if keys.count <= 4 {
+            // A process's tables (`type`, `params`, a param or two): no buffers for so few.
+            return keys.indices.sorted { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(keys.count * 16)
         var spans: [(start: Int, count: Int)] = []
