@@ -435,9 +435,16 @@ struct TOMLParser {
                 throw error("unterminated string: expected `\"` before \(describeCurrent())", help: "close the string with \" on the same line, or use \"\"\" for several lines")
             }
             if byte == UInt8(ascii: "\"") {
-                flush(self, upTo: index)
+                // Without escapes (the usual string), the text is the bytes as they are.
+                let text: String
+                if scalars.isEmpty {
+                    text = String(decoding: bytes[begin..<index], as: UTF8.self)
+                } else {
+                    flush(self, upTo: index)
+                    text = String(scalars)
+                }
                 advance()
-                return String(scalars)
+                return text
             }
             if byte == UInt8(ascii: "\\") {
                 flush(self, upTo: index)
