@@ -4,13 +4,19 @@ prints what a person would see, as JSON, for the Swift tests (Tests/TipiCLITests
 
     dashboard-browser.py facts URL SCREENSHOT.png         what the page shows once it is drawn
     dashboard-browser.py watch URL SCREENSHOT.png SECONDS the first chart's point counts, sampled while it lives
+    dashboard-browser.py table URL SCREENSHOT.png AFTER -- COMMAND...
+                                                          the runs table sampled while COMMAND (a real logging
+                                                          process, started once the page is drawn) runs, and
+                                                          AFTER seconds after it ended; with the page's requests
 
 The browser and its driver: TIPI_TEST_CHROMIUM (default /usr/bin/chromium) and TIPI_TEST_CHROMEDRIVER
 (default /usr/bin/chromedriver); nothing is downloaded.
 """
 import json
 import os
+import subprocess
 import sys
+import threading
 import time
 
 from selenium import webdriver
@@ -48,6 +54,53 @@ return {
 };
 """
 
+TABLE = r"""
+const table = document.getElementById("runs");
+const headers = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+return {
+  rows: [...table.querySelectorAll("tbody tr")].map((tr) => {
+    const row = { id: tr.getAttribute("data-run") };
+    [...tr.children].forEach((td, i) => { if (headers[i]) row[headers[i]] = td.textContent; });
+    return row;
+  }),
+  polls: Number(table.getAttribute("data-live-polls") || 0),
+  answered: (table.getAttribute("data-live-runs") || "").split(",").filter(Boolean),
+  live: document.getElementById("live").textContent,
+  sameDocument: window.__tipiTableTest === 1,
+};
+"""
+
+
+def watch_table(driver, after, command):
+    """Samples the runs table every 0.2 s while `command` runs and `after` seconds more; returns the samples,
+    the run id the command printed (`run ID FOLDER`), and every request the page made to /api/ (from the
+    browser's own resource timing, not the page's code)."""
+    driver.execute_script("window.__tipiTableTest = 1; performance.setResourceTimingBufferSize(100000);")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    started = time.monotonic()
+    samples, ended = [], None
+    while ended is None or time.monotonic() - ended < after:
+        if ended is None and process.poll() is not None:
+            ended = time.monotonic()
+        sample = driver.execute_script(TABLE)
+        sample["t"] = round(time.monotonic() - started, 3)
+        sample["processRunning"] = ended is None
+        samples.append(sample)
+        if time.monotonic() - started > 120:
+            process.kill()
+            raise SystemExit("the logging process did not end within 120 s")
+        time.sleep(0.2)
+    reader.join(timeout=5)
+    run = next((line.split()[1] for line in lines if line.startswith("run ")), None)
+    requests = driver.execute_script(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/'))"
+        ".map((e) => ({ url: e.name.replace(location.origin, ''), start: e.startTime / 1000 }));")
+    return {"samples": samples, "run": run, "exitStatus": process.returncode, "requests": requests,
+            "processSeconds": round(ended - started, 3)}
+
 
 def browser():
     options = webdriver.ChromeOptions()
@@ -82,8 +135,10 @@ def main():
                     "const s = document.querySelector('.chart svg'); return s ? Number(s.getAttribute('data-points')) : -1;"))
                 time.sleep(0.5)
             facts = {"samples": samples, "live": driver.execute_script("return document.getElementById('live').textContent")}
+        elif command == "table":
+            facts = watch_table(driver, float(sys.argv[4]), sys.argv[sys.argv.index("--") + 1:])
         else:
-            raise SystemExit("usage: dashboard-browser.py facts|watch URL SCREENSHOT [SECONDS]")
+            raise SystemExit("usage: dashboard-browser.py facts|watch|table URL SCREENSHOT [SECONDS] [-- COMMAND...]")
         driver.save_screenshot(screenshot)
         print(json.dumps(facts))
     finally:

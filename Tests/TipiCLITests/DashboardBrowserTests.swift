@@ -22,7 +22,10 @@ struct DashboardBrowserTests {
     }()
 
     /// Runs the browser script; returns the page's facts as JSON.
-    func browse(_ command: String, _ url: String, screenshot: String, extra: [String] = []) throws -> [String: Any] {
+    func browse(
+        _ command: String, _ url: String, screenshot: String, extra: [String] = [], environment: [String: String] = [:],
+        timeout: Double = 120
+    ) throws -> [String: Any] {
         let python = try #require(BrowserTools.python, "no test venv with selenium: run scripts/python-env.sh")
         try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromium), "no Chromium at \(BrowserTools.chromium) (apt-get install chromium)")
         try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromedriver), "no chromedriver at \(BrowserTools.chromedriver) (apt-get install chromium-driver)")
@@ -31,7 +34,10 @@ struct DashboardBrowserTests {
         let shot = folder.appendingPathComponent(screenshot).path
         let result = try Executables.run(
             python, [Self.root.appendingPathComponent("scripts/dashboard-browser.py").path, command, url, shot] + extra,
-            environment: ["TIPI_TEST_CHROMIUM": BrowserTools.chromium, "TIPI_TEST_CHROMEDRIVER": BrowserTools.chromedriver, "SE_OFFLINE": "true"], timeout: 120)
+            environment: environment.merging(
+                ["TIPI_TEST_CHROMIUM": BrowserTools.chromium, "TIPI_TEST_CHROMEDRIVER": BrowserTools.chromedriver, "SE_OFFLINE": "true"]
+            ) { $1 },
+            removing: DashboardStore.cleanEnvironment, timeout: timeout)
         try #require(result.status == 0, "the browser script failed: \(result.standardError.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: shot), "no screenshot at \(shot)")
         let line = try #require(result.standardOutput.split(separator: "\n").last)
@@ -109,6 +115,48 @@ struct DashboardBrowserTests {
         #expect(samples.count >= 5)
         #expect((samples.last ?? 0) > (samples.first ?? 0), "the chart did not grow: \(samples)")
         #expect(Set(samples).count >= 3, "fewer than three updates in 4 s: \(samples)")
+    }
+
+    @Test("the runs table follows a live run without a reload: it appears, its loss.last changes, it finishes; one request a second at most")
+    func liveTable() throws {
+        let earlier = try fixture.log(["--project", "live", "--name", "earlier", "--steps", "10"])
+        let server = try fixture.serve()
+        defer { _ = server.stop() }
+        // A real process logs 300 steps (about 6 s) once the page is drawn; the table is watched while it
+        // runs and 12 s after it ended (the finished run leaves the answers within two idle requests).
+        let steps = 300
+        let watched = try browse(
+            "table", server.url + "?cols=name,status,loss.last", screenshot: "runs-live.png",
+            extra: ["12", "--", try fixture.tool("TipiFixture"), "log", "--project", "live", "--name", "growing", "--steps", String(steps), "--sleep", "0.02"],
+            environment: ["TIPI_DIR": fixture.store], timeout: 180)
+        #expect(watched["exitStatus"] as? Int == 0)
+        let id = try #require(watched["run"] as? String, "the logging process printed no run id")
+        let samples = try #require(watched["samples"] as? [[String: Any]])
+        func row(_ sample: [String: Any]) -> [String: String]? {
+            (sample["rows"] as? [[String: String]])?.first { $0["id"] == id }
+        }
+        #expect(samples.allSatisfy { $0["sameDocument"] as? Bool == true }, "the page was reloaded")
+        #expect(samples.allSatisfy { ($0["rows"] as? [[String: String]])?.contains { $0["id"] == earlier } == true })
+        // It appears while it runs, with its status and its loss changing as it logs.
+        let whileRunning = samples.filter { $0["processRunning"] as? Bool == true }.compactMap(row)
+        #expect(whileRunning.contains { $0["status"] == "running" }, "the new run never showed as running: \(samples.suffix(3))")
+        let losses = Set(whileRunning.filter { $0["status"] == "running" }.compactMap { $0["loss.last"] })
+        #expect(losses.count >= 2, "loss.last did not change while the run logged: \(losses)")
+        #expect(samples.first.flatMap(row) == nil, "the run was listed before it started")
+        // It ends finished with its last value, and is no longer in the live answers.
+        let last = try #require(samples.last)
+        #expect(row(last)?["status"] == "finished", "\(row(last) ?? [:])")
+        #expect(row(last)?["loss.last"] == String(steps - 1))
+        #expect(last["live"] as? String == "")
+        #expect((last["answered"] as? [String])?.contains(id) == false, "the finished run is still asked about: \(last["answered"] ?? "")")
+        // The browser's own record of the requests: nothing per row, and one /api/runs a second at most.
+        let requests = try #require(watched["requests"] as? [[String: Any]])
+        #expect(!requests.contains { ($0["url"] as? String)?.hasPrefix("/api/runs/") == true }, "rows were polled one by one")
+        let live = requests.filter { ($0["url"] as? String)?.contains("since=") == true }.compactMap { $0["start"] as? Double }
+        #expect(live.count >= 4, "the table asked \(live.count) times while the run logged")
+        let gaps = zip(live.dropFirst(), live).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 >= 0.95 }, "requests closer than a second apart: \(gaps)")
+        #expect((last["polls"] as? Int ?? 0) >= live.count)
     }
 
     @Test("tipi report: the file alone draws every run's charts and the config diff")
