@@ -7,7 +7,8 @@
 
 Builds the store from one real run (logged by the TipiFixture program) copied 10,000 times with new ids
 and names, and one run with a 1,000,000-point metric; starts the real `tipi ui`; then measures, each the
-median of --repeat (with the range):
+median of --repeat (with the range; each /api/runs request after 1.2 s of rest, so that `tipi ui` lists
+the store afresh instead of reusing its listing of the last second):
   - GET /api/runs (all 10,000 runs), against the baseline `tipi runs --json --limit 0` on the same store;
     GET /api/runs?limit=200 (the runs page's first request) and ?limit=0 (the listing, nothing encoded);
   - GET /api/runs/RUN/metrics/loss?max_points=2000 on the 1,000,000-point metric, against the same
@@ -58,9 +59,11 @@ def report(figure, times, against=""):
     return median
 
 
-def timed(action, repeat=REPEAT):
+def timed(action, repeat=REPEAT, idle=0.0):
+    """Milliseconds of `action`, `repeat` times; `idle` seconds of rest before each."""
     times = []
     for _ in range(repeat):
+        time.sleep(idle)
         start = time.perf_counter()
         action()
         times.append((time.perf_counter() - start) * 1000)
@@ -93,6 +96,11 @@ def build_store(count, points=0):
     return store, env, big
 
 
+# `tipi ui` keeps its listing of the store for a second (StoreDashboardSource.listingLifetime): the /api/runs
+# requests are timed each after this rest, so that each lists the store afresh.
+COLD = 1.2
+
+
 class Dashboard:
     """`tipi ui` on a store, for a `with` block."""
 
@@ -119,10 +127,10 @@ def dashboard_figures(store, env, big_id, dashboard):
     assert count == RUNS, count
     print("api_runs_first_ms %.1f (the first request of a fresh server)" % first, flush=True)
     cli = statistics.median(timed(lambda: subprocess.run([tipi, "runs", "--json", "--limit", "0"], env=env, capture_output=True, check=True)))
-    api = timed(lambda: fetch("/api/runs"))
+    api = timed(lambda: fetch("/api/runs"), idle=COLD)
     report("GET /api/runs, %d runs" % RUNS, api, "%.2fx `tipi runs --json --limit 0` (%.1f ms)" % (statistics.median(api) / cli, cli))
-    listing = statistics.median(timed(lambda: fetch("/api/runs?limit=0")))
-    report("GET /api/runs?limit=200 (the page's first rows)", timed(lambda: fetch("/api/runs?limit=200")),
+    listing = statistics.median(timed(lambda: fetch("/api/runs?limit=0"), idle=COLD))
+    report("GET /api/runs?limit=200 (the page's first rows)", timed(lambda: fetch("/api/runs?limit=200"), idle=COLD),
            "?limit=0 (the listing alone, nothing encoded): %.1f ms" % listing)
     fetch("/api/runs/%s/metrics/loss?max_points=2000" % big_id)  # the first read of the file is cached
     full = statistics.median(timed(lambda: fetch("/api/runs/%s/metrics/loss?max_points=100000" % big_id)))
@@ -151,7 +159,7 @@ def mlflow_figures(tipi_fetch):
         print("mlflow: %d runs (4 params, 3 final metrics each) filled in %.1f s (--mlflow-fill %s), server %s"
               % (MLFLOW_RUNS, seconds, MLFLOW_FILL, mlflow_store.url), flush=True)
         mlflow_store.check(MLFLOW_RUNS)  # every run read back whole; also the first (import, connection) search
-        tipi_times = timed(lambda: tipi_fetch("/api/runs"))
+        tipi_times = timed(lambda: tipi_fetch("/api/runs"), idle=COLD)
         tipi_ms = statistics.median(tipi_times)
         search_times = timed(lambda: mlflow_store.search(MLFLOW_RUNS))
         rest_times = timed(lambda: mlflow_store.search_rest(MLFLOW_RUNS))
