@@ -74,10 +74,15 @@ return {
 """
 
 
+def run_id(lines):
+    """The id in the logging program's `run ID FOLDER` line, once it printed it."""
+    return next((line.split()[1] for line in list(lines) if line.startswith("run ")), None)
+
+
 def watch_table(driver, screenshot, after, kill, command):
     """Samples the runs table every 0.2 s while `command` runs (killed with SIGKILL after `kill` seconds unless
-    None) and `after` seconds more; returns the samples, the run id the command printed (`run ID FOLDER`), and
-    every request the page made to /api/ (from the browser's own resource timing, not the page's code)."""
+    None) and `after` seconds more; returns the samples, the run id the command printed, and every request the
+    page made to /api/ (from the browser's own resource timing, not the page's code)."""
     driver.execute_script("window.__tipiTableTest = 1; performance.setResourceTimingBufferSize(100000);")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines = []
@@ -85,30 +90,32 @@ def watch_table(driver, screenshot, after, kill, command):
     reader.start()
     started = time.monotonic()
     samples, ended, shot, killed_at = [], None, False, None
-    while ended is None or time.monotonic() - ended < after:
-        if ended is None and kill is not None and killed_at is None and time.monotonic() - started > kill:
+    try:
+        while ended is None or time.monotonic() - ended < after:
+            if ended is None and kill is not None and killed_at is None and time.monotonic() - started > kill:
+                process.kill()
+                killed_at = driver.execute_script("return performance.now() / 1000")
+            if ended is None and process.poll() is not None:
+                ended = time.monotonic()
+            sample = driver.execute_script(TABLE)
+            if not shot and any(row["id"] == run_id(lines) and row.get("status") == "running" for row in sample["rows"]):
+                driver.save_screenshot(screenshot.replace(".png", "-running.png"))
+                shot = True
+            sample["t"] = round(time.monotonic() - started, 3)
+            sample["processRunning"] = ended is None
+            samples.append(sample)
+            if time.monotonic() - started > 120:
+                raise SystemExit("the logging process did not end within 120 s")
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
             process.kill()
-            killed_at = driver.execute_script("return performance.now() / 1000")
-        if ended is None and process.poll() is not None:
-            ended = time.monotonic()
-        sample = driver.execute_script(TABLE)
-        run = next((line.split()[1] for line in lines if line.startswith("run ")), None)
-        if not shot and any(row["id"] == run and row.get("status") == "running" for row in sample["rows"]):
-            driver.save_screenshot(screenshot.replace(".png", "-running.png"))
-            shot = True
-        sample["t"] = round(time.monotonic() - started, 3)
-        sample["processRunning"] = ended is None
-        samples.append(sample)
-        if time.monotonic() - started > 120:
-            process.kill()
-            raise SystemExit("the logging process did not end within 120 s")
-        time.sleep(0.2)
+            process.wait()
     reader.join(timeout=5)
-    run = next((line.split()[1] for line in lines if line.startswith("run ")), None)
     requests = driver.execute_script(
         "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/'))"
         ".map((e) => ({ url: e.name.replace(location.origin, ''), start: e.startTime / 1000 }));")
-    return {"samples": samples, "run": run, "exitStatus": process.returncode, "requests": requests,
+    return {"samples": samples, "run": run_id(lines), "exitStatus": process.returncode, "requests": requests,
             "processSeconds": round(ended - started, 3), "killedAt": killed_at}
 
 
