@@ -11,6 +11,7 @@ median of --repeat (with the range; each /api/runs request after 1.2 s of rest, 
 the store afresh instead of reusing its listing of the last second):
   - GET /api/runs (all 10,000 runs), against the baseline `tipi runs --json --limit 0` on the same store;
     GET /api/runs?limit=200 (the runs page's first request) and ?limit=0 (the listing, nothing encoded);
+    GET /api/runs?since=NOW (what the live runs table asks: the listing, nothing changed);
   - GET /api/runs/RUN/metrics/loss?max_points=2000 on the 1,000,000-point metric, against the same
     request with max_points=100000 (serving nearly everything);
   - the runs page in headless Chromium (Selenium): from navigation to the first table rows drawn (the
@@ -132,6 +133,8 @@ def dashboard_figures(store, env, big_id, dashboard):
     listing = statistics.median(timed(lambda: fetch("/api/runs?limit=0"), idle=COLD))
     report("GET /api/runs?limit=200 (the page's first rows)", timed(lambda: fetch("/api/runs?limit=200"), idle=COLD),
            "?limit=0 (the listing alone, nothing encoded): %.1f ms" % listing)
+    report("GET /api/runs?since=NOW (the live table's request, nothing changed)",
+           timed(lambda: fetch("/api/runs?since=%.3f" % time.time()), idle=COLD), "asked once a second while a run runs, every 3 s otherwise")
     fetch("/api/runs/%s/metrics/loss?max_points=2000" % big_id)  # the first read of the file is cached
     full = statistics.median(timed(lambda: fetch("/api/runs/%s/metrics/loss?max_points=100000" % big_id)))
     points = len(json.loads(fetch("/api/runs/%s/metrics/loss?max_points=2000" % big_id)))
