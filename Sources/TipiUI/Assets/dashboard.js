@@ -338,7 +338,8 @@
     followRuns({
       since,
       runs: () => runs,
-      update: (list) => { runs = list; refreshChoices(); draw(); },
+      // New runs may bring new projects, statuses and column names (the completion list is drawn again).
+      update: (list) => { runs = list; refreshChoices(); clear(datalist); draw(); },
     });
   }
 
