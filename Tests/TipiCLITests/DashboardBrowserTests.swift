@@ -151,12 +151,15 @@ struct DashboardBrowserTests {
             (entry["url"] as? String).flatMap { url in (entry["start"] as? Double).map { (url: url, start: $0) } }
         }
         #expect(samples.allSatisfy { $0["sameDocument"] as? Bool == true }, "the page was reloaded")
-        #expect(samples.first.flatMap { sample in (sample["rows"] as? [[String: String]])?.first { $0["id"] == id } } == nil,
-                "the run was listed before it started")
-        #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".build/test-screenshots/" + screenshot.replacingOccurrences(of: ".png", with: "-running.png")).path))
+        let watch = TableWatch(id: id, samples: samples, requests: requests, killedAt: watched["killedAt"] as? Double)
+        #expect(samples.first.flatMap(watch.row) == nil, "the run was listed before it started")
+        let running = screenshot.replacingOccurrences(of: ".png", with: "-running.png")
+        #expect(
+            FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".build/test-screenshots/" + running).path),
+            "no screenshot of the run while it ran")
         // The table asks for all runs at once: never row by row.
         #expect(!requests.contains { $0.url.hasPrefix("/api/runs/") }, "rows were polled one by one: \(requests.map(\.url))")
-        return TableWatch(id: id, samples: samples, requests: requests, killedAt: watched["killedAt"] as? Double)
+        return watch
     }
 
     @Test("the runs table follows a live run without a reload: it appears, its loss.last changes, it finishes; one request a second at most")
@@ -179,7 +182,9 @@ struct DashboardBrowserTests {
         #expect(watch.row(watch.last)?["status"] == "finished", "\(watch.row(watch.last) ?? [:])")
         #expect(watch.row(watch.last)?["loss.last"] == String(steps - 1))
         #expect(watch.last["live"] as? String == "")
-        #expect((watch.last["answered"] as? [String])?.contains(watch.id) == false, "the finished run is still asked about: \(watch.last["answered"] ?? "")")
+        #expect(
+            (watch.last["answered"] as? [String])?.contains(watch.id) == false,
+            "the finished run is still asked about: \(watch.last["answered"] ?? "")")
         // The browser's own record of the requests: one /api/runs a second at most.
         #expect(watch.requests.filter { $0.url.contains("since=") }.count >= 4, "the table hardly asked: \(watch.requests.map(\.url))")
         #expect(watch.gaps.allSatisfy { $0 >= 0.95 }, "requests closer than a second apart: \(watch.gaps)")
