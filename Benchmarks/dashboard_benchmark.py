@@ -120,7 +120,7 @@ class Dashboard:
         self.server.wait(timeout=30)
 
 
-def dashboard_figures(store, env, big_id, dashboard):
+def dashboard_figures(env, big_id, dashboard):
     fetch = dashboard.fetch
     first = time.perf_counter()
     count = len(json.loads(fetch("/api/runs")))
@@ -184,7 +184,7 @@ def main():
             store, env, big = build_store(RUNS, POINTS)
             stores.append(store)
             with Dashboard(store, env) as dashboard:
-                dashboard_figures(store, env, big, dashboard)
+                dashboard_figures(env, big, dashboard)
                 if MLFLOW_RUNS == RUNS:
                     mlflow_figures(dashboard.fetch)
         if MLFLOW_RUNS and (MLFLOW_ONLY or MLFLOW_RUNS != RUNS):
