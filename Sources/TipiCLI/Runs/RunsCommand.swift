@@ -97,7 +97,19 @@ struct RunsListCommand: ParsableCommand {
     func run() throws {
         let runStore = try store.existingStore()
         let query = try RunsQuery(columns: columns, where: condition, sort: sort)
-        var (runs, problems) = runStore.runs(project: project, withConfig: json || !query.isEmpty)
+        let listing = runStore.listing(project: project, withConfig: json || !query.isEmpty)
+        let problems = listing.problems
+        // A plain table decodes only the runs it shows; filters and sorts need them all.
+        let count = limit ?? (json ? 0 : 30)
+        if !json, query.isEmpty, sweep == nil, count > 0, !listing.isEmpty {
+            let now = Date().timeIntervalSince1970
+            for line in RunsTable.list(Array(listing.prefix(count)), now: now) { print(line) }
+            if count < listing.count { print("(\(listing.count - count) older runs not shown; --limit 0 shows all)") }
+            for problem in problems { Diagnostics.warn(problem) }
+            return
+        }
+        // `--json --limit N` decodes N runs; a filter decodes them all.
+        var runs = query.isEmpty && sweep == nil && count > 0 ? Array(listing.prefix(count)) : listing.decodedRuns()
         if let sweep {
             let id = (try? runStore.sweep(matching: sweep).id) ?? sweep
             runs = runs.filter { $0.metadata.sweep?.id == id }
@@ -111,10 +123,11 @@ struct RunsListCommand: ParsableCommand {
             runs = query.apply(runs, now: now)
         }
         // A script reading --json gets every run unless it asks for fewer; a table stops at a screenful.
-        let count = limit ?? (json ? 0 : 30)
         let shown = count > 0 ? Array(runs.prefix(count)) : runs
         if json {
-            print(RunsJSON.list(shown))
+            var bytes = RunsJSON.listBytes(shown)
+            bytes.append(UInt8(ascii: "\n"))
+            try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
         } else if runs.isEmpty {
             print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")
                 + (query.conditions.isEmpty ? "" : " that meet --where")))

@@ -15,6 +15,8 @@ final class StoreDashboardSource: DashboardSource {
     private let listing = Mutex<(time: Double, runs: [RunStore.StoredRun])?>(nil)
     /// Run folders by id and by folder name, from the latest listing (a run's folder never moves).
     private let folders = Mutex<[String: URL]>([:])
+    /// The last whole `/api/runs` answer and the digest of the listing it was written from.
+    private let encodedList = Mutex<(digest: UInt64, data: Data)?>(nil)
     private let histories = Mutex<[String: (stamp: FileStamp, history: MetricHistory)]>([:])
     /// Seconds a listing is reused.
     static let listingLifetime = 1.0
@@ -32,10 +34,29 @@ final class StoreDashboardSource: DashboardSource {
         if let cached = listing.withLock({ $0 }), now - cached.time < Self.listingLifetime, now >= cached.time {
             return cached.runs
         }
-        let (all, problems) = store.runs(withConfig: true)
-        for problem in problems { Diagnostics.warnOnce(key: "ui-store:" + problem, problem) }
-        let inside = all.filter { run in
-            guard isInside(run.folder) else {
+        return runs(of: store.listing(withConfig: true), now: now)
+    }
+
+    /// The runs of `listed` inside the store; kept as the latest listing.
+    private func runs(of listed: RunListing, now: Double) -> [RunStore.StoredRun] {
+        for problem in listed.problems { Diagnostics.warnOnce(key: "ui-store:" + problem, problem) }
+        // Each project folder resolved once: a run folder that is no symbolic link lies where its project's
+        // real path says (`realpath` of each of 10,000 folders walks every component of every path).
+        var realProjects: [Substring: String?] = [:]
+        let inside = listed.decodedRuns().filter { run in
+            let path = run.folder.path
+            var info = stat()
+            let isInside: Bool
+            if let slash = path.lastIndex(of: "/"), slash != path.startIndex, lstat(path, &info) == 0,
+                info.st_mode & S_IFMT == S_IFDIR
+            {
+                let parent = path[..<slash]
+                if realProjects[parent] == nil { realProjects[parent] = .some(Self.realPath(String(parent))) }
+                isInside = realProjects[parent].flatMap { $0 }.map { ($0 + path[slash...]).hasPrefix(realRoot) } ?? false
+            } else {
+                isInside = self.isInside(run.folder)
+            }
+            guard isInside else {
                 Diagnostics.warnOnce(
                     key: "ui-outside:" + run.folder.path, "\(run.folder.path): leads outside the run store \(store.root.path); not served")
                 return false
@@ -57,7 +78,24 @@ final class StoreDashboardSource: DashboardSource {
         return real.hasPrefix(realRoot)
     }
 
+    /// `/api/runs` with no parameter (the runs page's whole list, some 6 MB for 10,000 runs), as last written
+    /// when the store's listing has the same digest (``RunListing/digest()``: every run's fields, validated
+    /// against its `run.json`, folder and status); written again otherwise. The store is listed on every
+    /// request: a run changed by any process since the last answer changes the digest.
+    func allRunsJSON() -> Data {
+        let now = Date().timeIntervalSince1970
+        let listed = store.listing(withConfig: true)
+        let digest = listed.digest()
+        if let kept = encodedList.withLock({ $0 }), kept.digest == digest {
+            return kept.data
+        }
+        let data = Data(RunsJSON.listBytes(runs(of: listed, now: now)))
+        encodedList.withLock { $0 = (digest, data) }
+        return data
+    }
+
     func runsJSON(since: Double?, offset: Int, limit: Int?) throws -> Data {
+        if since == nil, offset == 0, limit == nil { return allRunsJSON() }
         var selected = runs()
         if let since {
             selected = selected.filter { run in
@@ -68,7 +106,7 @@ final class StoreDashboardSource: DashboardSource {
         }
         let start = min(offset, selected.count)
         let end = limit.map { min(start + min($0, selected.count), selected.count) } ?? selected.count
-        return Data(RunsJSON.list(Array(selected[start..<end])).utf8)
+        return Data(RunsJSON.listBytes(Array(selected[start..<end])))
     }
 
     /// The run `query` names, found the way `tipi runs show` finds it; inside the store only. A run id
