@@ -44,36 +44,37 @@ package struct RunListing: RandomAccessCollection, Sendable {
     /// `running` run depends on its process). Two listings with the same digest decode to the same runs (up to
     /// a 64-bit hash collision), so what was computed from one (the dashboard's encoded list) serves the other.
     package func digest() -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ value: UInt64) {
-            hash = (hash ^ value) &* 0x100_0000_01b3
-            hash ^= hash >> 29
-        }
-        func mix(_ bytes: ArraySlice<UInt8>) {
-            bytes.withUnsafeBytes { mix(RunIndex.checksum($0)) }
-            mix(UInt64(bytes.count))
-        }
-        func mix(_ text: String) {
-            var text = text
-            text.withUTF8 { mix(RunIndex.checksum(UnsafeRawBufferPointer($0))) }
-            mix(UInt64(text.utf8.count))
-        }
-        mix(withConfig ? 1 : 2)
-        mix(UInt64(items.count))
-        for position in items.indices {
+        digest(combining: runDigests())
+    }
+
+    /// The digest of this listing from its ``runDigests()``.
+    package func digest(combining runDigests: [UInt64]) -> UInt64 {
+        var hash = ListingDigest()
+        hash.mix(withConfig ? 1 : 2)
+        hash.mix(UInt64(runDigests.count))
+        for digest in runDigests { hash.mix(digest) }
+        return hash.value
+    }
+
+    /// Each run's digest (its fields, folder and status now; see ``digest()``): equal digests, the same run
+    /// decoded, so what was computed from a run can be kept by its digest.
+    package func runDigests() -> [UInt64] {
+        items.indices.map { position in
+            var hash = ListingDigest()
+            hash.mix(withConfig ? 1 : 2)
             switch items[position] {
             case .fields(let fields, let folder):
-                mix(fields)
-                mix(folder)
-                if RunIndex.isRunning(fields) { mix(self[position].status.rawValue) }
+                hash.mix(fields)
+                hash.mix(folder)
+                if RunIndex.isRunning(fields) { hash.mix(self[position].status.rawValue) }
             case .run(let run):
-                mix(RunIndex.encode(run.metadata)[...])
-                mix(run.folder.path)
-                mix(run.status.rawValue)
-                mix(run.damage ?? "")
+                hash.mix(RunIndex.encode(run.metadata)[...])
+                hash.mix(run.folder.path)
+                hash.mix(run.status.rawValue)
+                hash.mix(run.damage ?? "")
             }
+            return hash.value
         }
-        return hash
     }
 
     /// Every run, decoded (on several threads when there are many).
@@ -90,6 +91,27 @@ package struct RunListing: RandomAccessCollection, Sendable {
             }
             initialized = count
         }
+    }
+}
+
+/// A 64-bit digest (FNV-style, eight bytes at a time, as the index's checksum).
+private struct ListingDigest {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func mix(_ word: UInt64) {
+        value = (value ^ word) &* 0x100_0000_01b3
+        value ^= value >> 29
+    }
+
+    mutating func mix(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { mix(RunIndex.checksum($0)) }
+        mix(UInt64(bytes.count))
+    }
+
+    mutating func mix(_ text: String) {
+        var text = text
+        text.withUTF8 { mix(RunIndex.checksum(UnsafeRawBufferPointer($0))) }
+        mix(UInt64(text.utf8.count))
     }
 }
 
