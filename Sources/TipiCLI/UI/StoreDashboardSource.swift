@@ -171,7 +171,8 @@ final class StoreDashboardSource: DashboardSource {
         }
         let listed = runs()
         if let exact = listed.first(where: { $0.metadata.id == query || $0.folder.lastPathComponent == query }) {
-            return exact
+            // Read whole: a listed run has the listed fields only (no command, device, pipeline record).
+            return store.run(inFolder: exact.folder) ?? exact
         }
         let found: RunStore.StoredRun
         do {
