@@ -67,6 +67,8 @@ struct RunsJSONWriterTests {
         #expect(runs.contains { $0.damage != nil })
         let written = RunsJSON.writeList(runs)
         let old = try oldEncoder(runs)
+        // Written as the listing is decoded (what `tipi runs --json` does): the same bytes.
+        #expect(String(decoding: RunsJSON.listBytes(store.listing(withConfig: true)), as: UTF8.self) == written)
         let same = written == old
         #expect(same, "the text differs from JSONEncoder's")
         if !same {
@@ -127,5 +129,7 @@ struct RunsJSONWriterTests {
         print("runs JSON over \(runs.count) runs: JSONEncoder \(old), written by hand \(new)")
         let same = newText == oldText && !newText.isEmpty
         #expect(same, "the text differs from JSONEncoder's")
+        // Several parts written on several threads, joined: still the same bytes.
+        #expect(String(decoding: RunsJSON.listBytes(store.listing(withConfig: true)), as: UTF8.self) == newText)
     }
 }

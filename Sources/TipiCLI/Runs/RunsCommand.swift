@@ -108,8 +108,16 @@ struct RunsListCommand: ParsableCommand {
             for problem in problems { Diagnostics.warn(problem) }
             return
         }
-        // `--json --limit N` decodes N runs; a filter decodes them all.
-        var runs = query.isEmpty && sweep == nil && count > 0 ? Array(listing.prefix(count)) : listing.decodedRuns()
+        if json, query.isEmpty, sweep == nil {
+            // Every run (or the newest N) written as it is decoded.
+            if let project, listing.isEmpty, problems.isEmpty { try Self.checkProject(project, in: runStore) }
+            var bytes = count > 0 ? RunsJSON.listBytes(Array(listing.prefix(count))) : RunsJSON.listBytes(listing)
+            bytes.append(UInt8(ascii: "\n"))
+            try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
+            for problem in problems { Diagnostics.warn(problem) }
+            return
+        }
+        var runs = listing.decodedRuns()
         if let sweep {
             let id = (try? runStore.sweep(matching: sweep).id) ?? sweep
             runs = runs.filter { $0.metadata.sweep?.id == id }

@@ -21,6 +21,34 @@ extension RunsJSON {
         return out.bytes
     }
 
+    /// The list of `listing`'s runs, each decoded and written in turn (on all cores for a long list, and no
+    /// array of decoded runs kept): the bytes of ``listBytes(_:)`` for `listing.decodedRuns()`.
+    static func listBytes(_ listing: RunListing) -> [UInt8] {
+        let count = listing.count
+        let chunks = count >= 1024 ? Swift.min(count / 512, ProcessInfo.processInfo.activeProcessorCount * 2) : 1
+        var parts = [[UInt8]](repeating: [], count: chunks)
+        parts.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let slots = buffer
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let range = (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
+                var out = JSONBytes(capacity: range.count * 640)
+                for position in range {
+                    if position > range.lowerBound { out.raw(",") }
+                    write(listing[listing.startIndex + position], to: &out)
+                }
+                slots[chunk] = out.bytes
+            }
+        }
+        var out = JSONBytes(capacity: parts.reduce(2) { $0 + $1.count + 1 })
+        out.raw("[")
+        for (index, part) in parts.enumerated() {
+            if index > 0 { out.raw(",") }  // every part holds a run when there are several
+            out.bytes += part
+        }
+        out.raw("]")
+        return out.bytes
+    }
+
     /// One run object, its keys in `JSONEncoder`'s `.sortedKeys` order (the fields of ``RunObject``).
     static func write(_ run: RunStore.StoredRun, to out: inout JSONBytes) {
         let metadata = run.metadata
