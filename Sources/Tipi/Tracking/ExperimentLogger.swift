@@ -36,6 +36,8 @@ public final class ExperimentLogger: Sendable {
     private let generation = Atomic<UInt>(LoggerRunCache.nextGeneration())
     /// ``LoggerRunCache/key``, kept here so that `log` reads it without a global's lazy-initialisation check.
     private let cacheKey = LoggerRunCache.key
+    /// ``StopRequest``'s flag, kept here for the same reason.
+    private let stopFlag = StopRequest.flag
 
     private struct LoggerState {
         var run: Run?
@@ -151,14 +153,14 @@ public final class ExperimentLogger: Sendable {
     /// one warning, and `start()` begins a new run. `log` is also a safe point: after Ctrl-C / SIGTERM /
     /// SIGHUP, outside a pipeline, the run is finished here and the program ends with the signal.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
-        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
+        defer { if stopFlag.signal.load(ordering: .relaxed) != 0 { _ = StopRequest.reachedSafePoint() } }
         withStartedRun { $0.log(values, step: step, commit: commit) }
     }
 
     /// The typed fast path (see ``MetricKeys``): `log(keys, values…)` lands here.
     @usableFromInline
     func logPrepared(_ keys: MetricKeys, _ values: UnsafeBufferPointer<Double>, step: Int?, commit: Bool?) {
-        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
+        defer { if stopFlag.signal.load(ordering: .relaxed) != 0 { _ = StopRequest.reachedSafePoint() } }
         withStartedRun { $0.logPrepared(keys, values, step: step, commit: commit) }
     }
 
