@@ -46,7 +46,11 @@ class LogBufferLock<State>: @unchecked Sendable {
         while true {
             if !word.load(ordering: .relaxed), !word.exchange(true, ordering: .acquiring) { return }
             attempts += 1
-            if attempts > 64 { sched_yield() }
+            if attempts > 1_000 {
+                usleep(50)  // a holder that does not get a core soon: stop competing with it
+            } else if attempts > 64 {
+                sched_yield()
+            }
         }
     }
 }

@@ -332,6 +332,11 @@ public final class Run: Sendable {
         if first { recordArtifactsFolder() }
         let final: RunStatus = RunSignals.interrupted ? .interrupted : (status == .crashed ? .failed : status)
         writer.finish(status: final, droppedSteps: dropped)
+        // A finished run may stay referenced for a while (a thread's cached lookup, see `LoggerRunCache`;
+        // the caller's variable): its buffer's memory goes back once the writer has taken every value.
+        buffer.withLock { state in
+            if state.steps.committed.isEmpty { state.steps.committed = MetricBatch() }
+        }
         RunRegistry.remove(self)
         if first { endOfRun(status: writer.currentMetadata.status) }
     }
