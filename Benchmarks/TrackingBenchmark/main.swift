@@ -4,6 +4,8 @@
 //   swift run -c release TrackingBenchmark [--python PATH] [--tipi PATH] [--repeats R]
 //
 // `--tipi` also times the `tipi runs` process (and `--json`) over the 10,000 listed runs.
+// `--only-log` times the log calls only; `--profile dict|typed|prebuilt N` runs N calls of one form and
+// nothing else, for a profiler (`valgrind --tool=callgrind --separate-threads=yes`, `perf record`).
 //
 // Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
 import Foundation
