@@ -4,6 +4,8 @@
 //   swift run -c release TrackingBenchmark [--python PATH] [--tipi PATH] [--repeats R]
 //
 // `--tipi` also times the `tipi runs` process (and `--json`) over the 10,000 listed runs.
+// `--only-log` times the log calls only; `--profile dict|typed|prebuilt N` runs N calls of one form and
+// nothing else, for a profiler (`valgrind --tool=callgrind --separate-threads=yes`, `perf record`).
 //
 // Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
 import Foundation
@@ -23,6 +25,8 @@ var tipi: String?
 var onlyLog = false
 /// `--only-list`: time the listings of 10,000 runs and stop.
 var onlyList = false
+/// `--profile dict|typed|prebuilt N`: only N calls of that `log` (for `perf stat --per-thread` / `perf record`).
+var profile: (kind: String, calls: Int)?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -31,6 +35,9 @@ while let argument = arguments.next() {
     case "--tipi": tipi = arguments.next()
     case "--only-log": onlyLog = true
     case "--only-list": onlyList = true
+    case "--profile":
+        let kind = arguments.next() ?? "dict"
+        profile = (kind, arguments.next().flatMap(Int.init) ?? 20_000_000)
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -63,6 +70,34 @@ func cpuTimed(_ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID, _ body: () -> Void) 
     let start = cpu()
     body()
     return cpu() - start
+}
+
+if let profile {
+    // One loop of one `log` form and nothing else, so that a profiler sees only it (the run is started
+    // before and finished after; `perf stat --per-thread` tells the calling thread from the writer).
+    let keys = MetricKeys("loss", "acc", "lr")
+    let values: [String: Double] = ["loss": 1, "acc": 0.5, "lr": 0.001]
+    let run = try logger.start(project: "bench", name: "profile", store: store)
+    let seconds = cpuTimed {
+        switch profile.kind {
+        case "typed":
+            for i in 0..<profile.calls {
+                let x = Double(i)
+                logger.log(keys, x, x * 0.5, 0.001)
+            }
+        case "prebuilt":
+            for _ in 0..<profile.calls { run.log(values) }
+        default:
+            for i in 0..<profile.calls {
+                let x = Double(i)
+                logger.log(["loss": x, "acc": x * 0.5, "lr": 0.001])
+            }
+        }
+    }
+    logger.finish()
+    print(String(format: "profile %@: %d calls, %.1f ns/call (calling thread's CPU time)", profile.kind, profile.calls,
+        seconds / Double(profile.calls) * 1e9))
+    exit(0)
 }
 
 print("Tipi tracking benchmark: median of \(repeats) repeats (log calls: the calling thread's CPU time)")
