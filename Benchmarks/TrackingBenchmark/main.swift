@@ -4,6 +4,8 @@
 //   swift run -c release TrackingBenchmark [--python PATH] [--tipi PATH] [--repeats R]
 //
 // `--tipi` also times the `tipi runs` process (and `--json`) over the 10,000 listed runs.
+// `--only-log` times the log calls only; `--profile dict|typed|prebuilt N` runs N calls of one form and
+// nothing else, for a profiler (`valgrind --tool=callgrind --separate-threads=yes`, `perf record`).
 //
 // Every figure is a median over R repeats. Runs are written to a temporary store that is removed at the end.
 import Foundation
@@ -23,6 +25,8 @@ var tipi: String?
 var onlyLog = false
 /// `--only-list`: time the listings of 10,000 runs and stop.
 var onlyList = false
+/// `--profile dict|typed|prebuilt N`: only N calls of that `log` (for `perf stat --per-thread` / `perf record`).
+var profile: (kind: String, calls: Int)?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -31,6 +35,9 @@ while let argument = arguments.next() {
     case "--tipi": tipi = arguments.next()
     case "--only-log": onlyLog = true
     case "--only-list": onlyList = true
+    case "--profile":
+        let kind = arguments.next() ?? "dict"
+        profile = (kind, arguments.next().flatMap(Int.init) ?? 20_000_000)
     default:
         print("unknown argument \(argument)")
         exit(2)
@@ -63,6 +70,34 @@ func cpuTimed(_ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID, _ body: () -> Void) 
     let start = cpu()
     body()
     return cpu() - start
+}
+
+if let profile {
+    // One loop of one `log` form and nothing else, so that a profiler sees only it (the run is started
+    // before and finished after; `perf stat --per-thread` tells the calling thread from the writer).
+    let keys = MetricKeys("loss", "acc", "lr")
+    let values: [String: Double] = ["loss": 1, "acc": 0.5, "lr": 0.001]
+    let run = try logger.start(project: "bench", name: "profile", store: store)
+    let seconds = cpuTimed {
+        switch profile.kind {
+        case "typed":
+            for i in 0..<profile.calls {
+                let x = Double(i)
+                logger.log(keys, x, x * 0.5, 0.001)
+            }
+        case "prebuilt":
+            for _ in 0..<profile.calls { run.log(values) }
+        default:
+            for i in 0..<profile.calls {
+                let x = Double(i)
+                logger.log(["loss": x, "acc": x * 0.5, "lr": 0.001])
+            }
+        }
+    }
+    logger.finish()
+    print(String(format: "profile %@: %d calls, %.1f ns/call (calling thread's CPU time)", profile.kind, profile.calls,
+        seconds / Double(profile.calls) * 1e9))
+    exit(0)
 }
 
 print("Tipi tracking benchmark: median of \(repeats) repeats (log calls: the calling thread's CPU time)")
@@ -172,6 +207,10 @@ let listJSONTime = median((0..<repeats).map { _ in timed { _ = listStore.runs() 
 let listCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs(withConfig: false) } }) * 1000
 let listJSONCPU = median((0..<repeats).map { _ in cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = listStore.runs() } }) * 1000
 let listCount = listStore.runs().runs.count
+// What `tipi runs` itself does: the listing, then only the newest 30 runs decoded (CPU time, all threads).
+let tableCPU = median((0..<repeats).map { _ in
+    cpuTimed(CLOCK_PROCESS_CPUTIME_ID) { _ = Array(listStore.listing(withConfig: false).prefix(30)) }
+}) * 1000
 
 /// Median wall time (ms) of running `arguments` with its output to /dev/null.
 func spawn(_ arguments: [String], times: Int) -> Double {
@@ -199,6 +238,7 @@ if let tipi {
 if onlyList {
     print(String(format: "list %d runs: indexed %.1f ms, with configs %.1f ms (CPU %.1f / %.1f ms); without the index %.0f / %.0f ms",
         listCount, listTime, listJSONTime, listCPU, listJSONCPU, coldListTime, coldListJSONTime))
+    print(String(format: "list %d runs, newest 30 decoded (tipi runs' table): CPU %.1f ms, all threads", listCount, tableCPU))
     if let cliTimes {
         print(String(format: "tipi runs %.1f ms, tipi runs --json %.1f ms, /bin/true %.1f ms", cliTimes.table, cliTimes.json, cliTimes.bare))
     }
@@ -227,6 +267,7 @@ row("sustained with TensorBoard on", String(format: "%.2f M scalars/s", tensorbo
 row("list \(listCount) runs (tipi runs), indexed", String(format: "%.1f ms", listTime), "target < 100 ms")
 row("list \(listCount) runs with configs, indexed", String(format: "%.1f ms", listJSONTime), "target < 100 ms (--json)")
 row("  CPU time of those two listings", String(format: "%.1f / %.1f ms", listCPU, listJSONCPU), "all threads")
+row("  newest 30 decoded (tipi runs' table), CPU", String(format: "%.1f ms", tableCPU), "all threads; the rest stay undecoded")
 row("  same without the index (first listing)", String(format: "%.0f / %.0f ms", coldListTime, coldListJSONTime), "table / with configs; writes the index")
 if let cliTimes {
     row("`tipi runs` process, \(listCount) runs", String(format: "%.1f ms", cliTimes.table), String(format: "target < 100 ms; /bin/true: %.1f ms", cliTimes.bare))

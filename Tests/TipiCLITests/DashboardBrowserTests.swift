@@ -22,7 +22,10 @@ struct DashboardBrowserTests {
     }()
 
     /// Runs the browser script; returns the page's facts as JSON.
-    func browse(_ command: String, _ url: String, screenshot: String, extra: [String] = []) throws -> [String: Any] {
+    func browse(
+        _ command: String, _ url: String, screenshot: String, extra: [String] = [], environment: [String: String] = [:],
+        timeout: Double = 120
+    ) throws -> [String: Any] {
         let python = try #require(BrowserTools.python, "no test venv with selenium: run scripts/python-env.sh")
         try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromium), "no Chromium at \(BrowserTools.chromium) (apt-get install chromium)")
         try #require(FileManager.default.isExecutableFile(atPath: BrowserTools.chromedriver), "no chromedriver at \(BrowserTools.chromedriver) (apt-get install chromium-driver)")
@@ -31,7 +34,10 @@ struct DashboardBrowserTests {
         let shot = folder.appendingPathComponent(screenshot).path
         let result = try Executables.run(
             python, [Self.root.appendingPathComponent("scripts/dashboard-browser.py").path, command, url, shot] + extra,
-            environment: ["TIPI_TEST_CHROMIUM": BrowserTools.chromium, "TIPI_TEST_CHROMEDRIVER": BrowserTools.chromedriver, "SE_OFFLINE": "true"], timeout: 120)
+            environment: environment.merging(
+                ["TIPI_TEST_CHROMIUM": BrowserTools.chromium, "TIPI_TEST_CHROMEDRIVER": BrowserTools.chromedriver, "SE_OFFLINE": "true"]
+            ) { $1 },
+            removing: DashboardStore.cleanEnvironment, timeout: timeout)
         try #require(result.status == 0, "the browser script failed: \(result.standardError.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: shot), "no screenshot at \(shot)")
         let line = try #require(result.standardOutput.split(separator: "\n").last)
@@ -109,6 +115,99 @@ struct DashboardBrowserTests {
         #expect(samples.count >= 5)
         #expect((samples.last ?? 0) > (samples.first ?? 0), "the chart did not grow: \(samples)")
         #expect(Set(samples).count >= 3, "fewer than three updates in 4 s: \(samples)")
+    }
+
+    /// What the runs table showed while a real logging process ran (``DashboardStore/startLogging`` options),
+    /// sampled every 0.2 s from its start until `after` seconds after it ended (killed after `kill` seconds).
+    struct TableWatch {
+        let id: String
+        let samples: [[String: Any]]
+        /// The page's requests to `/api/`, from the browser's resource timing: url and start (seconds since navigation).
+        let requests: [(url: String, start: Double)]
+        /// When the process was killed, on the requests' clock.
+        let killedAt: Double?
+
+        func row(_ sample: [String: Any]) -> [String: String]? {
+            (sample["rows"] as? [[String: String]])?.first { $0["id"] == id }
+        }
+        var last: [String: Any] { samples.last ?? [:] }
+        /// The rows of the watched run while the process was still running.
+        var whileRunning: [[String: String]] { samples.filter { $0["processRunning"] as? Bool == true }.compactMap(row) }
+        /// Gaps between the page's `/api/runs` requests after its first one (the page's load).
+        var gaps: [Double] {
+            let starts = requests.filter { $0.url.hasPrefix("/api/runs?") || $0.url == "/api/runs" }.map(\.start).dropFirst()
+            return zip(starts.dropFirst(), starts).map { $0 - $1 }
+        }
+    }
+
+    func watchTable(_ url: String, screenshot: String, logging: [String], after: Int, kill: Double? = nil) throws -> TableWatch {
+        let watched = try browse(
+            "table", url, screenshot: screenshot,
+            extra: [String(after)] + (kill.map { [String($0)] } ?? []) + ["--", try fixture.tool("TipiFixture"), "log"] + logging,
+            environment: ["TIPI_DIR": fixture.store], timeout: 180)
+        let id = try #require(watched["run"] as? String, "the logging process printed no run id")
+        let samples = try #require(watched["samples"] as? [[String: Any]])
+        let requests = try #require(watched["requests"] as? [[String: Any]]).compactMap { entry in
+            (entry["url"] as? String).flatMap { url in (entry["start"] as? Double).map { (url: url, start: $0) } }
+        }
+        #expect(samples.allSatisfy { $0["sameDocument"] as? Bool == true }, "the page was reloaded")
+        let watch = TableWatch(id: id, samples: samples, requests: requests, killedAt: watched["killedAt"] as? Double)
+        #expect(samples.first.flatMap(watch.row) == nil, "the run was listed before it started")
+        let running = screenshot.replacingOccurrences(of: ".png", with: "-running.png")
+        #expect(
+            FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".build/test-screenshots/" + running).path),
+            "no screenshot of the run while it ran")
+        // The table asks for all runs at once: never row by row.
+        #expect(!requests.contains { $0.url.hasPrefix("/api/runs/") }, "rows were polled one by one: \(requests.map(\.url))")
+        return watch
+    }
+
+    @Test("the runs table follows a live run without a reload: it appears, its loss.last changes, it finishes; one request a second at most")
+    func liveTable() throws {
+        let earlier = try fixture.log(["--project", "live", "--name", "earlier", "--steps", "10"])
+        let server = try fixture.serve()
+        defer { _ = server.stop() }
+        // A real process logs 300 steps (about 6 s) once the page is drawn; the table is watched while it
+        // runs and 12 s after it ended (the finished run leaves the answers within two idle requests).
+        let steps = 300
+        let watch = try watchTable(
+            server.url + "?cols=name,status,loss.last", screenshot: "runs-live.png",
+            logging: ["--project", "live", "--name", "growing", "--steps", String(steps), "--sleep", "0.02"], after: 12)
+        #expect(watch.samples.allSatisfy { ($0["rows"] as? [[String: String]])?.contains { $0["id"] == earlier } == true })
+        // It appears while it runs, with its status and its loss changing as it logs.
+        #expect(watch.whileRunning.contains { $0["status"] == "running" }, "the new run never showed as running: \(watch.samples.suffix(3))")
+        let losses = Set(watch.whileRunning.filter { $0["status"] == "running" }.compactMap { $0["loss.last"] })
+        #expect(losses.count >= 2, "loss.last did not change while the run logged: \(losses)")
+        // It ends finished with its last value, and is no longer in the live answers.
+        #expect(watch.row(watch.last)?["status"] == "finished", "\(watch.row(watch.last) ?? [:])")
+        #expect(watch.row(watch.last)?["loss.last"] == String(steps - 1))
+        #expect(watch.last["live"] as? String == "")
+        #expect(
+            (watch.last["answered"] as? [String])?.contains(watch.id) == false,
+            "the finished run is still asked about: \(watch.last["answered"] ?? "")")
+        // The browser's own record of the requests: one /api/runs a second at most.
+        #expect(watch.requests.filter { $0.url.contains("since=") }.count >= 4, "the table hardly asked: \(watch.requests.map(\.url))")
+        #expect(watch.gaps.allSatisfy { $0 >= 0.95 }, "requests closer than a second apart: \(watch.gaps)")
+        // The page's own counter agrees (its first request is the page's load; the last may still be on its way).
+        #expect((watch.last["polls"] as? Int ?? 0) >= watch.requests.count - 2)
+    }
+
+    @Test("the runs table shows a run whose process was killed as crashed (it reloads the list once), without a reload of the page")
+    func liveTableCrash() throws {
+        try fixture.log(["--project", "live", "--name", "earlier", "--steps", "10"])
+        let server = try fixture.serve()
+        defer { _ = server.stop() }
+        // 50 steps, then silence (no metric written, so no heartbeat) until SIGKILL after 5 s.
+        let watch = try watchTable(
+            server.url + "?cols=name,status,loss.last", screenshot: "runs-crash.png",
+            logging: ["--project", "live", "--name", "killed", "--steps", "50", "--sleep", "0.02", "--hold", "60"], after: 6, kill: 5)
+        #expect(watch.whileRunning.contains { $0["status"] == "running" }, "the run never showed as running: \(watch.samples.suffix(3))")
+        #expect(watch.row(watch.last)?["status"] == "crashed", "\(watch.row(watch.last) ?? [:])")
+        #expect(watch.row(watch.last)?["loss.last"] == "49")
+        #expect(watch.last["live"] as? String == "")
+        let killedAt = try #require(watch.killedAt)
+        #expect(watch.requests.contains { $0.url == "/api/runs" && $0.start > killedAt }, "no reload of the list after the kill: \(watch.requests)")
+        #expect(watch.gaps.allSatisfy { $0 >= 0.95 }, "requests closer than a second apart: \(watch.gaps)")
     }
 
     @Test("tipi report: the file alone draws every run's charts and the config diff")

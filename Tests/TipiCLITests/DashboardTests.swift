@@ -35,6 +35,44 @@ struct DashboardTests {
         #expect(result.standardOutput.split(separator: "\n").count == 1)
     }
 
+    @Test("/api/runs, answered again from its kept encoding, is the bytes of `tipi runs --json`, also after runs change")
+    func keptRunsList() throws {
+        let first = try fixture.log(["--project", "ui", "--name", "</script><b>x</b> \"ü\"", "--steps", "5"])
+        _ = try fixture.log(["--project", "ui", "--name", "beta", "--steps", "3"])
+        let server = try fixture.serve()
+        defer { _ = server.stop() }
+        func printed() throws -> String {
+            let output = try fixture.tipi(["runs", "--json"]).standardOutput
+            return output.hasSuffix("\n") ? String(output.dropLast()) : output
+        }
+        let served = try server.get("/api/runs")
+        let printedFirst = try printed()
+        #expect(served.status == 200 && served.body == printedFirst)
+        let again = try server.get("/api/runs")
+        #expect(again.body == served.body)  // the kept answer
+        // Another process rewrites a run's run.json (a new name), with its old modification time put back.
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.store + "/ui").first { $0.hasSuffix(first) })
+        let file = fixture.store + "/ui/" + folder + "/run.json"
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        object["name"] = "renamed"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: file), options: .atomic)
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let renamed = try server.get("/api/runs")
+        let printedRenamed = try printed()
+        #expect(renamed.body != served.body && renamed.body.contains("\"renamed\""))
+        #expect(renamed.body == printedRenamed)
+        // A new run, logged while the server runs.
+        _ = try fixture.log(["--project", "ui", "--name", "gamma", "--steps", "2"])
+        let added = try #require(try server.json("/api/runs") as? [[String: Any]])
+        #expect(added.map { $0["name"] as? String } == ["gamma", "beta", "renamed"])
+        let last = try server.get("/api/runs")
+        let printedLast = try printed()
+        #expect(last.body == printedLast)
+    }
+
     @Test("security over the socket: traversal, symlinks out of the store, other methods, Host, CORS")
     func security() throws {
         let id = try fixture.log(["--project", "sec", "--name", "safe", "--steps", "5"])

@@ -67,6 +67,8 @@ struct RunsJSONWriterTests {
         #expect(runs.contains { $0.damage != nil })
         let written = RunsJSON.writeList(runs)
         let old = try oldEncoder(runs)
+        // Written as the listing is decoded (what `tipi runs --json` does): the same bytes.
+        #expect(String(decoding: RunsJSON.listBytes(store.listing(withConfig: true)), as: UTF8.self) == written)
         let same = written == old
         #expect(same, "the text differs from JSONEncoder's")
         if !same {
@@ -85,16 +87,30 @@ struct RunsJSONWriterTests {
     @Test("hostile strings read back exactly; non-finite numbers are the strings JSONEncoder wrote")
     func readsBack() throws {
         for text in Self.hostile {
-            var out = ""
-            RunsJSON.string(text, to: &out)
-            let back = try JSONSerialization.jsonObject(with: Data("[\(out)]".utf8)) as? [String]
+            var out = JSONBytes(capacity: 0)
+            out.string(text)
+            let written = String(decoding: out.bytes, as: UTF8.self)
+            let back = try JSONSerialization.jsonObject(with: Data("[\(written)]".utf8)) as? [String]
             #expect(back == [text], "\(text.prefix(40))")
+            let old = String(decoding: try RunsJSON.encoder().encode([text]), as: UTF8.self)
+            #expect("[\(written)]" == old, "\(text.prefix(40))")
         }
-        for number in Self.numbers {
-            var out = ""
-            RunsJSON.number(number, to: &out)
+        for number in Self.numbers + [42, -42, 1e15, 1e16, -1e-300, 0.30000000000000004, 9_007_199_254_740_993] {
+            var out = JSONBytes(capacity: 0)
+            out.number(number)
             let old = String(decoding: try RunsJSON.encoder().encode([number]), as: UTF8.self)
-            #expect("[\(out)]" == old, "\(number)")
+            #expect("[\(String(decoding: out.bytes, as: UTF8.self))]" == old, "\(number)")
+        }
+        for integer in [0, 7, -7, 10, 1_000_000, Int.max, Int.min, Int.min + 1] {
+            var out = JSONBytes(capacity: 0)
+            out.integer(integer)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == String(integer))
+        }
+        // Times as `RunsTable.timestamp` writes them, over the years and at the edges of the fast path.
+        for seconds in [0, 0.999, 59, 86_399.5, 951_782_400, 1_795_912_192.5, 4_102_444_800, 253_402_300_799, 253_402_300_800, -1, .nan] {
+            var out = JSONBytes(capacity: 0)
+            out.timestamp(seconds)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == "\"\(RunsTable.timestamp(seconds))\"", "\(seconds)")
         }
     }
 
@@ -113,5 +129,7 @@ struct RunsJSONWriterTests {
         print("runs JSON over \(runs.count) runs: JSONEncoder \(old), written by hand \(new)")
         let same = newText == oldText && !newText.isEmpty
         #expect(same, "the text differs from JSONEncoder's")
+        // Several parts written on several threads, joined: still the same bytes.
+        #expect(String(decoding: RunsJSON.listBytes(store.listing(withConfig: true)), as: UTF8.self) == newText)
     }
 }

@@ -33,6 +33,30 @@ struct RunsQueryTests {
         #expect(none.status == 0 && none.standardOutput.contains("that meet --where"))
     }
 
+    @Test("a plain table and `--json --limit N` decode only the runs shown: the same rows as the whole listing's first ones")
+    func newestRowsOnly() throws {
+        for (index, name) in ["a", "</script>ü", "c\"q", "d", "e"].enumerated() {
+            try fixture.log(["--project", index % 2 == 0 ? "p" : "q", "--name", name, "--steps", "\(index + 2)"])
+        }
+        // Name, id, project, status and the metrics (the age column moves with the clock).
+        func stable(_ output: String) -> [[String]] {
+            rows(output).filter { !$0.isEmpty && !$0[0].hasPrefix("(") }.map { Array($0.prefix(4)) + $0.suffix(1) }
+        }
+        let all = try fixture.tipi(["runs", "--limit", "0"])
+        let three = try fixture.tipi(["runs", "--limit", "3"])
+        #expect(all.status == 0 && three.status == 0, "\(three.standardError)")
+        #expect(stable(three.standardOutput) == Array(stable(all.standardOutput).prefix(4)))
+        #expect(stable(three.standardOutput).dropFirst().map { $0[0] } == ["e", "d", "c\"q"])
+        #expect(three.standardOutput.hasSuffix("(2 older runs not shown; --limit 0 shows all)\n"))
+        let allJSON = try #require(try JSONSerialization.jsonObject(with: Data(try fixture.tipi(["runs", "--json"]).standardOutput.utf8)) as? NSArray)
+        let twoJSON = try #require(try JSONSerialization.jsonObject(with: Data(try fixture.tipi(["runs", "--json", "--limit", "2"]).standardOutput.utf8)) as? NSArray)
+        #expect(allJSON.count == 5 && twoJSON.count == 2)
+        #expect(twoJSON == NSArray(array: Array(allJSON.prefix(2))))
+        let project = try fixture.tipi(["runs", "--project", "p", "--limit", "1"])
+        #expect(stable(project.standardOutput).dropFirst().map { $0[0] } == ["e"])
+        #expect(project.standardOutput.contains("(2 older runs not shown"))
+    }
+
     @Test(
         "bad expressions and unknown names: one line naming the option, what was expected, a suggestion; exit 1",
         arguments: [

@@ -255,4 +255,87 @@ struct RunIndexTests {
         #expect(settled.filesRead == 0)
         #expect(shown(settled.runs) == listedWithoutIndex(store))
     }
+
+    @Test("the lazy listing decodes each run as the whole listing does; its first N are the table's N, any source")
+    func lazyListingIsTheListing() throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 9)
+        let fresh = try Run.start(
+            project: "tests", name: "fresh </script> \u{1}\"ü/x", config: ["opt": "sgd"], tags: ["a/b"], notes: nil, group: nil,
+            backends: [], store: store)
+        fresh.log(["loss": .nan])
+        fresh.finish()
+        // A damaged run (no run.json) among them.
+        try FileManager.default.createDirectory(
+            at: store.root.appendingPathComponent("tests/20261130-041200-deadbeef"), withIntermediateDirectories: true)
+        for withConfig in [true, false] {
+            let expected = listedWithoutIndex(store, withConfig: withConfig)  // writes the index
+            #expect(expected.count == 11)
+            for _ in 0..<2 {  // from run.json files (the first), then from the index
+                let listing = store.listing(withConfig: withConfig)
+                #expect(shown(Array(listing)) == expected)
+                #expect(shown(listing.decodedRuns()) == expected)
+                #expect(shown(Array(listing.prefix(4))) == Array(expected.prefix(4)))
+                #expect(listing.count == 11 && listing.problems.isEmpty)
+            }
+        }
+        let many = try oldRuns(store, count: 600, project: "many")  // decoded on several threads
+        let listing = store.listing(withConfig: true)
+        #expect(shown(listing.decodedRuns()) == shown(Array(listing)))
+        #expect(listing.count == 611 && many.count == 600)
+    }
+
+    @Test("the listing's digest: the same while nothing changes; another when a run is rewritten, added, removed or its process ends")
+    func digestFollowsTheRuns() throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 4)
+        _ = store.listing(withConfig: true)  // writes the index
+        let first = store.listing(withConfig: true).digest()
+        #expect(store.listing(withConfig: true).digest() == first)
+        #expect(store.listing(withConfig: false).digest() != first)
+        // Rewritten by another process, with its old modification time put back.
+        let file = runs[1].folder.appendingPathComponent("run.json").path
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"best-run\"").write(
+            toFile: file, atomically: true, encoding: .utf8)
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let rewritten = store.listing(withConfig: true).digest()
+        #expect(rewritten != first)
+        #expect(store.listing(withConfig: true).digest() == rewritten)
+        // A run whose run.json says `running` for a live process of this host; then the process ends (its
+        // run.json untouched): the status shown changes, and so does the digest.
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        let live = try Run.start(
+            project: "tests", name: "live", config: [:], tags: [], notes: nil, group: nil, backends: [], store: store)
+        live.finish()
+        let liveFile = live.folder.appendingPathComponent("run.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: liveFile)) as? [String: Any])
+        object["status"] = "running"
+        object["pid"] = Int(sleeper.processIdentifier)
+        object["processStart"] = ProcessFacts.startTime(of: sleeper.processIdentifier).map { Int($0) }
+        object["endTime"] = nil
+        try JSONSerialization.data(withJSONObject: object).write(to: liveFile)
+        age(liveFile.path)
+        let whileRunning = store.listing(withConfig: true)
+        #expect(whileRunning.first { $0.metadata.name == "live" }?.status == .running)
+        let runningDigest = whileRunning.digest()
+        #expect(store.listing(withConfig: true).digest() == runningDigest)
+        sleeper.terminate()
+        sleeper.waitUntilExit()
+        let ended = store.listing(withConfig: true)
+        #expect(ended.first { $0.metadata.name == "live" }?.status == .crashed)
+        #expect(ended.digest() != runningDigest)
+        // Removed and added runs.
+        try FileManager.default.removeItem(at: runs[0].folder)
+        let removed = store.listing(withConfig: true).digest()
+        #expect(removed != ended.digest())
+        _ = try oldRuns(store, count: 1)
+        #expect(store.listing(withConfig: true).digest() != removed)
+    }
 }

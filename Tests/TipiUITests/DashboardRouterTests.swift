@@ -125,7 +125,12 @@ struct DashboardRouterTests {
         }
         #expect(try get("/api/runs/nope/metrics/loss").status == 404)
         #expect(try get("/api/runs?since=nan").status == 400)
-        #expect(try get("/api/runs?since=1795912192.5").status == 200)
+        let before = Date().timeIntervalSince1970
+        let changed = try get("/api/runs?since=1795912192.5")
+        #expect(changed.status == 200)
+        // The server's clock, for the page's next `since=` (the browser's clock may be another machine's).
+        let clock = try #require(changed.headers["X-Tipi-Time"].flatMap(Double.init), "no X-Tipi-Time header")
+        #expect(clock >= before - 0.01 && clock <= Date().timeIntervalSince1970 + 0.01)
         #expect(source.asked.withLock { $0 }.contains("runs since 1795912192.5 offset 0 limit -"))
         #expect(try get("/api/runs?limit=200").status == 200)
         #expect(try get("/api/runs?limit=0&offset=10000").status == 200)

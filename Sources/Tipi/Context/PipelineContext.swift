@@ -22,14 +22,19 @@ public struct PipelineContext: Sendable {
     /// The device `deviceManager.getDevice()` returns, in place of choosing one.
     public var device: Device?
     /// The run `logger` writes to, in place of starting its own.
-    public var run: Run?
+    public var run: Run? {
+        get { runBinding?.run }
+        set { runBinding = newValue.map(PipelineRunBinding.init) }
+    }
+    /// The run, held by a token that counts the contexts carrying one (see ``PipelineRunBinding``).
+    private var runBinding: PipelineRunBinding?
 
     /// Creates a context.
     public init(processName: String? = nil, progress: ProgressDisplay? = nil, device: Device? = nil, run: Run? = nil) {
         self.processName = processName
         self.progress = progress
         self.device = device
-        self.run = run
+        self.runBinding = run.map(PipelineRunBinding.init)
     }
 
     /// The context of the running pipeline, or `nil` in a plain program.

@@ -31,6 +31,14 @@ public final class ExperimentLogger: Sendable {
     /// Serialises the automatic start of the first `log`.
     private let autoStart = Mutex(())
 
+    /// Changes whenever `state.run` does (under `state`'s lock): threads cache the run for a generation
+    /// (see ``LoggerRunCache``), so that `log` takes no lock while the run stays the same.
+    private let generation = Atomic<UInt>(LoggerRunCache.nextGeneration())
+    /// ``LoggerRunCache/key``, kept here so that `log` reads it without a global's lazy-initialisation check.
+    private let cacheKey = LoggerRunCache.key
+    /// ``StopRequest``'s flag, kept here for the same reason.
+    private let stopFlag = StopRequest.flag
+
     private struct LoggerState {
         var run: Run?
         var autoStartFailed = false
@@ -40,7 +48,14 @@ public final class ExperimentLogger: Sendable {
 
     /// The run `log` writes to: the pipeline's run inside a pipeline, else the run started here (if any).
     public var run: Run? {
-        PipelineContext.current?.run ?? state.withLock { $0.run }
+        pipelineRun ?? state.withLock { $0.run }
+    }
+
+    /// The run of the ``PipelineContext`` bound to the calling task, if any (the task-local is only read
+    /// when some context carries a run: see ``PipelineRunBinding``).
+    @inline(__always)
+    private var pipelineRun: Run? {
+        PipelineRunBinding.anyAlive ? PipelineContext.current?.run : nil
     }
 
     /// Starts a run (finishing the previous one started here, if any). Inside a pipeline it returns the
@@ -67,7 +82,7 @@ public final class ExperimentLogger: Sendable {
         project: String? = nil, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
         notes: String? = nil, group: String? = nil, backends: [BackendKind] = [], store: RunStore? = nil
     ) throws -> Run {
-        if let run = PipelineContext.current?.run {
+        if let run = pipelineRun {
             if !config.isEmpty { run.updateConfig(config) }
             if !tags.isEmpty { run.addTags(tags) }
             return run
@@ -92,6 +107,7 @@ public final class ExperimentLogger: Sendable {
             defer {
                 state.run = run
                 state.autoStartFailed = false
+                generation.store(LoggerRunCache.nextGeneration(), ordering: .releasing)
             }
             return state.run
         }
@@ -137,23 +153,37 @@ public final class ExperimentLogger: Sendable {
     /// one warning, and `start()` begins a new run. `log` is also a safe point: after Ctrl-C / SIGTERM /
     /// SIGHUP, outside a pipeline, the run is finished here and the program ends with the signal.
     public func log(_ values: [String: Double], step: Int? = nil, commit: Bool? = nil) {
-        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
-        startedRun()?.log(values, step: step, commit: commit)
+        defer { if stopFlag.signal.load(ordering: .relaxed) != 0 { _ = StopRequest.reachedSafePoint() } }
+        withStartedRun { $0.log(values, step: step, commit: commit) }
     }
 
     /// The typed fast path (see ``MetricKeys``): `log(keys, values…)` lands here.
     @usableFromInline
     func logPrepared(_ keys: MetricKeys, _ values: UnsafeBufferPointer<Double>, step: Int?, commit: Bool?) {
-        defer { if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() } }
-        startedRun()?.logPrepared(keys, values, step: step, commit: commit)
+        defer { if stopFlag.signal.load(ordering: .relaxed) != 0 { _ = StopRequest.reachedSafePoint() } }
+        withStartedRun { $0.logPrepared(keys, values, step: step, commit: commit) }
+    }
+
+    /// Calls `body` with ``startedRun()``, if there is one. The common case — no pipeline run, and the
+    /// same run as this thread's last call — costs an atomic load and a thread-local read: no lock, no
+    /// reference count (see ``LoggerRunCache``).
+    @inline(__always)
+    private func withStartedRun(_ body: (Run) -> Void) {
+        if !PipelineRunBinding.anyAlive,
+            let run = LoggerRunCache.run(key: cacheKey, generation: generation.load(ordering: .acquiring))
+        {
+            run._withUnsafeGuaranteedRef(body)
+            return
+        }
+        if let run = startedRun() { body(run) }
     }
 
     /// The run `log` (and `saveArtifact`) writes to: the pipeline's, else the one started here, else one
     /// started now (once, even when several threads ask at the same moment); `nil` when starting failed
     /// (warned once).
     func startedRun() -> Run? {
-        if let run = PipelineContext.current?.run { return run }
-        if let current = state.withLock({ $0.run }) { return current }
+        if let run = pipelineRun { return run }
+        if let current = cachingCurrentRun() { return current }
         return autoStart.withLock { _ -> Run? in
             let (current, failed) = state.withLock { ($0.run, $0.autoStartFailed) }
             if let current { return current }
@@ -181,9 +211,16 @@ public final class ExperimentLogger: Sendable {
     /// (the run is finished as `interrupted`).
     public func finish(status: RunStatus = .finished) {
         if StopRequest.isRequested { _ = StopRequest.reachedSafePoint() }
-        if PipelineContext.current?.run != nil { return }
+        if pipelineRun != nil { return }
         let run = state.withLock { $0.run }
         run?.finish(status: status)
+    }
+
+    /// The run started here (if any), cached on this thread for the next `log` (see ``LoggerRunCache``).
+    private func cachingCurrentRun() -> Run? {
+        let (run, current) = state.withLock { ($0.run, generation.load(ordering: .relaxed)) }
+        if let run { LoggerRunCache.store(run, generation: current, key: cacheKey) }
+        return run
     }
 
     static var executableName: String {

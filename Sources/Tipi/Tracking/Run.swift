@@ -37,12 +37,12 @@ public final class Run: Sendable {
     let buffer = LogBuffer()
 
     /// The state `log` fills and the writer drains.
-    final class LogBuffer: Sendable {
-        let state = Mutex(LogState())
+    final class LogBuffer: LogBufferLock<LogState>, @unchecked Sendable {
+        init() { super.init(LogState()) }
 
         /// Takes the committed rows and the key names (called by the writer).
         func drain(into batch: inout MetricBatch) -> [String] {
-            state.withLock { state in
+            withLock { state in
                 swap(&batch, &state.steps.committed)
                 return state.keyNames
             }
@@ -68,10 +68,17 @@ public final class Run: Sendable {
 
         /// The id of `key`, the `position`-th key of this call. A per-position cache makes repeated calls
         /// with the same keys cost one string comparison per key.
-        mutating func keyID(_ key: String, position: Int, run: Run, warning: inout String?) -> Int32? {
+        @inline(__always)
+        mutating func keyID(_ key: String, position: Int, warning: inout String?) -> Int32? {
             if position < recentKeys.count, recentKeys[position] == key {
                 return recentIDs[position]
             }
+            return keyIDMissed(key, position: position, warning: &warning)
+        }
+
+        /// ``keyID(_:position:warning:)`` when the key is not the one at its position last time.
+        @inline(never)
+        mutating func keyIDMissed(_ key: String, position: Int, warning: inout String?) -> Int32? {
             // The same keys in another order (each dictionary has its own iteration order): a few string
             // comparisons are still cheaper than hashing the key again.
             for index in 0..<min(recentKeys.count, 16) where recentKeys[index] == key {
@@ -104,9 +111,17 @@ public final class Run: Sendable {
         }
 
         /// The id of the `index`-th of `keys`: one array lookup once the run has seen them.
-        mutating func keyID(prepared keys: MetricKeys, _ index: Int, run: Run, warning: inout String?) -> Int32? {
+        @inline(__always)
+        mutating func keyID(prepared keys: MetricKeys, _ index: Int, warning: inout String?) -> Int32? {
             let global = Int(keys.ids[index])
             if global < preparedIDs.count, preparedIDs[global] >= 0 { return preparedIDs[global] }
+            return keyIDMissed(prepared: keys, index, warning: &warning)
+        }
+
+        /// ``keyID(prepared:_:warning:)`` the first time this run sees the key.
+        @inline(never)
+        mutating func keyIDMissed(prepared keys: MetricKeys, _ index: Int, warning: inout String?) -> Int32? {
+            let global = Int(keys.ids[index])
             guard let id = register(keys.names[index], warning: &warning) else { return nil }
             if global >= preparedIDs.count { preparedIDs += repeatElement(-1, count: global + 1 - preparedIDs.count) }
             preparedIDs[global] = id
@@ -149,21 +164,9 @@ public final class Run: Sendable {
         log(values.metricDoubles, step: step, commit: commit)
     }
 
-    /// Where the values of one `log` call come from: a dictionary, or prepared keys and their values.
-    enum ValueSource {
-        case dictionary([String: Double])
-        case prepared(MetricKeys, UnsafeBufferPointer<Double>)
-
-        /// Whether a key may come twice (then the last value wins, as in one dictionary).
-        var mayRepeatKeys: Bool {
-            if case .prepared(let keys, _) = self { return keys.hasRepeats }
-            return false
-        }
-    }
-
     /// `log`, returning `false` (and logging nothing) when the run is finished.
     func logIfOpen(_ values: [String: Double], step: Int?, commit: Bool?) -> Bool {
-        record(.dictionary(values), step: step, commit: commit)
+        record(values, step: step, commit: commit)
     }
 
     /// ``MetricKeys`` and their values (see ``log(_:_:step:commit:)``); values beyond the keys are ignored,
@@ -177,33 +180,17 @@ public final class Run: Sendable {
                     + "the call is ignored: give one value per key")
             return
         }
-        _ = record(.prepared(keys, values), step: step, commit: commit)
+        _ = record(PreparedValues(keys: keys, values: values), step: step, commit: commit)
     }
 
-    /// Calls `body` with the id and value of each of `source`'s values (keys that cannot be used are left out).
+    /// The values of one `log` call, in whatever form they came (generic, so that each form gets its own
+    /// code, with nothing wrapped or retained per call).
     @inline(__always)
-    private func forEachValue(
-        of source: ValueSource, _ state: inout LogState, _ warning: inout String?, _ body: (inout LogState, Int32, Double) -> Void
-    ) {
-        switch source {
-        case .dictionary(let values):
-            var position = 0
-            for (key, value) in values {
-                if let id = state.keyID(key, position: position, run: self, warning: &warning) { body(&state, id, value) }
-                position += 1
-            }
-        case .prepared(let keys, let values):
-            for index in values.indices {
-                if let id = state.keyID(prepared: keys, index, run: self, warning: &warning) { body(&state, id, values[index]) }
-            }
-        }
-    }
-
-    private func record(_ source: ValueSource, step: Int?, commit: Bool?) -> Bool {
+    private func record<Source: LogValueSource>(_ source: Source, step: Int?, commit: Bool?) -> Bool {
         let time = Self.wallTime()
         var warning: String?
         var full = false
-        let open = buffer.state.withLock { state -> Bool in
+        let open = buffer.withLock { state -> Bool in
             guard !state.closed else {
                 if !state.warnedClosed {
                     state.warnedClosed = true
@@ -214,7 +201,7 @@ public final class Run: Sendable {
             if step == nil, commit != false, state.steps.openKeys.isEmpty, !source.mayRepeatKeys {
                 // The common case: a new step with these values only — append it directly.
                 let before = state.steps.committed.entries.count
-                forEachValue(of: source, &state, &warning) { state, id, value in
+                source.forEachValue(&state, &warning) { state, id, value in
                     state.steps.committed.entries.append(MetricBatch.Entry(key: id, value: value))
                 }
                 let after = state.steps.committed.entries.count
@@ -232,7 +219,7 @@ public final class Run: Sendable {
                     }
                     return true
                 }
-                forEachValue(of: source, &state, &warning) { state, id, value in state.steps.set(id, value) }
+                source.forEachValue(&state, &warning) { state, id, value in state.steps.set(id, value) }
                 if commit ?? (step == nil) { state.steps.commitOpenRow(time: time) }
             }
             full = state.steps.committed.valueCount > Self.maximumBufferedValues
@@ -255,7 +242,7 @@ public final class Run: Sendable {
     }
 
     func stateValueCount() -> Int {
-        buffer.state.withLock { $0.steps.committed.valueCount }
+        buffer.withLock { $0.steps.committed.valueCount }
     }
 
     /// Commits the open row and refuses further values; returns the number of dropped steps.
@@ -266,7 +253,7 @@ public final class Run: Sendable {
     /// ``close()``, also saying whether this call closed the run (the first one).
     private func closeOnce() -> (dropped: Int, first: Bool) {
         let time = Self.wallTime()
-        return buffer.state.withLock { state in
+        return buffer.withLock { state in
             let first = !state.closed
             if first {
                 state.steps.commitOpenRow(time: time)
@@ -328,7 +315,7 @@ public final class Run: Sendable {
 
     /// Whether ``finish(status:)`` has been called.
     public var isFinished: Bool {
-        buffer.state.withLock { $0.closed }
+        buffer.withLock { $0.closed }
     }
 
     /// Writes everything buffered now (normally the writer does this every second).
@@ -344,6 +331,11 @@ public final class Run: Sendable {
         if first { recordArtifactsFolder() }
         let final: RunStatus = RunSignals.interrupted ? .interrupted : (status == .crashed ? .failed : status)
         writer.finish(status: final, droppedSteps: dropped)
+        // A finished run may stay referenced for a while (a thread's cached lookup, see `LoggerRunCache`;
+        // the caller's variable): its buffer's memory goes back once the writer has taken every value.
+        buffer.withLock { state in
+            if state.steps.committed.isEmpty { state.steps.committed = MetricBatch() }
+        }
         RunRegistry.remove(self)
         if first { endOfRun(status: writer.currentMetadata.status) }
     }

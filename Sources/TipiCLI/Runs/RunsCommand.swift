@@ -97,7 +97,27 @@ struct RunsListCommand: ParsableCommand {
     func run() throws {
         let runStore = try store.existingStore()
         let query = try RunsQuery(columns: columns, where: condition, sort: sort)
-        var (runs, problems) = runStore.runs(project: project, withConfig: json || !query.isEmpty)
+        let listing = runStore.listing(project: project, withConfig: json || !query.isEmpty)
+        let problems = listing.problems
+        // A plain table decodes only the runs it shows; filters and sorts need them all.
+        let count = limit ?? (json ? 0 : 30)
+        if !json, query.isEmpty, sweep == nil, count > 0, !listing.isEmpty {
+            let now = Date().timeIntervalSince1970
+            for line in RunsTable.list(Array(listing.prefix(count)), now: now) { print(line) }
+            if count < listing.count { print("(\(listing.count - count) older runs not shown; --limit 0 shows all)") }
+            for problem in problems { Diagnostics.warn(problem) }
+            return
+        }
+        if json, query.isEmpty, sweep == nil {
+            // Every run (or the newest N) written as it is decoded.
+            if let project, listing.isEmpty, problems.isEmpty { try Self.checkProject(project, in: runStore) }
+            var bytes = count > 0 ? RunsJSON.listBytes(Array(listing.prefix(count))) : RunsJSON.listBytes(listing)
+            bytes.append(UInt8(ascii: "\n"))
+            try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
+            for problem in problems { Diagnostics.warn(problem) }
+            return
+        }
+        var runs = listing.decodedRuns()
         if let sweep {
             let id = (try? runStore.sweep(matching: sweep).id) ?? sweep
             runs = runs.filter { $0.metadata.sweep?.id == id }
@@ -111,10 +131,11 @@ struct RunsListCommand: ParsableCommand {
             runs = query.apply(runs, now: now)
         }
         // A script reading --json gets every run unless it asks for fewer; a table stops at a screenful.
-        let count = limit ?? (json ? 0 : 30)
         let shown = count > 0 ? Array(runs.prefix(count)) : runs
         if json {
-            print(RunsJSON.list(shown))
+            var bytes = RunsJSON.listBytes(shown)
+            bytes.append(UInt8(ascii: "\n"))
+            try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
         } else if runs.isEmpty {
             print(TerminalText.printable("no runs in \(runStore.root.path)" + (project.map { " for project \($0)" } ?? "")
                 + (query.conditions.isEmpty ? "" : " that meet --where")))

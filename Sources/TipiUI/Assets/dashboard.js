@@ -9,7 +9,9 @@
   const app = document.getElementById("app");
   const SVG = "http://www.w3.org/2000/svg";
   const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
-  const LIVE_MS = 1000;
+  const LIVE_MS = 1000; // how often a live page asks while a run is running
+  const IDLE_MS = 3000; // how often the runs table asks for new runs while none is running
+  const FULL_MS = 30000; // how often the runs table reloads the whole list (runs removed, or whose process died)
 
   // ---- DOM helpers: text is always a text node, attributes go through setAttribute.
 
@@ -47,10 +49,16 @@
   }
 
   async function getJSON(url) {
+    return (await getAnswer(url)).body;
+  }
+
+  // The decoded body and the server's clock at the answer (header X-Tipi-Time, seconds since 1970).
+  async function getAnswer(url) {
     const response = await fetch(url, { cache: "no-store" });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.error || "HTTP " + response.status);
-    return body;
+    const time = Number(response.headers.get("X-Tipi-Time"));
+    return { body, time: Number.isFinite(time) && time > 0 ? time : Date.now() / 1000 };
   }
 
   function showError(error) {
@@ -191,7 +199,9 @@
   async function runsPage() {
     const params = new URLSearchParams(location.search);
     // The first rows come first (newest first, as the server lists them); the whole list follows.
-    let runs = await getJSON("/api/runs?limit=" + FIRST_ROWS);
+    const first = await getAnswer("/api/runs?limit=" + FIRST_ROWS);
+    let runs = first.body;
+    let since = first.time;
     let complete = runs.length < FIRST_ROWS;
     const state = {
       cols: (params.get("cols") || "").split(",").map((c) => c.trim()).filter(Boolean),
@@ -214,8 +224,20 @@
       el("select", { name, onchange: (event) => { state[name] = event.target.value; draw(); } },
         el("option", { value: "" }, name === "status" ? "all statuses" : "all " + name + "s"),
         options.map((option) => el("option", { value: option, selected: option === state[name] }, option)));
-    const projectSelect = select("project", projects);
-    const statusSelect = select("status", statuses);
+    let projectSelect = select("project", projects);
+    let statusSelect = select("status", statuses);
+    // The project and status choices, again after the runs changed (a new project, a first crash).
+    const refreshChoices = () => {
+      const fresh = (name, old) => {
+        const values = [...new Set(runs.map((r) => r[name]))].sort();
+        if ([...old.options].slice(1).map((o) => o.value).join("\u0000") === values.join("\u0000")) return old;
+        const replacement = select(name, values);
+        old.replaceWith(replacement);
+        return replacement;
+      };
+      projectSelect = fresh("project", projectSelect);
+      statusSelect = fresh("status", statusSelect);
+    };
     const columnsInput = el("input", {
       name: "cols", size: 50, value: state.cols.join(","), list: "tipi-columns",
       onchange: (event) => { state.cols = event.target.value.split(",").map((c) => c.trim()).filter(Boolean); draw(); },
@@ -306,44 +328,77 @@
     // When the first rows were drawn, in ms since navigation began (read by the speed benchmark).
     document.body.setAttribute("data-first-rows-ms", String(Math.round(performance.now())));
     if (!complete) {
-      runs = await getJSON("/api/runs");
+      const answer = await getAnswer("/api/runs");
+      runs = answer.body;
+      since = answer.time;
       complete = true;
-      projectSelect.replaceWith(select("project", [...new Set(runs.map((r) => r.project))].sort()));
-      statusSelect.replaceWith(select("status", [...new Set(runs.map((r) => r.status))].sort()));
+      refreshChoices();
       draw();
     }
-    // Live: the runs that started, ended or logged since the last look, every second while any runs;
-    // a full reload every 30 s catches runs that were removed or whose process died.
+    followRuns({
+      since,
+      runs: () => runs,
+      // New runs may bring new projects, statuses and column names (the completion list is drawn again).
+      update: (list) => { runs = list; refreshChoices(); clear(datalist); draw(); },
+    });
+  }
+
+  // The runs table, live: asks `/api/runs?since=T` (the runs started, ended or heard from since T, and
+  // those running) once a second while a listed run is running, every IDLE_MS otherwise, one request at a
+  // time and none while the tab is hidden. Changed runs replace their rows and new runs are added; a
+  // finished run drops out of the answers once its end is older than T, so it is not asked about again.
+  // A run listed as running that the answer leaves out has ended without a word (its process died):
+  // the next request reloads the whole list, as it does every FULL_MS. T is the server's clock at the
+  // previous answer less 2 s (the server's listing may be a second old). The page's counters, for the
+  // browser tests: data-live-polls (requests made) and data-live-runs (the ids of the last answer).
+  function followRuns({ since, runs, update }) {
+    const table = document.getElementById("runs");
     let lastFull = Date.now();
-    let since = Date.now() / 1000 - 5;
-    setInterval(async () => {
-      if (document.hidden) return;
-      const anyRunning = runs.some((run) => run.status === "running");
-      const full = Date.now() - lastFull > 30000;
-      if (!anyRunning && !full) return;
+    let reloadAll = false;
+    let polls = 0;
+    const running = () => runs().some((run) => run.status === "running");
+    const comparable = (run) => JSON.stringify(run, (key, value) => (key.startsWith("_") ? undefined : value));
+    async function poll() {
       try {
-        const asked = Date.now() / 1000;
-        if (full) {
-          runs = await getJSON("/api/runs");
-          lastFull = Date.now();
-        } else {
-          const changed = await getJSON("/api/runs?since=" + since);
-          const byId = new Map(runs.map((run) => [run.id, run]));
-          for (const run of changed) byId.set(run.id, run);
-          const stillRunning = new Set(changed.filter((r) => r.status === "running").map((r) => r.id));
-          if (runs.some((run) => run.status === "running" && !stillRunning.has(run.id))) {
-            runs = await getJSON("/api/runs");
+        if (!document.hidden) {
+          const whole = reloadAll || Date.now() - lastFull > FULL_MS;
+          const answer = await getAnswer(whole ? "/api/runs" : "/api/runs?since=" + (since - 2).toFixed(3));
+          polls += 1;
+          since = answer.time;
+          if (whole) {
+            lastFull = Date.now();
+            reloadAll = false;
+            update(answer.body);
           } else {
-            runs = [...byId.values()];
+            merge(answer.body);
           }
+          table.setAttribute("data-live-polls", String(polls));
+          table.setAttribute("data-live-runs", answer.body.map((run) => run.id).join(","));
+          setLive(running() ? "live" : "");
         }
-        since = asked - 5;
-        setLive(runs.some((run) => run.status === "running") ? "live" : "");
-        draw();
       } catch (error) {
         setLive("offline: " + error.message);
       }
-    }, LIVE_MS);
+      setTimeout(poll, running() ? LIVE_MS : IDLE_MS);
+    }
+    function merge(changed) {
+      const byId = new Map(changed.map((run) => [run.id, run]));
+      const known = new Set();
+      let differs = false;
+      const kept = runs().map((run) => {
+        known.add(run.id);
+        const fresh = byId.get(run.id);
+        if (fresh) {
+          if (comparable(fresh) !== comparable(run)) differs = true;
+          return fresh;
+        }
+        if (run.status === "running") reloadAll = true;
+        return run;
+      });
+      const added = changed.filter((run) => !known.has(run.id));
+      if (added.length || differs) update(added.concat(kept));
+    }
+    setTimeout(poll, running() ? LIVE_MS : IDLE_MS);
   }
 
   function defaultColumns(runs) {

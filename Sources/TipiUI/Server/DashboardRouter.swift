@@ -105,7 +105,11 @@ package struct DashboardRouter: Sendable {
                 since = value
             }
             let offset = try count("offset", path) ?? 0
-            return json(try source.runsJSON(since: since, offset: offset, limit: try count("limit", path)))
+            // The server's clock before the listing: the page's next `since=` (a browser's clock may differ).
+            let now = Date().timeIntervalSince1970
+            var response = json(try source.runsJSON(since: since, offset: offset, limit: try count("limit", path)))
+            response.headers["X-Tipi-Time"] = String(format: "%.3f", now)
+            return response
         }
         if parts.count == 1 { return json(try source.runJSON(parts[0])) }
         guard parts[1] == "metrics", parts.count >= 3 else {

@@ -89,11 +89,25 @@ struct RunIndex: @unchecked Sendable {
         let path = root.appendingPathComponent(fileName).path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
         var info = stat()
-        let opened = fstat(descriptor, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
-        close(descriptor)
-        guard opened, case .success(let data) = RunStore.readSmallFile(path) else { return nil }
-        let bytes = [UInt8](data)
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size < Int.max / 2 else { return nil }
+        // Read into one array of the file's size, from the descriptor its time came from (an index is
+        // replaced by rename, never rewritten in place); one byte more to see a file longer than it said.
+        let size = Int(info.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, initialized in
+            while initialized < buffer.count {
+                let count = read(descriptor, buffer.baseAddress! + initialized, buffer.count - initialized)
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 {
+                    failed = count < 0
+                    break
+                }
+                initialized += count
+            }
+        }
+        guard !failed, bytes.count == size else { return nil }
         return try? RunIndex(bytes: bytes, modified: FileKey(info).modified)
     }
 
@@ -248,6 +262,31 @@ struct RunIndex: @unchecked Sendable {
         writer.unsigned32(config.bytes.count)
         writer.bytes += config.bytes
         return writer.bytes
+    }
+
+    /// The start time stored in an entry's `fields` (what a listing sorts by), read without decoding the
+    /// rest: the four strings ``encode(_:)`` writes before it are skipped. `nil` when the entry is malformed.
+    static func startTime(_ fields: ArraySlice<UInt8>) -> Double? {
+        fields.withUnsafeBytes { bytes in
+            var reader = RunIndexReader(bytes: bytes, offset: 0)
+            for _ in 0..<4 {  // id, project, name, status
+                guard let length = try? reader.unsigned32(), (try? reader.take(length)) != nil else { return nil }
+            }
+            return try? reader.double()
+        }
+    }
+
+    /// Whether an entry's stored status is `running` (whose status shown depends on the process, not only on
+    /// the entry); `true` for a malformed entry.
+    static func isRunning(_ fields: ArraySlice<UInt8>) -> Bool {
+        fields.withUnsafeBytes { bytes in
+            var reader = RunIndexReader(bytes: bytes, offset: 0)
+            for _ in 0..<3 {  // id, project, name
+                guard let length = try? reader.unsigned32(), (try? reader.take(length)) != nil else { return true }
+            }
+            guard let status = try? reader.string() else { return true }
+            return status == RunStatus.running.rawValue
+        }
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, withConfig: Bool) throws -> RunMetadata {

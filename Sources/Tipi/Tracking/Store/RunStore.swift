@@ -156,12 +156,19 @@ public struct RunStore: Sendable {
     ///   - withConfig: Decode each run's config too (for JSON output). A table of runs does not need
     ///     it, and skipping it makes listing thousands of runs several times faster.
     public func runs(project: String? = nil, withConfig: Bool = true) -> (runs: [StoredRun], problems: [String]) {
-        let listing = listRuns(project: project, withConfig: withConfig)
-        return (listing.runs, listing.problems)
+        let listing = listing(project: project, withConfig: withConfig)
+        return (listing.decodedRuns(), listing.problems)
     }
 
     /// ``runs(project:withConfig:)``, and how many `run.json` files it read (those the index could not vouch for).
     func listRuns(project: String?, withConfig: Bool) -> (runs: [StoredRun], problems: [String], filesRead: Int) {
+        let listing = listing(project: project, withConfig: withConfig)
+        return (listing.decodedRuns(), listing.problems, listing.filesRead)
+    }
+
+    /// The runs ``runs(project:withConfig:)`` lists, in the same order, each decoded only when read: for a
+    /// reader that shows a few of many (`tipi runs` shows the newest 30).
+    package func listing(project: String? = nil, withConfig: Bool = true) -> RunListing {
         let manager = FileManager.default
         var problems: [String] = []
         let projects: [String]
@@ -201,10 +208,8 @@ public struct RunStore: Sendable {
             closedir(directory)
         }
         let listing = listWithIndex(folders, scope: project.map { [Self.safeName($0)] }, withConfig: withConfig)
-        var found = listing.runs
-        problems += listing.problems
-        found.sort { $0.metadata.startTime > $1.metadata.startTime }
-        return (found, problems, listing.filesRead)
+        return RunListing(
+            items: listing.items, withConfig: withConfig, problems: problems + listing.problems, filesRead: listing.filesRead)
     }
 
     /// The run in `folder`, decoded whole or only as far as a listing needs; a damaged run when its
