@@ -41,8 +41,8 @@ for n in (1, count):
         f.write(head + "[processes]\n" + "".join(f'[processes.p{i}]\ntype = "MyProcess"\nforce = false\n' for i in range(n)))
 PY
 if [ "$configuration" = release ]; then
-    swift build -c release --product PipelineBenchmark --scratch-path .build-release >/dev/null
-    bench=.build-release/release/PipelineBenchmark
+    swift build -c release --product PipelineBenchmark >/dev/null
+    bench=.build/release/PipelineBenchmark
 else
     swift build --product PipelineBenchmark >/dev/null
     bench=.build/debug/PipelineBenchmark
