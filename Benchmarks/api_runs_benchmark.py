@@ -7,7 +7,10 @@
 Without --store, builds a store of --runs runs (one run.json with a config of 3 values and 2 metric summaries,
 copied with new ids, names and start times, last modified an hour ago) in a temporary folder, removed at the
 end. Starts the real `tipi ui`, then prints, each a median of --repeat with its range:
-  - api_runs_cold_ms: the first request (listing, every run decoded and written);
+  - api_runs_cold_ms: the first request on a store never listed before (no run index yet: every run.json
+    read, decoded and written; the index is written);
+  - api_runs_fresh_server_ms: the first request of a newly started `tipi ui` on the same store (the index
+    exists, nothing kept in the server's memory yet), each of --repeat servers started afresh;
   - api_runs_warm_ms: the store unchanged, one request a second (a page polling);
   - api_runs_changed_ms: one run.json rewritten by this script (another process) before each request, which
     must show in the answer;
@@ -88,9 +91,21 @@ try:
         assert meta["name"].encode() in body, "the change is not in the answer"
         changed.append(ms)
     changed_cpu = (cpu_ms() - before) / REPEAT
+    fresh = []
+    for _ in range(REPEAT):
+        other = subprocess.Popen([TIPI, "ui", "--port", "0", "--dir", STORE], stdout=subprocess.PIPE, text=True, env=env)
+        try:
+            other_url = other.stdout.readline().strip().rstrip("/")
+            start = time.perf_counter()
+            assert len(json.loads(urllib.request.urlopen(other_url + "/api/runs", timeout=300).read())) == count
+            fresh.append((time.perf_counter() - start) * 1000)
+        finally:
+            other.send_signal(signal.SIGTERM)
+            other.wait(timeout=30)
     print("store: %d runs, answer %d bytes; load average %s" % (count, len(body), open("/proc/loadavg").read().split()[0]))
     print("api_runs_cold_ms %.1f (the first request; server CPU %.0f ms)" % (cold, cold_cpu))
     line("api_runs_warm_ms", warm, "store unchanged; server CPU %.0f ms a request" % warm_cpu)
+    line("api_runs_fresh_server_ms", fresh, "a new `tipi ui` each, its first request, the index in place")
     line("api_runs_changed_ms", changed, "one run.json rewritten before each; server CPU %.0f ms a request" % changed_cpu)
 finally:
     server.send_signal(signal.SIGTERM)
