@@ -305,50 +305,16 @@ struct PrettyJSONWriter {
     }
 
     mutating func integer(_ number: Int) {
-        if number >= 0, number < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(number))
-            return
-        }
-        bytes.append(contentsOf: String(number).utf8)
+        JSONText.appendInteger(number, to: &bytes)
     }
 
     /// A finite double as `JSONEncoder` writes it: Swift's shortest round-trip text, `.0` dropped.
     mutating func double(_ number: Double) {
-        var text = number.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        bytes.append(contentsOf: text.utf8)
+        JSONText.appendFinite(number, to: &bytes)
     }
 
-    /// A JSON string: `"` and `\` escaped, `/` as `\/`, control characters as `\b \f \n \r \t` or `\u00xx`.
+    /// A JSON string (`JSONText.appendString(_:to:)`).
     mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var plainStart = 0
-            for (offset, byte) in utf8.enumerated() {
-                let escaped: (UInt8, UInt8)?
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escaped = (UInt8(ascii: "\\"), byte)
-                case 0x0A: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "n"))
-                case 0x0D: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "r"))
-                case 0x09: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "t"))
-                case 0x08: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "b"))
-                case 0x0C: escaped = (UInt8(ascii: "\\"), UInt8(ascii: "f"))
-                case ..<0x20: escaped = nil
-                default: continue
-                }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<offset]))
-                plainStart = offset + 1
-                if let escaped {
-                    bytes.append(escaped.0)
-                    bytes.append(escaped.1)
-                } else {
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendString(text, to: &bytes)
     }
 }
