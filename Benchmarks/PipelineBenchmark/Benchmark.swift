@@ -9,6 +9,7 @@
 //   ./scripts/bench-pipeline.sh [REPEATS]      (sets up Python tipi in .venv-bench, then runs this)
 //   PipelineBenchmark [--tipi PATH] [--repeats R] [--processes N]
 //                     [--python-tipi PATH --python-configs DIR]   (DIR holds p1.toml and p<N>.toml)
+//   PipelineBenchmark --profile [--repeats R] [--processes N]   (only the N-process pipeline, R times: for perf)
 import Foundation
 import TipiPipeline
 
@@ -23,6 +24,7 @@ enum PipelineBenchmark {
         var count = 20_000
         var pythonTipi: String?
         var pythonConfigs: String?
+        var profile = false
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             if argument == "--repeats" { repeats = arguments.next().flatMap(Int.init) ?? repeats }
@@ -30,6 +32,7 @@ enum PipelineBenchmark {
             if argument == "--processes" { count = arguments.next().flatMap(Int.init).map { max($0, 2) } ?? count }
             if argument == "--python-tipi" { pythonTipi = arguments.next() }
             if argument == "--python-configs" { pythonConfigs = arguments.next() }
+            if argument == "--profile" { profile = true }
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -59,6 +62,11 @@ enum PipelineBenchmark {
 
         let one = config(1)
         let many = config(count)
+        if profile {
+            // For a profiler (`perf record`): only the N-process pipeline, `repeats` times.
+            for _ in 0..<repeats { try await runner.run(text: many, store: store, display: display) }
+            return
+        }
         var singles: [Double] = []
         var bigs: [Double] = []
         var singlesCPU: [Double] = []
