@@ -37,9 +37,12 @@ let package = Package(
     targets: [
         .target(
             name: "Tipi",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CTipiHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: instrumented
         ),
+        // The MLflow client's HTTP: libcurl loaded on the first request (dlopen), so that programs linking Tipi
+        // do not load libcurl and its TLS libraries at start (FoundationNetworking would). No curl headers needed.
+        .target(name: "CTipiHTTP", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .macro(
             name: "TipiMacros",
             dependencies: [

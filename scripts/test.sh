@@ -15,6 +15,8 @@ fi
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# The MLflow client's HTTPS test: a self-signed certificate (openssl) served by Python's ssl module.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The dashboard's browser tests: headless Chromium and its WebDriver (Debian's packages; nothing downloaded).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

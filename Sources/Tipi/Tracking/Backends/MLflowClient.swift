@@ -1,16 +1,15 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A small synchronous client for MLflow's REST API 2.0 (`/api/2.0/mlflow/...`).
 struct MLflowClient: Sendable {
     let base: URL
     let timeout: Double
+    /// Sent with every request: `Authorization: Bearer …` from `MLFLOW_TRACKING_TOKEN`.
+    let headers: [String]
+    let security: HTTPExchange.Security
 
     /// - Parameter trackingURI: `http://127.0.0.1:5000` (a path prefix is kept).
-    init(trackingURI: String, timeout: Double = 10) throws {
+    init(trackingURI: String, timeout: Double = 10, environment: (String) -> String? = Environment.value) throws {
         guard let url = URL(string: trackingURI), let scheme = url.scheme?.lowercased(),
             scheme == "http" || scheme == "https", url.host != nil
         else {
@@ -20,6 +19,47 @@ struct MLflowClient: Sendable {
         }
         base = url.appendingPathComponent("api/2.0/mlflow")
         self.timeout = timeout
+        (headers, security) = try Self.credentials(environment)
+    }
+
+    /// What MLflow's own client reads from the environment: `MLFLOW_TRACKING_TOKEN` (a bearer token),
+    /// `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` (basic authentication),
+    /// `MLFLOW_TRACKING_INSECURE_TLS` (`true`: the server's certificate is not verified) and
+    /// `MLFLOW_TRACKING_SERVER_CERT_PATH` (a CA bundle to verify it with).
+    static func credentials(_ environment: (String) -> String?) throws -> ([String], HTTPExchange.Security) {
+        func refuse(_ reason: String) -> TrackingError { .backendNotConfigured(backend: "mlflow", reason: reason) }
+        var headers: [String] = []
+        var security = HTTPExchange.Security()
+        for name in ["MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_SERVER_CERT_PATH"] {
+            if let value = environment(name), value.contains(where: { $0.isNewline || $0 == "\0" }) {
+                throw refuse("\(name) holds a line break or a NUL byte; set it to the value alone")
+            }
+        }
+        if let token = environment("MLFLOW_TRACKING_TOKEN"), !token.isEmpty { headers.append("Authorization: Bearer " + token) }
+        let user = environment("MLFLOW_TRACKING_USERNAME").flatMap { $0.isEmpty ? nil : $0 }
+        let password = environment("MLFLOW_TRACKING_PASSWORD").flatMap { $0.isEmpty ? nil : $0 }
+        switch (user, password) {
+        case (let user?, let password?): security.basicAuth = user + ":" + password
+        case (nil, nil): break
+        case (nil, _?): throw refuse("MLFLOW_TRACKING_PASSWORD is set without MLFLOW_TRACKING_USERNAME; set both, or neither")
+        case (_?, nil): throw refuse("MLFLOW_TRACKING_USERNAME is set without MLFLOW_TRACKING_PASSWORD; set both, or neither")
+        }
+        if let insecure = environment("MLFLOW_TRACKING_INSECURE_TLS")?.trimmingCharacters(in: .whitespaces).lowercased(), !insecure.isEmpty {
+            switch insecure {
+            case "true", "1", "yes": security.insecure = true
+            case "false", "0", "no": break
+            default:
+                throw refuse(
+                    "MLFLOW_TRACKING_INSECURE_TLS=\(TerminalText.excerpt(insecure, limit: 40)) is not true or false")
+            }
+        }
+        if let path = environment("MLFLOW_TRACKING_SERVER_CERT_PATH"), !path.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw refuse("MLFLOW_TRACKING_SERVER_CERT_PATH=\(TerminalText.excerpt(path, limit: 200)) is not a readable file")
+            }
+            security.caFile = path
+        }
+        return (headers, security)
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -47,46 +87,23 @@ struct MLflowClient: Sendable {
         var components = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.key, value: $0.value) } }
         guard let url = components?.url else { throw .unavailable("bad URL for \(path)") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = method
+        var exchange = HTTPExchange(method: method, url: url, headers: headers, timeout: timeout, security: security)
         if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data: data, response: response as? HTTPURLResponse, error: error)
-            done.signal()
+            exchange.body = Data(body.utf8)
+            exchange.headers.append("Content-Type: application/json")
         }
         let started = Date()
-        task.resume()
-        if done.wait(timeout: .now() + timeout + 0.1) == .timedOut {
-            task.cancel()
-            throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
-        }
-        let (data, response, error) = box.get()
-        if let error {
-            let code = (error as? URLError)?.code
-            if code == .cannotConnectToHost || code == .cannotFindHost || code == .dnsLookupFailed {
-                throw .unreachable("cannot connect to \(base.host ?? "the server"):\(base.port.map(String.init) ?? "?"): \(error.localizedDescription)")
-            }
-            if code == .timedOut {
-                throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
-            }
-            throw .unavailable(error.localizedDescription)
-        }
-        guard let response else { throw .unavailable("no HTTP response") }
-        let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0, options: [.fragmentsAllowed]) } as? [String: Any]
-        switch response.statusCode {
+        let (status, data) = try answer(exchange, started: started)
+        let object = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any]
+        switch status {
         case 200..<300:
             return object ?? [:]
         case 429, 500...:
-            throw .unavailable("HTTP \(response.statusCode)")
+            throw .unavailable("HTTP \(status)")
         default:
             throw .refused(
-                status: response.statusCode, code: object?["error_code"] as? String ?? "",
-                message: object?["message"] as? String ?? String(decoding: data ?? Data(), as: UTF8.self))
+                status: status, code: object?["error_code"] as? String ?? "",
+                message: object?["message"] as? String ?? TerminalText.excerpt(String(decoding: data, as: UTF8.self)))
         }
     }
 
@@ -95,65 +112,46 @@ struct MLflowClient: Sendable {
     func upload(_ file: URL, toArtifactPath path: String, timeout: Double) throws(Failure) {
         var url = base.deletingLastPathComponent().appendingPathComponent("mlflow-artifacts/artifacts")
         for part in path.split(separator: "/") { url.appendPathComponent(String(part)) }
-        var request = URLRequest(url: url, timeoutInterval: max(timeout, 1))
-        request.httpMethod = "PUT"
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.uploadTask(with: request, fromFile: file) { data, response, error in
-            box.set(data: data, response: response as? HTTPURLResponse, error: error)
-            done.signal()
-        }
-        task.resume()
-        if done.wait(timeout: .now() + max(timeout, 1) + 0.1) == .timedOut {
-            task.cancel()
+        let exchange = HTTPExchange(
+            method: "PUT", url: url, headers: headers + ["Content-Type: application/octet-stream"], uploadFile: file,
+            timeout: max(timeout, 1), security: security)
+        let started = Date()
+        let (status, data): (Int, Data)
+        do {
+            (status, data) = try answer(exchange, started: started)
+        } catch .unavailable(let reason) where reason.hasPrefix("no answer") {
             throw .unavailable("the upload of \(file.lastPathComponent) did not finish within \(Self.seconds(timeout))")
         }
-        let (data, response, error) = box.get()
-        if let error {
-            let code = (error as? URLError)?.code
-            if code == .cannotConnectToHost || code == .cannotFindHost {
-                throw .unreachable("cannot connect to \(base.host ?? "the server"): \(error.localizedDescription)")
-            }
-            throw .unavailable(error.localizedDescription)
-        }
-        guard let response else { throw .unavailable("no HTTP response") }
-        switch response.statusCode {
+        switch status {
         case 200..<300:
             return
         case 429, 500...:
-            throw .unavailable("HTTP \(response.statusCode)")
+            throw .unavailable("HTTP \(status)")
         default:
-            let object = data.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
             throw .refused(
-                status: response.statusCode, code: object?["error_code"] as? String ?? "",
-                message: object?["message"] as? String ?? TerminalText.excerpt(String(decoding: data ?? Data(), as: UTF8.self)))
+                status: status, code: object?["error_code"] as? String ?? "",
+                message: object?["message"] as? String ?? TerminalText.excerpt(String(decoding: data, as: UTF8.self)))
+        }
+    }
+
+    /// Sends `exchange`; the status and body of the answer, or why there is none.
+    private func answer(_ exchange: HTTPExchange, started: Date) throws(Failure) -> (Int, Data) {
+        let server = "\(base.host ?? "the server"):\(base.port.map(String.init) ?? (base.scheme == "https" ? "443" : "80"))"
+        switch exchange.send() {
+        case .answered(let status, let body):
+            return (status, body)
+        case .unreachable(let reason):
+            throw .unreachable("cannot connect to \(server): \(reason)")
+        case .timedOut:
+            throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
+        case .failed(let reason):
+            throw .unavailable("\(server): \(reason)")
         }
     }
 
     /// A duration as people read it: `0.4 s`, `3 s`.
     static func seconds(_ value: Double) -> String {
         value < 10 ? String(format: "%.1f s", value) : "\(Int(value.rounded())) s"
-    }
-
-    private final class ResponseBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data: Data?
-        private var response: HTTPURLResponse?
-        private var error: (any Error)?
-
-        func set(data: Data?, response: HTTPURLResponse?, error: (any Error)?) {
-            lock.lock()
-            defer { lock.unlock() }
-            self.data = data
-            self.response = response
-            self.error = error
-        }
-
-        func get() -> (Data?, HTTPURLResponse?, (any Error)?) {
-            lock.lock()
-            defer { lock.unlock() }
-            return (data, response, error)
-        }
     }
 }
