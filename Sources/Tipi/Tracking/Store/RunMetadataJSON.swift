@@ -10,7 +10,7 @@ import Synchronization
 /// rest of the metadata (small) still goes through `JSONEncoder`, with the two parts left empty, and is
 /// spliced around them. Should `JSONEncoder` ever write the empty parts differently than expected, the
 /// whole metadata goes through `JSONEncoder` as before. The tests compare both paths byte for byte.
-enum RunMetadataJSON {
+package enum RunMetadataJSON {
     /// `run.json`'s bytes for `metadata`.
     static func encode(_ metadata: RunMetadata) throws -> Data {
         let encoder = JSONEncoder()
@@ -112,6 +112,14 @@ enum RunMetadataJSON {
         return writer.bytes
     }
 
+    /// Keeps `text` as the text of `config` (what ``PrettyJSONWriter/table(_:indent:)`` writes at indent 1),
+    /// for a caller that wrote it while making the config (a pipeline, with an entry per process): the
+    /// run's `run.json` then starts from it. Only a large text is kept (``keptTextSize``).
+    package static func keepConfigText(_ text: [UInt8], for config: [String: ConfigValue]) {
+        guard text.count >= keptTextSize, storageIdentity(config) != nil else { return }
+        lastConfig.withLock { $0 = (config, text) }
+    }
+
     /// The size from which a config's text is kept (a small one costs less to write again than to keep).
     static let keptTextSize = 16 * 1024
 
@@ -141,13 +149,15 @@ enum RunMetadataJSON {
 /// `"key" : value`, empty containers as `{\n\n}`, keys in UTF-8 byte order (not `String`'s, which
 /// normalizes), `/` escaped as `\/`, whole
 /// doubles without `.0`.
-struct PrettyJSONWriter {
-    var bytes: [UInt8] = []
+package struct PrettyJSONWriter {
+    package var bytes: [UInt8] = []
+
+    package init() {}
 
     /// The positions of `keys` in UTF-8 byte order (`JSONEncoder`'s order for keys). The keys' bytes are
     /// copied once into one buffer and compared with `memcmp` there: comparing the strings themselves
     /// retains and releases them at each of the n log n comparisons.
-    static func sortedOrder(of keys: [String]) -> [Int] {
+    package static func sortedOrder(of keys: [String]) -> [Int] {
         if keys.count < 2 { return Array(keys.indices) }
         if keys.count <= 4 {
             // A process's tables (`type`, `params`, a param or two): no buffers for so few.
@@ -180,24 +190,24 @@ struct PrettyJSONWriter {
         return order
     }
 
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    private mutating func newline(indent: Int) {
+    package mutating func newline(indent: Int) {
         bytes.append(0x0A)
         for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
     }
 
     /// A key and the ` : ` after it, on a new line at `indent`.
-    private mutating func key(_ key: String, indent: Int) {
+    package mutating func key(_ key: String, indent: Int) {
         newline(indent: indent)
         string(key)
         append(" : ")
     }
 
     /// A run's config value; NaN and infinities as strings (`nan`, `inf`, `-inf`), as ``ConfigValue`` encodes them.
-    mutating func value(_ value: ConfigValue, indent: Int) {
+    package mutating func value(_ value: ConfigValue, indent: Int) {
         switch value {
         case .int(let number): integer(number)
         case .double(let number):
@@ -221,7 +231,7 @@ struct PrettyJSONWriter {
         }
     }
 
-    mutating func table(_ table: [String: ConfigValue], indent: Int) {
+    package mutating func table(_ table: [String: ConfigValue], indent: Int) {
         bytes.append(UInt8(ascii: "{"))
         if table.isEmpty {
             newline(indent: 0)
@@ -254,11 +264,7 @@ struct PrettyJSONWriter {
         key("processes", indent: indent + 1)
         bytes.append(UInt8(ascii: "["))
         if record.processes.isEmpty { newline(indent: 0) }
-        for (position, process) in record.processes.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            newline(indent: indent + 2)
-            self.process(process, indent: indent + 2)
-        }
+        processes(record.processes, indent: indent + 2)
         newline(indent: indent + 1)
         bytes.append(UInt8(ascii: "]"))
         if let resumed = record.resumedFrom {
@@ -270,38 +276,56 @@ struct PrettyJSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func process(_ record: RunMetadata.ProcessRecord, indent: Int) {
+    /// The process records of a pipeline record, each on a new line at `indent`, separated by commas. A
+    /// record unchanged since the last large list written is copied from that list's text
+    /// (``ProcessRecordsText``): a pipeline's `run.json` is rewritten with every record while few changed.
+    private mutating func processes(_ records: [RunMetadata.ProcessRecord], indent: Int) {
+        guard records.count >= ProcessRecordsText.keptCount else {
+            let keys = ProcessRecordKeys(indent: indent)
+            for (position, process) in records.enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent: indent)
+                self.process(process, keys: keys)
+            }
+            return
+        }
+        var kept = ProcessRecordsText.take(indent: indent)
+        kept.write(records, into: &self)
+        ProcessRecordsText.keep(kept)
+    }
+
+    /// One process record, `{` to `}`, with the fields `Codable` synthesises (`nil` ones left out), sorted.
+    mutating func process(_ record: RunMetadata.ProcessRecord, keys: ProcessRecordKeys) {
         bytes.append(UInt8(ascii: "{"))
         if let checkpoint = record.checkpoint {
-            key("checkpoint", indent: indent + 1)
+            bytes.append(contentsOf: keys.checkpoint)
             string(checkpoint)
             bytes.append(UInt8(ascii: ","))
         }
         if let completedIn = record.completedIn {
-            key("completedIn", indent: indent + 1)
+            bytes.append(contentsOf: keys.completedIn)
             string(completedIn)
             bytes.append(UInt8(ascii: ","))
         }
         if let error = record.error {
-            key("error", indent: indent + 1)
+            bytes.append(contentsOf: keys.error)
             string(error)
             bytes.append(UInt8(ascii: ","))
         }
-        key("key", indent: indent + 1)
+        bytes.append(contentsOf: keys.key)
         string(record.key)
         bytes.append(UInt8(ascii: ","))
         if let seconds = record.seconds {
-            key("seconds", indent: indent + 1)
+            bytes.append(contentsOf: keys.seconds)
             double(seconds)
             bytes.append(UInt8(ascii: ","))
         }
-        key("status", indent: indent + 1)
+        bytes.append(contentsOf: keys.status)
         string(record.status)
         bytes.append(UInt8(ascii: ","))
-        key("type", indent: indent + 1)
+        bytes.append(contentsOf: keys.type)
         string(record.type)
-        newline(indent: indent)
-        bytes.append(UInt8(ascii: "}"))
+        bytes.append(contentsOf: keys.close)
     }
 
     mutating func integer(_ number: Int) {
@@ -314,7 +338,7 @@ struct PrettyJSONWriter {
     }
 
     /// A JSON string (`JSONText.appendString(_:to:)`).
-    mutating func string(_ text: String) {
+    package mutating func string(_ text: String) {
         JSONText.appendString(text, to: &bytes)
     }
 }
