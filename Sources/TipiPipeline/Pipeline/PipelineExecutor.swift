@@ -34,6 +34,8 @@ struct PipelineExecutor {
         let plan = options.plan
         let run: Run
         let resolved = ResolvedConfig(pipeline)
+        // Written along with the config: `run.json` starts from this text rather than writing it again.
+        RunMetadataJSON.keepConfigText(resolved.valuesText, for: resolved.values)
         do {
             run = try Run.start(
                 project: settings.project ?? options.name, name: settings.runName, config: resolved.values,
@@ -44,7 +46,7 @@ struct PipelineExecutor {
         }
         if let previous = plan?.previous ?? options.resume { run.recordResume(from: previous) }
         do {
-            try run.recordConfigSources(resolved.sources)
+            try run.recordConfigSources(text: resolved.sources.json)
             // The config as it was, so that a resume runs with it even when the file changed since.
             if let text = options.configText {
                 try Data(text.utf8).write(to: run.folder.appendingPathComponent(Resume.configFileName), options: .atomic)
@@ -141,7 +143,7 @@ struct PipelineExecutor {
         if stopped { markInterrupted(records) }
         record()
         run.finish(status: problems.isEmpty ? .finished : .failed)
-        display.write(summary(records.state.withLock { $0 }, run: run, settings: settings))
+        display.write(PipelineSummary.text(records.state.withLock { $0 }, run: run, settings: settings))
         if stopped {
             for problem in problems { display.write(problem.description, to: .progress) }
             InterruptHooks.remove(hook)
@@ -176,61 +178,6 @@ struct PipelineExecutor {
         if let localized = error as? LocalizedError, let text = localized.errorDescription { return text }
         let text = "\(error)"
         return text.isEmpty ? String(describing: type(of: error)) : text
-    }
-
-    /// `text` padded with spaces to `width` as `padding(toLength:withPad:startingAt:)` pads it (UTF-16 length),
-    /// without going through `NSString` when no cut is needed.
-    static func pad(_ text: String, to width: Int) -> String {
-        let length = text.utf16.count
-        if length == width { return text }
-        if length > width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        return text + String(repeating: " ", count: width - length)
-    }
-
-    /// `value` as `String(format: "%.2f", value)` writes it, through the C library directly.
-    static func fixed2(_ value: Double) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-            let written = withVaList([value]) { vsnprintf(buffer.baseAddress, 64, "%.2f", $0) }
-            guard written > 0, written < 64 else { return String(format: "%.2f", value) }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(written)), as: UTF8.self)
-        }
-    }
-
-    /// The table printed at the end: each process, its status and time.
-    static func summary(_ records: [RunMetadata.ProcessRecord], run: Run, settings: PipelineSettings) -> String {
-        var rows = [["PROCESS", "TYPE", "STATUS", "TIME"]]
-        rows.reserveCapacity(records.count + 1)
-        for record in records {
-            rows.append([record.key, record.type, record.status, record.seconds.map { fixed2($0) + "s" } ?? "-"])
-        }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
-            var line = ""
-            for (column, cell) in row.enumerated() {
-                if column > 0 { line += "  " }
-                line += column == 3 ? cell : pad(cell, to: widths[column])
-            }
-            return line
-        }
-        let metadata = run.metadata
-        let seconds = (metadata.endTime ?? metadata.startTime) - metadata.startTime
-        lines.append("")
-        lines.append("run \(run.id) (\(run.name)): \(metadata.status.rawValue) in \(String(format: "%.1f", seconds)) s, in \(run.folder.path)")
-        let keys = metadata.summary.keys.sorted()
-        if !keys.isEmpty {
-            let values = keys.map { key in "\(key)=\(ProgressFormatting.number(metadata.summary[key]?.last ?? .nan))" }
-            lines.append("final metrics: " + values.joined(separator: "  "))
-            let metric = keys.first { $0.contains("loss") } ?? keys[0]
-            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))    \(ToolCommand.tipi("runs plot \(run.id) \(metric)"))")
-        } else {
-            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))")
-        }
-        let store = run.folder.deletingLastPathComponent().deletingLastPathComponent().path
-        if metadata.backends["tensorboard"] != nil {
-            lines.append("TensorBoard:   tensorboard --logdir \(settings.options.tensorboardDirectory ?? store)")
-        }
-        if let wandb = metadata.backends["wandb"]?.location { lines.append("W&B:           wandb sync \(wandb)") }
-        return lines.joined(separator: "\n")
     }
 }
 
