@@ -6,8 +6,9 @@ import Tipi
 ///
 /// A large pipeline has tens of thousands of entries: they are written as bytes while the config is walked,
 /// with no `String` per key or per source and no sort. The entries come in the config's order; the file's
-/// reader (the run store) reads it into a dictionary. A key given twice — only possible when a key holds a
-/// dot (`"a.b" = 1` beside `a = { b = 2 }`) — keeps its last source, as a dictionary would.
+/// reader (the run store) reads it into a dictionary. A key given twice — possible when a key holds a dot
+/// (`"a.b" = 1` beside `a = { b = 2 }`), or after ``noteRepeatedKeys()`` — keeps its last source, as a
+/// dictionary would.
 ///
 /// ```swift
 /// var sources = ConfigSourcesText()
@@ -31,19 +32,36 @@ struct ConfigSourcesText: Equatable {
     /// Where each value came from: how many entries.
     var count: Int { entries.count }
 
+    /// How many segments the key has.
+    private var depth = 0
+
     /// Adds `segment` to the key of the next entries; returns the key as it was, for ``pop(to:)``.
     @discardableResult
-    mutating func push(_ segment: String) -> Int {
-        let mark = key.count
-        if !key.isEmpty { key.append(UInt8(ascii: ".")) }
+    mutating func push(_ segment: String) -> Mark {
+        let mark = Mark(length: key.count, depth: depth)
+        if depth > 0 { key.append(UInt8(ascii: ".")) }
+        depth += 1
         if !mayRepeat, segment.utf8.contains(UInt8(ascii: ".")) { mayRepeat = true }
         JSONText.appendEscaped(segment, to: &key)
         return mark
     }
 
+    /// Says that a key may come twice although no segment holds a dot (two processes of one key): the
+    /// text then keeps the last entry of each key.
+    mutating func noteRepeatedKeys() {
+        mayRepeat = true
+    }
+
     /// The key back to what it was when ``push(_:)`` returned `mark`.
-    mutating func pop(to mark: Int) {
-        key.removeSubrange(mark...)
+    mutating func pop(to mark: Mark) {
+        key.removeSubrange(mark.length...)
+        depth = mark.depth
+    }
+
+    /// A key as it was (see ``push(_:)``).
+    struct Mark {
+        fileprivate let length: Int
+        fileprivate let depth: Int
     }
 
     /// An entry for the current key: the value's position in a file, or the `--set` (or sweep) argument
