@@ -64,17 +64,48 @@ struct ResolvedConfig {
         processes.reserveCapacity(pipeline.processes.count)
         var text = ProcessesText(count: pipeline.processes.count)
         let processTables = document["processes"]?.table
+        // The builder keeps the document's order: each process's table is the next one, looked up otherwise.
+        let processNodes = processTables?.entries ?? []
+        var nextNode = 0
         // Each type's parameter names, asked once (a pipeline often repeats a type many times).
         var declaredNames: [ObjectIdentifier: [String]] = [:]
+        var lastType: (id: ObjectIdentifier, names: [String])?
         // One process's params in the order they come, then sorted for the text (reused: no array per process).
         var list: [(name: String, value: ConfigValue)] = []
         let processesMark = sources.push("processes")
         for entry in pipeline.processes {
             let base = sources.push(entry.key)
-            let table = processTables?[entry.key]?.table
+            let node: ConfigNode?
+            if nextNode < processNodes.count, processNodes[nextNode].key == entry.key {
+                node = processNodes[nextNode].value
+                nextNode += 1
+            } else {
+                node = processTables?[entry.key]
+            }
+            // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
+            var typeNode: ConfigNode?
+            var forceNode: ConfigNode?
+            var explicit: ConfigTable?
+            var flatCount = 0
+            let table = node?.table
+            for (name, value) in table?.entries ?? [] {
+                switch name {
+                case "type" where typeNode == nil: typeNode = value
+                case "force" where forceNode == nil: forceNode = value
+                case "params" where explicit == nil: explicit = value.table
+                default: flatCount += 1
+                }
+            }
             let processType = type(of: entry.process)
-            let declared = declaredNames[ObjectIdentifier(processType)] ?? processType.parameters.map(\.name)
-            declaredNames[ObjectIdentifier(processType)] = declared
+            let typeID = ObjectIdentifier(processType)
+            let declared: [String]
+            if let lastType, lastType.id == typeID {
+                declared = lastType.names
+            } else {
+                declared = declaredNames[typeID] ?? processType.parameters.map(\.name)
+                declaredNames[typeID] = declared
+                lastType = (typeID, declared)
+            }
             // Reflection only when a param is left to its default (or the type lists none).
             var reflected: [String: Any]?
             func fields() -> [String: Any] {
@@ -86,21 +117,22 @@ struct ResolvedConfig {
             var params: [String: ConfigValue] = [:]
             list.removeAll(keepingCapacity: true)
             let paramsMark = sources.push("params")
+            func addWritten(_ name: String, _ node: ConfigNode) {
+                let value = node.configValue
+                params[name] = value
+                list.append((name, value))
+                let mark = sources.push(name)
+                sources.add(node)
+                sources.pop(to: mark)
+            }
             // The params written: `params = { … }` (or a `[….params]` table), or the keys beside `type`.
-            if let table {
-                let explicit = table["params"]?.table
-                for (name, node) in explicit?.entries ?? table.entries
-                where explicit != nil || (name != "type" && name != "params" && name != "force") {
-                    let value = node.configValue
-                    params[name] = value
-                    list.append((name, value))
-                    let mark = sources.push(name)
-                    sources.add(node)
-                    sources.pop(to: mark)
-                }
+            if let explicit {
+                for (name, node) in explicit.entries { addWritten(name, node) }
+            } else if flatCount > 0, let table {
+                for (name, node) in table.entries where name != "type" && name != "params" && name != "force" { addWritten(name, node) }
             }
             // The others, left to their defaults.
-            for name in (declared.isEmpty ? Array(fields().keys) : declared) where params[name] == nil {
+            for name in (declared.isEmpty ? Array(fields().keys) : declared) where !list.contains(where: { $0.name == name }) {
                 guard let field = fields()[name] else { continue }
                 let value: ConfigValue
                 if let permanence = Self.permanence(in: field), let key = pipeline.permanences.first(where: { $0.permanence === permanence })?.key {
@@ -118,13 +150,13 @@ struct ResolvedConfig {
             }
             sources.pop(to: paramsMark)
             var resolved: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
-            if let type = table?["type"] {
+            if let typeNode {
                 let mark = sources.push("type")
-                sources.add(type)
+                sources.add(typeNode)
                 sources.pop(to: mark)
             }
             var force: ConfigValue?
-            if let node = table?["force"] {
+            if let node = forceNode {
                 force = node.configValue
                 resolved["force"] = force
                 let mark = sources.push("force")
@@ -136,6 +168,8 @@ struct ResolvedConfig {
             text.add(key: entry.key, type: entry.typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
+        // Two processes (or permanences) of one key would have the same sources' keys.
+        if processes.count != pipeline.processes.count || permanences.count != pipeline.permanences.count { sources.noteRepeatedKeys() }
         let hasProcesses = !processes.isEmpty || document["processes"] != nil
         if hasProcesses { values["processes"] = .table(processes) }
         self.values = values
