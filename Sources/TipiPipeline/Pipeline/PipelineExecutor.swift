@@ -32,19 +32,35 @@ struct PipelineExecutor {
     static func run(_ pipeline: BuiltPipeline, options: Options) async -> Outcome {
         let settings = pipeline.settings
         let plan = options.plan
+        let skipped = plan?.skipped ?? []
+        let records = ProcessRecords(
+            pipeline.processes.enumerated().map { index, entry in
+                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
+            })
+        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
+        let pipelineRecord: @Sendable () -> RunMetadata.PipelineRecord = {
+            RunMetadata.PipelineRecord(
+                name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: records.state.withLock { $0 })
+        }
         let run: Run
         let resolved = ResolvedConfig(pipeline)
         // Written along with the config: `run.json` starts from this text rather than writing it again.
         RunMetadataJSON.keepConfigText(resolved.valuesText, for: resolved.values)
         do {
+            // The process records (every one `pending`) and the run this one resumes are in the first
+            // `run.json`, on disk when the run starts: a run killed at once is still known as this pipeline's
+            // (and can be resumed with its --set values).
             run = try Run.start(
                 project: settings.project ?? options.name, name: settings.runName, config: resolved.values,
                 tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
-                store: options.store)
+                store: options.store,
+                completing: { metadata in
+                    metadata.pipeline = pipelineRecord()
+                    if let resume { metadata.resumedFrom = resume }
+                })
         } catch {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
-        if let previous = plan?.previous ?? options.resume { run.recordResume(from: previous) }
         do {
             try run.recordConfigSources(text: resolved.sources.json)
             // The config as it was, so that a resume runs with it even when the file changed since.
@@ -54,25 +70,10 @@ struct PipelineExecutor {
         } catch {
             Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
         }
-        let skipped = plan?.skipped ?? []
         // A pipeline program keeps its console output in the run's folder (output.log); in-process callers
         // that bring their own display (tests, the dashboard) keep their own.
         if options.display == nil { run.keepConsoleOutput() }
-        let records = ProcessRecords(
-            pipeline.processes.enumerated().map { index, entry in
-                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
-            })
-        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
-        let record: @Sendable () -> Void = {
-            run.recordPipeline(
-                RunMetadata.PipelineRecord(
-                    name: name, configFile: configFile, overrides: overrides, resumedFrom: resume,
-                    processes: records.state.withLock { $0 }))
-        }
-        record()
-        // On disk now, not a second later: a run killed at once is still known as this pipeline's (and can
-        // be resumed with its --set values).
-        run.flush()
+        let record: @Sendable () -> Void = { run.recordPipeline(pipelineRecord()) }
         let display =
             options.display
             ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
@@ -205,6 +206,8 @@ struct ProcessLoop: @unchecked Sendable {
     func run() async -> [ConfigProblem] {
         let count = pipeline.processes.count
         let prefix = "/" + String(count) + ": "
+        // The overall bar's text names the process; a display that shows nothing needs none (a String each).
+        let describes = display.mode != .off
         // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
         var lastRecord = ProcessLoop.now()
         func recordSoon() {
@@ -216,7 +219,7 @@ struct ProcessLoop: @unchecked Sendable {
         }
         for (index, entry) in pipeline.processes.enumerated() {
             if Lifecycle.stopSignal != 0 { break }
-            overall.setDescription("process " + String(index + 1) + prefix + entry.key)
+            if describes { overall.setDescription("process " + String(index + 1) + prefix + entry.key) }
             if index < skipped {
                 // Completed in the run this one resumes; its permanences' state was restored above.
                 overall.update()
