@@ -46,6 +46,12 @@ struct ConfigSourcesText: Equatable {
         return mark
     }
 
+    /// Room for about `entries` entries (a type and a param or two per process): grown once.
+    mutating func reserveCapacity(entries: Int) {
+        bytes.reserveCapacity(bytes.count + 64 * entries)
+        self.entries.reserveCapacity(self.entries.count + entries)
+    }
+
     /// Says that a key may come twice although no segment holds a dot (two processes of one key): the
     /// text then keeps the last entry of each key.
     mutating func noteRepeatedKeys() {
@@ -81,15 +87,15 @@ struct ConfigSourcesText: Equatable {
                     JSONText.appendEscaped(file, to: &lastFileText)
                     lastFile = file
                 }
-                bytes.append(contentsOf: Self.filePrefix)
-                bytes.append(contentsOf: lastFileText)
+                Self.put(Self.filePrefix, into: &bytes)
+                Self.put(lastFileText, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 JSONText.appendInteger(location.line, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
                 JSONText.appendInteger(location.column, to: &bytes)
             }
         } else {
-            bytes.append(contentsOf: Self.defaultText)
+            Self.put(Self.defaultText, into: &bytes)
         }
         bytes.append(UInt8(ascii: "\""))
     }
@@ -107,6 +113,11 @@ struct ConfigSourcesText: Equatable {
         }
     }
 
+    /// `text` appended to `bytes` from its storage (`append(contentsOf:)` of an array retains and releases it).
+    private static func put(_ text: [UInt8], into bytes: inout [UInt8]) {
+        text.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
+    }
+
     private static let filePrefix = Array("file ".utf8)
     private static let defaultText = Array("default".utf8)
 
@@ -115,7 +126,7 @@ struct ConfigSourcesText: Equatable {
         if !entries.isEmpty { bytes.append(UInt8(ascii: ",")) }
         let start = bytes.count
         bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: key)
+        Self.put(key, into: &bytes)
         entries.append((start, bytes.count))
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))

@@ -13,18 +13,23 @@ import Synchronization
 package enum RunMetadataJSON {
     /// `run.json`'s bytes for `metadata`.
     static func encode(_ metadata: RunMetadata) throws -> Data {
+        Data(try encodeBytes(metadata))
+    }
+
+    /// ``encode(_:)`` as an array (what the store writes: no copy into a `Data`).
+    static func encodeBytes(_ metadata: RunMetadata) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // A time that is not a number: `JSONEncoder` refuses it, and so does this (through it).
         if metadata.pipeline?.processes.contains(where: { $0.seconds.map { !$0.isFinite } ?? false }) == true {
-            return try encoder.encode(metadata)
+            return [UInt8](try encoder.encode(metadata))
         }
         var rest = metadata
         rest.config = [:]
         if metadata.pipeline != nil { rest.pipeline = placeholderRecord }
         let framed = [UInt8](try encoder.encode(rest))
-        guard let spliced = splice(metadata, into: framed) else { return try encoder.encode(metadata) }
-        return Data(spliced)
+        guard let spliced = splice(metadata, into: framed) else { return [UInt8](try encoder.encode(metadata)) }
+        return spliced
     }
 
     /// A string table as `JSONEncoder` writes it with `[.sortedKeys]` (`config-sources.json`: one entry per
@@ -195,9 +200,17 @@ package struct PrettyJSONWriter {
     }
 
     package mutating func newline(indent: Int) {
-        bytes.append(0x0A)
-        for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+        let count = 1 + 2 * indent
+        guard count <= Self.lineStarts.count else {
+            bytes.append(0x0A)
+            for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+            return
+        }
+        Self.lineStarts.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
     }
+
+    /// A new line and the spaces of up to 31 levels of indentation (copied at once, not a byte at a time).
+    private static let lineStarts: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 62)
 
     /// A key and the ` : ` after it, on a new line at `indent`.
     package mutating func key(_ key: String, indent: Int) {
@@ -298,34 +311,39 @@ package struct PrettyJSONWriter {
     mutating func process(_ record: RunMetadata.ProcessRecord, keys: ProcessRecordKeys) {
         bytes.append(UInt8(ascii: "{"))
         if let checkpoint = record.checkpoint {
-            bytes.append(contentsOf: keys.checkpoint)
+            put(keys.checkpoint)
             string(checkpoint)
             bytes.append(UInt8(ascii: ","))
         }
         if let completedIn = record.completedIn {
-            bytes.append(contentsOf: keys.completedIn)
+            put(keys.completedIn)
             string(completedIn)
             bytes.append(UInt8(ascii: ","))
         }
         if let error = record.error {
-            bytes.append(contentsOf: keys.error)
+            put(keys.error)
             string(error)
             bytes.append(UInt8(ascii: ","))
         }
-        bytes.append(contentsOf: keys.key)
+        put(keys.key)
         string(record.key)
         bytes.append(UInt8(ascii: ","))
         if let seconds = record.seconds {
-            bytes.append(contentsOf: keys.seconds)
+            put(keys.seconds)
             double(seconds)
             bytes.append(UInt8(ascii: ","))
         }
-        bytes.append(contentsOf: keys.status)
+        put(keys.status)
         string(record.status)
         bytes.append(UInt8(ascii: ","))
-        bytes.append(contentsOf: keys.type)
+        put(keys.type)
         string(record.type)
-        bytes.append(contentsOf: keys.close)
+        put(keys.close)
+    }
+
+    /// `text`'s bytes, appended from its storage (`append(contentsOf:)` of an array retains and releases it).
+    package mutating func put(_ text: [UInt8]) {
+        text.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
     }
 
     mutating func integer(_ number: Int) {
