@@ -19,7 +19,8 @@ struct ProcessesText {
     init(count: Int) {
         keys.reserveCapacity(count)
         ends.reserveCapacity(count)
-        writer.bytes.reserveCapacity(96 * count)
+        // ~110 bytes for a process with a param or two: grown once, not by copies as it fills.
+        writer.bytes.reserveCapacity(128 * count)
     }
 
     /// The size of the processes' text so far.

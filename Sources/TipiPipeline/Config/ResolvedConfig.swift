@@ -21,6 +21,7 @@ struct ResolvedConfig {
     init(_ pipeline: BuiltPipeline) {
         var values: [String: ConfigValue] = [:]
         var sources = ConfigSourcesText()
+        sources.reserveCapacity(entries: 3 * (pipeline.processes.count + pipeline.permanences.count))
         let document = pipeline.document
         if let settings = document["pipeline"] {
             values["pipeline"] = settings.configValue
