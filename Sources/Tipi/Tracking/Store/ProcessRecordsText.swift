@@ -14,10 +14,10 @@ struct ProcessRecordsText {
     /// The indentation the kept text was written at.
     let indent: Int
     private var records: [RunMetadata.ProcessRecord] = []
-    /// The records' text, `{…}` each, one after the other (no separators).
+    /// The text the records were written into (the whole `run.json`: kept as it is, not copied out).
     private var text: [UInt8] = []
-    /// Where each record's text ends in `text` (it starts where the one before it ends).
-    private var ends: [Int] = []
+    /// Where each record's text, `{…}`, is in `text`.
+    private var spans: [(start: Int, end: Int)] = []
 
     private init(indent: Int) {
         self.indent = indent
@@ -34,48 +34,40 @@ struct ProcessRecordsText {
         return ProcessRecordsText(indent: indent)
     }
 
-    /// Keeps `text` for the next rewrite.
-    static func keep(_ text: ProcessRecordsText) {
+    /// Keeps `text` for the next rewrite, with `output`: the finished bytes that ``write(_:into:)`` wrote into.
+    static func keep(_ text: ProcessRecordsText, output: [UInt8]) {
+        var text = text
+        text.text = output
         last.withLock { $0 = text }
     }
 
     private static let last = Mutex<ProcessRecordsText?>(nil)
 
     /// Writes `records` into `writer`, each on a new line at ``indent`` and separated by commas, copying the
-    /// text of each record equal to the kept one at its position; then keeps these records and their text.
+    /// text of each record equal to the kept one at its position; then holds these records and where their
+    /// text is in the writer's bytes (``keep(_:output:)`` keeps them once the bytes are finished).
     mutating func write(_ records: [RunMetadata.ProcessRecord], into writer: inout PrettyJSONWriter) {
         let keys = ProcessRecordKeys(indent: indent)
-        var newEnds: [Int] = []
-        newEnds.reserveCapacity(records.count)
-        // The records' text is written into the writer's bytes and copied out once at the end.
-        var spans: [(start: Int, end: Int)] = []
-        spans.reserveCapacity(records.count)
-        writer.bytes.reserveCapacity(writer.bytes.count + text.count + 32 * records.count)
+        var newSpans: [(start: Int, end: Int)] = []
+        newSpans.reserveCapacity(records.count)
+        writer.bytes.reserveCapacity(writer.bytes.count + (spans.last.map { $0.end - (spans.first?.start ?? 0) } ?? 0) + 32 * records.count)
         text.withUnsafeBufferPointer { kept in
             for (position, record) in records.enumerated() {
                 if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
                 writer.newline(indent: indent)
                 let start = writer.bytes.count
                 if position < self.records.count, self.records[position] == record {
-                    let keptStart = position == 0 ? 0 : ends[position - 1]
-                    writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: kept[keptStart..<ends[position]]))
+                    let span = spans[position]
+                    writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: kept[span.start..<span.end]))
                 } else {
                     writer.process(record, keys: keys)
                 }
-                spans.append((start, writer.bytes.count))
-            }
-        }
-        var newText: [UInt8] = []
-        newText.reserveCapacity(spans.reduce(0) { $0 + $1.end - $1.start })
-        writer.bytes.withUnsafeBufferPointer { bytes in
-            for span in spans {
-                newText.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[span.start..<span.end]))
-                newEnds.append(newText.count)
+                newSpans.append((start, writer.bytes.count))
             }
         }
         self.records = records
-        text = newText
-        ends = newEnds
+        text = []
+        spans = newSpans
     }
 }
 

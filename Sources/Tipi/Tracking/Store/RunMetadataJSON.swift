@@ -95,6 +95,7 @@ package enum RunMetadataJSON {
             position = range.upperBound
         }
         writer.bytes.append(contentsOf: framed[position...])
+        if let kept = writer.keptRecords { ProcessRecordsText.keep(kept, output: writer.bytes) }
         return writer.bytes
     }
 
@@ -156,6 +157,8 @@ package enum RunMetadataJSON {
 /// doubles without `.0`.
 package struct PrettyJSONWriter {
     package var bytes: [UInt8] = []
+    /// The long process list written into ``bytes``, to keep with them once they are finished.
+    var keptRecords: ProcessRecordsText?
 
     package init() {}
 
@@ -304,7 +307,8 @@ package struct PrettyJSONWriter {
         }
         var kept = ProcessRecordsText.take(indent: indent)
         kept.write(records, into: &self)
-        ProcessRecordsText.keep(kept)
+        // Kept once the bytes are finished (``RunMetadataJSON``'s splice): the records' text stays where it is.
+        keptRecords = kept
     }
 
     /// One process record, `{` to `}`, with the fields `Codable` synthesises (`nil` ones left out), sorted.
