@@ -31,14 +31,16 @@ struct ProcessesText {
     mutating func add(key: String, type: String, params: inout [(name: String, value: ConfigValue)], force: ConfigValue?) {
         let indent = Self.indent
         writer.key(key, indent: indent)
-        writer.bytes.append(UInt8(ascii: "{"))
         if let force {
+            writer.bytes.append(UInt8(ascii: "{"))
             writer.key("force", indent: indent + 1)
             writer.value(force, indent: indent + 1)
             writer.bytes.append(UInt8(ascii: ","))
+            writer.key("params", indent: indent + 1)
+            writer.bytes.append(UInt8(ascii: "{"))
+        } else {
+            writer.put(Self.paramsOpening)
         }
-        writer.key("params", indent: indent + 1)
-        writer.bytes.append(UInt8(ascii: "{"))
         if params.isEmpty {
             writer.newline(indent: 0)
         } else {
@@ -49,15 +51,33 @@ struct ProcessesText {
                 writer.value(param.value, indent: indent + 2)
             }
         }
-        writer.newline(indent: indent + 1)
-        writer.bytes.append(UInt8(ascii: "}"))
-        writer.bytes.append(UInt8(ascii: ","))
-        writer.key("type", indent: indent + 1)
-        writer.string(type)
-        writer.newline(indent: indent)
-        writer.bytes.append(UInt8(ascii: "}"))
+        writer.put(Self.paramsClosing)
+        // The type's text, escaped once for a run of processes of one type.
+        if type != lastType {
+            lastType = type
+            lastTypeText.removeAll(keepingCapacity: true)
+            JSONText.appendString(type, to: &lastTypeText)
+        }
+        writer.put(lastTypeText)
+        writer.put(Self.closing)
         keys.append(key)
         ends.append(writer.bytes.count)
+    }
+
+    /// The type of the last process and its text (`"train"`).
+    private var lastType: String?
+    private var lastTypeText: [UInt8] = []
+
+    /// What `JSONEncoder` writes between a process's key and its params, at ``indent`` (no `force`):
+    /// `{`, a new line, `"params" : {`.
+    private static let paramsOpening = Array("{\n\(spaces(indent + 1))\"params\" : {".utf8)
+    /// After the params: their closing line, and the key of `type`.
+    private static let paramsClosing = Array("\n\(spaces(indent + 1))},\n\(spaces(indent + 1))\"type\" : ".utf8)
+    /// The process's closing line.
+    private static let closing = Array("\n\(spaces(indent))}".utf8)
+
+    private static func spaces(_ indent: Int) -> String {
+        String(repeating: "  ", count: indent)
     }
 
     /// The table (`{`, the processes in `JSONEncoder`'s key order, `}`), as the value of `processes` at
