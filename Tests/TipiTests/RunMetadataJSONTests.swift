@@ -127,6 +127,40 @@ struct RunMetadataJSONTests {
         }
     }
 
+    @Test("a long process list is written again from its kept text only where a record is unchanged")
+    func keptProcessRecords() throws {
+        var random = Generator(state: 31)
+        var metadata = Self.metadata(&random, processes: 0)
+        var other = Self.metadata(&random, processes: 0)
+        var processes = (0..<300).map { RunMetadata.ProcessRecord(key: "p\($0)", type: "t", status: "pending") }
+        for round in 0..<16 {
+            metadata.pipeline = RunMetadata.PipelineRecord(name: "p", configFile: nil, overrides: [], resumedFrom: nil, processes: processes)
+            #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round)")
+            #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round), again")
+            // Records change as a running pipeline's do; the list shrinks, grows, shifts; another run writes its own.
+            switch round % 5 {
+            case 0:
+                for index in stride(from: round, to: processes.count, by: 7) {
+                    processes[index].status = "completed"
+                    processes[index].seconds = Double(index) / 3
+                }
+            case 1:
+                processes[round].error = "failed \\ \"x\" / é"
+                processes[round].checkpoint = "checkpoints/\(round)"
+            case 2:
+                processes.removeLast(round)
+                processes.insert(.init(key: "new", type: "t", status: "running"), at: 5)
+            case 3:
+                processes += (0..<100).map { .init(key: "q\($0)", type: "u", status: "pending", completedIn: "abcd") }
+            default:
+                other.pipeline = RunMetadata.PipelineRecord(
+                    name: "o", configFile: nil, overrides: [], resumedFrom: nil,
+                    processes: processes.reversed().map { .init(key: $0.key, type: "o", status: "skipped") })
+                #expect(try RunMetadataJSON.encode(other) == RunMetadataJSON.encodeWithFoundation(other), "other, round \(round)")
+            }
+        }
+    }
+
     @Test("keys sort in UTF-8 byte order, as JSONEncoder sorts them")
     func keyOrder() {
         var random = Generator(state: 23)

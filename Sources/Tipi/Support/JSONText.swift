@@ -7,9 +7,16 @@ package enum JSONText {
     /// never appears in a page), control characters as `\b \f \n \r \t` or `\u00xx`; other bytes (UTF-8
     /// sequences included) as they are.
     package static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(text, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `text` escaped as ``appendString(_:to:)`` escapes it, without the quotes around it (for a string
+    /// written in pieces).
+    package static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
         var text = text
         text.withUTF8 { utf8 in
-            bytes.append(UInt8(ascii: "\""))
             var plainStart = 0
             for position in 0..<utf8.count {
                 let byte = utf8[position]
@@ -33,7 +40,6 @@ package enum JSONText {
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart...]))
-            bytes.append(UInt8(ascii: "\""))
         }
     }
 

@@ -254,6 +254,20 @@ extension Run {
         options: BackendOptions = BackendOptions(), store: RunStore = .default,
         sweep: RunMetadata.SweepMembership? = nil
     ) throws -> Run {
+        try start(
+            project: project, name: name, config: config, tags: tags, notes: notes, group: group, backends: requested, options: options,
+            store: store, sweep: sweep, completing: { _ in })
+    }
+
+    /// ``start(project:name:config:tags:notes:group:backends:options:store:sweep:)``, with `completing` given the
+    /// metadata before the first `run.json` is written: what a pipeline knows at its start (its process
+    /// records, the run it resumes) is then on disk when the run starts, in that one write.
+    package static func start(
+        project: String, name: String? = nil, config: [String: ConfigValue] = [:], tags: [String] = [],
+        notes: String? = nil, group: String? = nil, backends requested: [BackendKind] = [],
+        options: BackendOptions = BackendOptions(), store: RunStore = .default,
+        sweep: RunMetadata.SweepMembership? = nil, completing: (inout RunMetadata) -> Void
+    ) throws -> Run {
         let named: [BackendKind]
         if let text = Environment.value("TIPI_BACKENDS") {
             named = try BackendKind.parseList(text)
@@ -292,6 +306,7 @@ extension Run {
         metadata.os = Provenance.operatingSystem
         metadata.packagesFile = Provenance.packages?.file
         metadata.packages = Provenance.packages?.versions
+        completing(&metadata)
         let run: Run
         do {
             run = try Run(metadata: metadata, folder: folder, backends: workers, warn: { Diagnostics.warn($0) })

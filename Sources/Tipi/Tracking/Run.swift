@@ -295,6 +295,14 @@ public final class Run: Sendable {
         try RunMetadataJSON.encodeCompact(sources).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
     }
 
+    /// ``recordConfigSources(_:)`` with the file's text made by the caller: a JSON object of strings, one
+    /// entry per config value (a pipeline writes it as it resolves its config, without a `String` per entry
+    /// or a sort; the store reads the file into a dictionary, so the order of the entries does not matter).
+    /// - Throws: The error of the write.
+    package func recordConfigSources(text: [UInt8]) throws {
+        try Data(text).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
+    }
+
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).
     public func recordDevice(_ device: Device) {
         writer.update { $0.device = device }

@@ -162,7 +162,10 @@ final class RunWriter: Sendable {
             if unwritten != nil { state.warnedLoss = true }
             state.flushes += 1
             let due = state.metadataDirty || now - state.lastMetadataWrite >= Self.heartbeatInterval
-            guard due, !state.finishing else { return (warnWrite, warnLoss, nil) }
+            // The last round, without backends to wait for: `finish` writes the final `run.json` right after
+            // (with backends it waits for them, up to TIPI_FINISH_TIMEOUT, so this round's write stays).
+            let finalWriteFollows = final && backends.isEmpty
+            guard due, !state.finishing, !finalWriteFollows else { return (warnWrite, warnLoss, nil) }
             state.metadataDirty = false
             state.lastMetadataWrite = now
             state.metadata.heartbeat = now

@@ -8,55 +8,105 @@ import Tipi
 /// there), so that `tipi runs compare` compares like with like whichever form a config used:
 /// `{"processes": {"training": {"type": "train", "params": {"epochs": 40, "learningRate": 0.5, "data": "data"}}}, …}`.
 /// `sources` has one entry per leaf, by dotted key: `file PATH:LINE:COLUMN`, `--set KEY=VALUE`, `sweep KEY=VALUE`
-/// (the value of a sweep's point), or `default`.
-struct ResolvedConfig: Equatable {
+/// (the value of a sweep's point), or `default` — the text of `config-sources.json`, written as the config
+/// is walked. `valuesText` is `values` as `run.json` holds it, also written along (a pipeline has an entry
+/// per process: writing it from the finished dictionaries cost more than making them).
+struct ResolvedConfig {
     var values: [String: ConfigValue]
-    var sources: [String: String]
+    var sources: ConfigSourcesText
+    /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1 (`run.json`'s `config`).
+    var valuesText: [UInt8]
 
     /// The resolved config of a built pipeline.
     init(_ pipeline: BuiltPipeline) {
         var values: [String: ConfigValue] = [:]
-        var sources: [String: String] = [:]
-        // A type and a param or two per process, usually: grown once, not step by step.
-        sources.reserveCapacity(3 * (pipeline.processes.count + pipeline.permanences.count))
+        var sources = ConfigSourcesText()
+        sources.reserveCapacity(entries: 3 * (pipeline.processes.count + pipeline.permanences.count))
         let document = pipeline.document
         if let settings = document["pipeline"] {
             values["pipeline"] = settings.configValue
-            Self.addSources(of: settings, at: "pipeline", to: &sources)
+            let mark = sources.push("pipeline")
+            sources.add(settings)
+            sources.pop(to: mark)
         }
         var permanences: [String: ConfigValue] = [:]
+        let section = sources.push("permanences")
         for entry in pipeline.permanences {
-            let base = "permanences.\(entry.key)"
+            let base = sources.push(entry.key)
             let node = document["permanences"]?.table?[entry.key]
             let written = Self.params(of: node)
             var params: [String: ConfigValue] = [:]
             let fields = Self.fields(of: entry.permanence)
+            let paramsMark = sources.push("params")
             for name in Set(entry.params).union(written?.keys ?? []).sorted() {
+                let mark = sources.push(name)
                 if let value = written?[name] {
                     params[name] = value.configValue
-                    Self.addSources(of: value, at: "\(base).params.\(name)", to: &sources)
+                    sources.add(value)
                 } else if let field = fields[name] ?? fields[Self.camelCase(name)], let value = Self.value(of: field) {
                     params[name] = value
-                    sources["\(base).params.\(name)"] = "default"
+                    sources.add(nil as SourceLocation?)
                 }
+                sources.pop(to: mark)
             }
+            sources.pop(to: paramsMark)
             permanences[entry.key] = .table(["type": .string(entry.typeName), "params": .table(params)])
-            if let type = node?.table?["type"] { Self.addSources(of: type, at: "\(base).type", to: &sources) }
+            if let type = node?.table?["type"] {
+                let mark = sources.push("type")
+                sources.add(type)
+                sources.pop(to: mark)
+            }
+            sources.pop(to: base)
         }
+        sources.pop(to: section)
         if !permanences.isEmpty || document["permanences"] != nil { values["permanences"] = .table(permanences) }
 
         var processes: [String: ConfigValue] = [:]
         processes.reserveCapacity(pipeline.processes.count)
+        var text = ProcessesText(count: pipeline.processes.count)
         let processTables = document["processes"]?.table
+        // The builder keeps the document's order: each process's table is the next one, looked up otherwise.
+        let processNodes = processTables?.entries ?? []
+        var nextNode = 0
         // Each type's parameter names, asked once (a pipeline often repeats a type many times).
         var declaredNames: [ObjectIdentifier: [String]] = [:]
+        var lastType: (id: ObjectIdentifier, names: [String])?
+        // One process's params in the order they come, then sorted for the text (reused: no array per process).
+        var list: [(name: String, value: ConfigValue)] = []
+        let processesMark = sources.push("processes")
         for entry in pipeline.processes {
-            let base = "processes." + entry.key
-            let node = processTables?[entry.key]
-            let written = Self.params(of: node)
+            let base = sources.push(entry.key)
+            let node: ConfigNode?
+            if nextNode < processNodes.count, processNodes[nextNode].key == entry.key {
+                node = processNodes[nextNode].value
+                nextNode += 1
+            } else {
+                node = processTables?[entry.key]
+            }
+            // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
+            var typeNode: ConfigNode?
+            var forceNode: ConfigNode?
+            var explicit: ConfigTable?
+            var flatCount = 0
+            let table = node?.table
+            for (name, value) in table?.entries ?? [] {
+                switch name {
+                case "type" where typeNode == nil: typeNode = value
+                case "force" where forceNode == nil: forceNode = value
+                case "params" where explicit == nil: explicit = value.table
+                default: flatCount += 1
+                }
+            }
             let processType = type(of: entry.process)
-            let declared = declaredNames[ObjectIdentifier(processType)] ?? processType.parameters.map(\.name)
-            declaredNames[ObjectIdentifier(processType)] = declared
+            let typeID = ObjectIdentifier(processType)
+            let declared: [String]
+            if let lastType, lastType.id == typeID {
+                declared = lastType.names
+            } else {
+                declared = declaredNames[typeID] ?? processType.parameters.map(\.name)
+                declaredNames[typeID] = declared
+                lastType = (typeID, declared)
+            }
             // Reflection only when a param is left to its default (or the type lists none).
             var reflected: [String: Any]?
             func fields() -> [String: Any] {
@@ -66,32 +116,93 @@ struct ResolvedConfig: Equatable {
                 return fields
             }
             var params: [String: ConfigValue] = [:]
-            for name in (declared.isEmpty ? Array(fields().keys) : declared) + (written?.keys ?? []) where params[name] == nil {
-                if let value = written?[name] {
-                    params[name] = value.configValue
-                    Self.addSources(of: value, at: "\(base).params.\(name)", to: &sources)
-                } else if let field = fields()[name] {
-                    if let permanence = Self.permanence(in: field), let key = pipeline.permanences.first(where: { $0.permanence === permanence })?.key {
-                        params[name] = .string(key)
-                    } else if let value = Self.value(of: field) {
-                        params[name] = value
-                    } else {
-                        continue
-                    }
-                    sources["\(base).params.\(name)"] = "default"
+            list.removeAll(keepingCapacity: true)
+            let paramsMark = sources.push("params")
+            func addWritten(_ name: String, _ node: ConfigNode) {
+                let value = node.configValue
+                params[name] = value
+                list.append((name, value))
+                let mark = sources.push(name)
+                sources.add(node)
+                sources.pop(to: mark)
+            }
+            // The params written: `params = { … }` (or a `[….params]` table), or the keys beside `type`.
+            if let explicit {
+                for (name, node) in explicit.entries { addWritten(name, node) }
+            } else if flatCount > 0, let table {
+                for (name, node) in table.entries where name != "type" && name != "params" && name != "force" { addWritten(name, node) }
+            }
+            // The others, left to their defaults.
+            for name in (declared.isEmpty ? Array(fields().keys) : declared) where !list.contains(where: { $0.name == name }) {
+                guard let field = fields()[name] else { continue }
+                let value: ConfigValue
+                if let permanence = Self.permanence(in: field), let key = pipeline.permanences.first(where: { $0.permanence === permanence })?.key {
+                    value = .string(key)
+                } else if let reflected = Self.value(of: field) {
+                    value = reflected
+                } else {
+                    continue
                 }
+                params[name] = value
+                list.append((name, value))
+                let mark = sources.push(name)
+                sources.add(nil as SourceLocation?)
+                sources.pop(to: mark)
             }
-            var table: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
-            if let type = node?.table?["type"] { Self.addSources(of: type, at: "\(base).type", to: &sources) }
-            if let force = node?.table?["force"] {
-                table["force"] = force.configValue
-                Self.addSources(of: force, at: "\(base).force", to: &sources)
+            sources.pop(to: paramsMark)
+            var resolved: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
+            if let typeNode {
+                let mark = sources.push("type")
+                sources.add(typeNode)
+                sources.pop(to: mark)
             }
-            processes[entry.key] = .table(table)
+            var force: ConfigValue?
+            if let node = forceNode {
+                force = node.configValue
+                resolved["force"] = force
+                let mark = sources.push("force")
+                sources.add(node)
+                sources.pop(to: mark)
+            }
+            sources.pop(to: base)
+            processes[entry.key] = .table(resolved)
+            text.add(key: entry.key, type: entry.typeName, params: &list, force: force)
         }
-        if !processes.isEmpty || document["processes"] != nil { values["processes"] = .table(processes) }
+        sources.pop(to: processesMark)
+        // Two processes (or permanences) of one key would have the same sources' keys.
+        if processes.count != pipeline.processes.count || permanences.count != pipeline.permanences.count { sources.noteRepeatedKeys() }
+        let hasProcesses = !processes.isEmpty || document["processes"] != nil
+        if hasProcesses { values["processes"] = .table(processes) }
         self.values = values
         self.sources = sources
+        // Two processes of one key would be one entry of `values`: written from the dictionaries then.
+        valuesText = Self.text(of: values, processes: processes.count == pipeline.processes.count ? text : nil)
+    }
+
+    /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1, with the processes' part
+    /// from `processes` (the text written along with them) when given.
+    private static func text(of values: [String: ConfigValue], processes: ProcessesText?) -> [UInt8] {
+        var writer = PrettyJSONWriter()
+        guard let processes, case .table(let table)? = values["processes"], !table.isEmpty else {
+            writer.table(values, indent: 1)
+            return writer.bytes
+        }
+        writer.bytes.reserveCapacity(processes.byteCount + 4096)
+        writer.bytes.append(UInt8(ascii: "{"))
+        // The sections in `JSONEncoder`'s order: `permanences`, `pipeline`, `processes` (and any other).
+        let names = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (position, name) in names.enumerated() {
+            if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+            writer.key(name, indent: 2)
+            if name == "processes" {
+                processes.write(into: &writer)
+            } else if let value = values[name] {
+                writer.value(value, indent: 2)
+            }
+        }
+        writer.newline(indent: 1)
+        writer.bytes.append(UInt8(ascii: "}"))
+        return writer.bytes
     }
 
     /// One process's or permanence's resolved table (`type`, `params`, `force`), to tell what a `--set` changed.
@@ -100,23 +211,8 @@ struct ResolvedConfig: Equatable {
         return entries[key]
     }
 
-    /// Where a value came from: its file position, or the `--set` argument.
-    static func source(_ location: SourceLocation?) -> String {
-        guard let location else { return "default" }
-        if let override = location.override { return "\(location.overrideOrigin) \(override)" }
-        return "file " + location.file + ":" + String(location.line) + ":" + String(location.column)
-    }
-
-    private static func addSources(of node: ConfigNode, at path: String, to sources: inout [String: String]) {
-        if case .table(let table, _) = node {
-            for (key, value) in table.entries { addSources(of: value, at: path + "." + key, to: &sources) }
-        } else {
-            sources[path] = source(node.location)
-        }
-    }
-
-    /// The params table of a `[processes.<key>]` or `[permanences.<key>]` node: `params = { … }`, or the
-    /// keys beside `type` (the builder refused anything else).
+    /// The params table of a `[permanences.<key>]` node: `params = { … }`, or the keys beside `type` (the
+    /// builder refused anything else).
     private static func params(of node: ConfigNode?) -> ConfigTable? {
         guard let table = node?.table else { return nil }
         if let params = table["params"]?.table { return params }

@@ -32,19 +32,37 @@ struct PipelineExecutor {
     static func run(_ pipeline: BuiltPipeline, options: Options) async -> Outcome {
         let settings = pipeline.settings
         let plan = options.plan
+        let skipped = plan?.skipped ?? []
+        let records = ProcessRecords(
+            pipeline.processes.enumerated().map { index, entry in
+                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
+            })
+        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
+        let pipelineRecord: @Sendable () -> RunMetadata.PipelineRecord = {
+            RunMetadata.PipelineRecord(
+                name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: records.state.withLock { $0 })
+        }
         let run: Run
         let resolved = ResolvedConfig(pipeline)
+        // Written along with the config: `run.json` starts from this text rather than writing it again.
+        RunMetadataJSON.keepConfigText(resolved.valuesText, for: resolved.values)
         do {
+            // The process records (every one `pending`) and the run this one resumes are in the first
+            // `run.json`, on disk when the run starts: a run killed at once is still known as this pipeline's
+            // (and can be resumed with its --set values).
             run = try Run.start(
                 project: settings.project ?? options.name, name: settings.runName, config: resolved.values,
                 tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
-                store: options.store)
+                store: options.store,
+                completing: { metadata in
+                    metadata.pipeline = pipelineRecord()
+                    if let resume { metadata.resumedFrom = resume }
+                })
         } catch {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
-        if let previous = plan?.previous ?? options.resume { run.recordResume(from: previous) }
         do {
-            try run.recordConfigSources(resolved.sources)
+            try run.recordConfigSources(text: resolved.sources.json)
             // The config as it was, so that a resume runs with it even when the file changed since.
             if let text = options.configText {
                 try Data(text.utf8).write(to: run.folder.appendingPathComponent(Resume.configFileName), options: .atomic)
@@ -52,25 +70,10 @@ struct PipelineExecutor {
         } catch {
             Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")
         }
-        let skipped = plan?.skipped ?? []
         // A pipeline program keeps its console output in the run's folder (output.log); in-process callers
         // that bring their own display (tests, the dashboard) keep their own.
         if options.display == nil { run.keepConsoleOutput() }
-        let records = ProcessRecords(
-            pipeline.processes.enumerated().map { index, entry in
-                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
-            })
-        let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
-        let record: @Sendable () -> Void = {
-            run.recordPipeline(
-                RunMetadata.PipelineRecord(
-                    name: name, configFile: configFile, overrides: overrides, resumedFrom: resume,
-                    processes: records.state.withLock { $0 }))
-        }
-        record()
-        // On disk now, not a second later: a run killed at once is still known as this pipeline's (and can
-        // be resumed with its --set values).
-        run.flush()
+        let record: @Sendable () -> Void = { run.recordPipeline(pipelineRecord()) }
         let display =
             options.display
             ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
@@ -141,7 +144,7 @@ struct PipelineExecutor {
         if stopped { markInterrupted(records) }
         record()
         run.finish(status: problems.isEmpty ? .finished : .failed)
-        display.write(summary(records.state.withLock { $0 }, run: run, settings: settings))
+        display.write(PipelineSummary.text(records.state.withLock { $0 }, run: run, settings: settings))
         if stopped {
             for problem in problems { display.write(problem.description, to: .progress) }
             InterruptHooks.remove(hook)
@@ -177,61 +180,6 @@ struct PipelineExecutor {
         let text = "\(error)"
         return text.isEmpty ? String(describing: type(of: error)) : text
     }
-
-    /// `text` padded with spaces to `width` as `padding(toLength:withPad:startingAt:)` pads it (UTF-16 length),
-    /// without going through `NSString` when no cut is needed.
-    static func pad(_ text: String, to width: Int) -> String {
-        let length = text.utf16.count
-        if length == width { return text }
-        if length > width { return text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        return text + String(repeating: " ", count: width - length)
-    }
-
-    /// `value` as `String(format: "%.2f", value)` writes it, through the C library directly.
-    static func fixed2(_ value: Double) -> String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
-            let written = withVaList([value]) { vsnprintf(buffer.baseAddress, 64, "%.2f", $0) }
-            guard written > 0, written < 64 else { return String(format: "%.2f", value) }
-            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(written)), as: UTF8.self)
-        }
-    }
-
-    /// The table printed at the end: each process, its status and time.
-    static func summary(_ records: [RunMetadata.ProcessRecord], run: Run, settings: PipelineSettings) -> String {
-        var rows = [["PROCESS", "TYPE", "STATUS", "TIME"]]
-        rows.reserveCapacity(records.count + 1)
-        for record in records {
-            rows.append([record.key, record.type, record.status, record.seconds.map { fixed2($0) + "s" } ?? "-"])
-        }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
-            var line = ""
-            for (column, cell) in row.enumerated() {
-                if column > 0 { line += "  " }
-                line += column == 3 ? cell : pad(cell, to: widths[column])
-            }
-            return line
-        }
-        let metadata = run.metadata
-        let seconds = (metadata.endTime ?? metadata.startTime) - metadata.startTime
-        lines.append("")
-        lines.append("run \(run.id) (\(run.name)): \(metadata.status.rawValue) in \(String(format: "%.1f", seconds)) s, in \(run.folder.path)")
-        let keys = metadata.summary.keys.sorted()
-        if !keys.isEmpty {
-            let values = keys.map { key in "\(key)=\(ProgressFormatting.number(metadata.summary[key]?.last ?? .nan))" }
-            lines.append("final metrics: " + values.joined(separator: "  "))
-            let metric = keys.first { $0.contains("loss") } ?? keys[0]
-            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))    \(ToolCommand.tipi("runs plot \(run.id) \(metric)"))")
-        } else {
-            lines.append("look at it:    \(ToolCommand.tipi("runs show \(run.id)"))")
-        }
-        let store = run.folder.deletingLastPathComponent().deletingLastPathComponent().path
-        if metadata.backends["tensorboard"] != nil {
-            lines.append("TensorBoard:   tensorboard --logdir \(settings.options.tensorboardDirectory ?? store)")
-        }
-        if let wandb = metadata.backends["wandb"]?.location { lines.append("W&B:           wandb sync \(wandb)") }
-        return lines.joined(separator: "\n")
-    }
 }
 
 /// The processes of a pipeline, run in order in one task: each one's skip check and run with its context
@@ -258,6 +206,8 @@ struct ProcessLoop: @unchecked Sendable {
     func run() async -> [ConfigProblem] {
         let count = pipeline.processes.count
         let prefix = "/" + String(count) + ": "
+        // The overall bar's text names the process; a display that shows nothing needs none (a String each).
+        let describes = display.mode != .off
         // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
         var lastRecord = ProcessLoop.now()
         func recordSoon() {
@@ -269,7 +219,7 @@ struct ProcessLoop: @unchecked Sendable {
         }
         for (index, entry) in pipeline.processes.enumerated() {
             if Lifecycle.stopSignal != 0 { break }
-            overall.setDescription("process " + String(index + 1) + prefix + entry.key)
+            if describes { overall.setDescription("process " + String(index + 1) + prefix + entry.key) }
             if index < skipped {
                 // Completed in the run this one resumes; its permanences' state was restored above.
                 overall.update()

@@ -10,21 +10,26 @@ import Synchronization
 /// rest of the metadata (small) still goes through `JSONEncoder`, with the two parts left empty, and is
 /// spliced around them. Should `JSONEncoder` ever write the empty parts differently than expected, the
 /// whole metadata goes through `JSONEncoder` as before. The tests compare both paths byte for byte.
-enum RunMetadataJSON {
+package enum RunMetadataJSON {
     /// `run.json`'s bytes for `metadata`.
     static func encode(_ metadata: RunMetadata) throws -> Data {
+        Data(try encodeBytes(metadata))
+    }
+
+    /// ``encode(_:)`` as an array (what the store writes: no copy into a `Data`).
+    static func encodeBytes(_ metadata: RunMetadata) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // A time that is not a number: `JSONEncoder` refuses it, and so does this (through it).
         if metadata.pipeline?.processes.contains(where: { $0.seconds.map { !$0.isFinite } ?? false }) == true {
-            return try encoder.encode(metadata)
+            return [UInt8](try encoder.encode(metadata))
         }
         var rest = metadata
         rest.config = [:]
         if metadata.pipeline != nil { rest.pipeline = placeholderRecord }
         let framed = [UInt8](try encoder.encode(rest))
-        guard let spliced = splice(metadata, into: framed) else { return try encoder.encode(metadata) }
-        return Data(spliced)
+        guard let spliced = splice(metadata, into: framed) else { return [UInt8](try encoder.encode(metadata)) }
+        return spliced
     }
 
     /// A string table as `JSONEncoder` writes it with `[.sortedKeys]` (`config-sources.json`: one entry per
@@ -90,6 +95,7 @@ enum RunMetadataJSON {
             position = range.upperBound
         }
         writer.bytes.append(contentsOf: framed[position...])
+        if let kept = writer.keptRecords { ProcessRecordsText.keep(kept, output: writer.bytes) }
         return writer.bytes
     }
 
@@ -110,6 +116,14 @@ enum RunMetadataJSON {
         writer.table(config, indent: 1)
         if writer.bytes.count >= keptTextSize { lastConfig.withLock { $0 = (config, writer.bytes) } }
         return writer.bytes
+    }
+
+    /// Keeps `text` as the text of `config` (what ``PrettyJSONWriter/table(_:indent:)`` writes at indent 1),
+    /// for a caller that wrote it while making the config (a pipeline, with an entry per process): the
+    /// run's `run.json` then starts from it. Only a large text is kept (``keptTextSize``).
+    package static func keepConfigText(_ text: [UInt8], for config: [String: ConfigValue]) {
+        guard text.count >= keptTextSize, storageIdentity(config) != nil else { return }
+        lastConfig.withLock { $0 = (config, text) }
     }
 
     /// The size from which a config's text is kept (a small one costs less to write again than to keep).
@@ -141,13 +155,17 @@ enum RunMetadataJSON {
 /// `"key" : value`, empty containers as `{\n\n}`, keys in UTF-8 byte order (not `String`'s, which
 /// normalizes), `/` escaped as `\/`, whole
 /// doubles without `.0`.
-struct PrettyJSONWriter {
-    var bytes: [UInt8] = []
+package struct PrettyJSONWriter {
+    package var bytes: [UInt8] = []
+    /// The long process list written into ``bytes``, to keep with them once they are finished.
+    var keptRecords: ProcessRecordsText?
+
+    package init() {}
 
     /// The positions of `keys` in UTF-8 byte order (`JSONEncoder`'s order for keys). The keys' bytes are
     /// copied once into one buffer and compared with `memcmp` there: comparing the strings themselves
     /// retains and releases them at each of the n log n comparisons.
-    static func sortedOrder(of keys: [String]) -> [Int] {
+    package static func sortedOrder(of keys: [String]) -> [Int] {
         if keys.count < 2 { return Array(keys.indices) }
         if keys.count <= 4 {
             // A process's tables (`type`, `params`, a param or two): no buffers for so few.
@@ -180,24 +198,32 @@ struct PrettyJSONWriter {
         return order
     }
 
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    private mutating func newline(indent: Int) {
-        bytes.append(0x0A)
-        for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+    package mutating func newline(indent: Int) {
+        let count = 1 + 2 * indent
+        guard count <= Self.lineStarts.count else {
+            bytes.append(0x0A)
+            for _ in 0..<indent { bytes.append(0x20); bytes.append(0x20) }
+            return
+        }
+        Self.lineStarts.withUnsafeBufferPointer { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<count])) }
     }
 
+    /// A new line and the spaces of up to 31 levels of indentation (copied at once, not a byte at a time).
+    private static let lineStarts: [UInt8] = [0x0A] + [UInt8](repeating: 0x20, count: 62)
+
     /// A key and the ` : ` after it, on a new line at `indent`.
-    private mutating func key(_ key: String, indent: Int) {
+    package mutating func key(_ key: String, indent: Int) {
         newline(indent: indent)
         string(key)
         append(" : ")
     }
 
     /// A run's config value; NaN and infinities as strings (`nan`, `inf`, `-inf`), as ``ConfigValue`` encodes them.
-    mutating func value(_ value: ConfigValue, indent: Int) {
+    package mutating func value(_ value: ConfigValue, indent: Int) {
         switch value {
         case .int(let number): integer(number)
         case .double(let number):
@@ -221,7 +247,7 @@ struct PrettyJSONWriter {
         }
     }
 
-    mutating func table(_ table: [String: ConfigValue], indent: Int) {
+    package mutating func table(_ table: [String: ConfigValue], indent: Int) {
         bytes.append(UInt8(ascii: "{"))
         if table.isEmpty {
             newline(indent: 0)
@@ -254,11 +280,7 @@ struct PrettyJSONWriter {
         key("processes", indent: indent + 1)
         bytes.append(UInt8(ascii: "["))
         if record.processes.isEmpty { newline(indent: 0) }
-        for (position, process) in record.processes.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            newline(indent: indent + 2)
-            self.process(process, indent: indent + 2)
-        }
+        processes(record.processes, indent: indent + 2)
         newline(indent: indent + 1)
         bytes.append(UInt8(ascii: "]"))
         if let resumed = record.resumedFrom {
@@ -270,38 +292,62 @@ struct PrettyJSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    private mutating func process(_ record: RunMetadata.ProcessRecord, indent: Int) {
+    /// The process records of a pipeline record, each on a new line at `indent`, separated by commas. A
+    /// record unchanged since the last large list written is copied from that list's text
+    /// (``ProcessRecordsText``): a pipeline's `run.json` is rewritten with every record while few changed.
+    private mutating func processes(_ records: [RunMetadata.ProcessRecord], indent: Int) {
+        guard records.count >= ProcessRecordsText.keptCount else {
+            let keys = ProcessRecordKeys(indent: indent)
+            for (position, process) in records.enumerated() {
+                if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent: indent)
+                self.process(process, keys: keys)
+            }
+            return
+        }
+        var kept = ProcessRecordsText.take(indent: indent)
+        kept.write(records, into: &self)
+        // Kept once the bytes are finished (``RunMetadataJSON``'s splice): the records' text stays where it is.
+        keptRecords = kept
+    }
+
+    /// One process record, `{` to `}`, with the fields `Codable` synthesises (`nil` ones left out), sorted.
+    mutating func process(_ record: RunMetadata.ProcessRecord, keys: ProcessRecordKeys) {
         bytes.append(UInt8(ascii: "{"))
         if let checkpoint = record.checkpoint {
-            key("checkpoint", indent: indent + 1)
+            put(keys.checkpoint)
             string(checkpoint)
             bytes.append(UInt8(ascii: ","))
         }
         if let completedIn = record.completedIn {
-            key("completedIn", indent: indent + 1)
+            put(keys.completedIn)
             string(completedIn)
             bytes.append(UInt8(ascii: ","))
         }
         if let error = record.error {
-            key("error", indent: indent + 1)
+            put(keys.error)
             string(error)
             bytes.append(UInt8(ascii: ","))
         }
-        key("key", indent: indent + 1)
+        put(keys.key)
         string(record.key)
         bytes.append(UInt8(ascii: ","))
         if let seconds = record.seconds {
-            key("seconds", indent: indent + 1)
+            put(keys.seconds)
             double(seconds)
             bytes.append(UInt8(ascii: ","))
         }
-        key("status", indent: indent + 1)
+        put(keys.status)
         string(record.status)
         bytes.append(UInt8(ascii: ","))
-        key("type", indent: indent + 1)
+        put(keys.type)
         string(record.type)
-        newline(indent: indent)
-        bytes.append(UInt8(ascii: "}"))
+        put(keys.close)
+    }
+
+    /// `text`'s bytes, appended from its storage (`append(contentsOf:)` of an array retains and releases it).
+    package mutating func put(_ text: [UInt8]) {
+        text.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
     }
 
     mutating func integer(_ number: Int) {
@@ -314,7 +360,7 @@ struct PrettyJSONWriter {
     }
 
     /// A JSON string (`JSONText.appendString(_:to:)`).
-    mutating func string(_ text: String) {
+    package mutating func string(_ text: String) {
         JSONText.appendString(text, to: &bytes)
     }
 }
