@@ -76,6 +76,8 @@ enum PipelineBuilder {
         // What decoding needs of each process type, asked once per type (a pipeline often repeats a type).
         var facts: [ObjectIdentifier: DecodingFacts] = [:]
         let userInfo: [CodingUserInfoKey: Any] = [.tipiPermanences: resolver]
+        // One tracker for every process, reset for each (its records are reused).
+        let tracker = KeyTracker()
         for (key, node) in entries(of: "processes", in: document, problems: &problems) {
             guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
             var force = false
@@ -93,7 +95,10 @@ enum PipelineBuilder {
             }
             let typeFacts = facts[ObjectIdentifier(type)] ?? DecodingFacts(type)
             facts[ObjectIdentifier(type)] = typeFacts
-            if let process = makeProcess(type, params: params, path: ["processes", key, "params"], userInfo: userInfo, facts: typeFacts, problems: &problems) {
+            tracker.reset()
+            if let process = makeProcess(
+                type, params: params, path: ["processes", key, "params"], userInfo: userInfo, tracker: tracker, facts: typeFacts, problems: &problems)
+            {
                 processes.append(.init(key: key, typeName: typeName, process: process, force: force))
             }
         }
@@ -183,10 +188,10 @@ enum PipelineBuilder {
     }
 
     private static func makeProcess<P: PipelineProcess>(
-        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], facts: DecodingFacts,
+        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], tracker: KeyTracker, facts: DecodingFacts,
         problems: inout [ConfigProblem]
     ) -> (any PipelineProcess)? {
-        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, facts: facts, problems: &problems)
+        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, tracker: tracker, facts: facts, problems: &problems)
         return process
     }
 

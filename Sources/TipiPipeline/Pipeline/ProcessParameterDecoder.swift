@@ -5,16 +5,40 @@ import Foundation
 /// Every parameter is tried, so that one pass reports *all* problems of a process (wrong types, missing
 /// values, unknown or ambiguous permanences); ``failure()`` throws them together.
 public final class ProcessParameterDecoder {
-    private let container: KeyedDecodingContainer<AnyKey>?
+    private let container: Container?
     private let decoder: any Decoder
     private let processName: String
     private var problems: [ConfigProblem] = []
+
+    /// The params table: a config's (used as it is, the common case) or any decoder's.
+    private enum Container {
+        case config(ConfigDecoder.KeyedContainer<AnyKey>)
+        case other(KeyedDecodingContainer<AnyKey>)
+
+        func contains(_ key: AnyKey) -> Bool {
+            switch self {
+            case .config(let container): return container.contains(key)
+            case .other(let container): return container.contains(key)
+            }
+        }
+
+        func decode<T: Decodable>(_ type: T.Type, forKey key: AnyKey) throws -> T {
+            switch self {
+            case .config(let container): return try container.decode(type, forKey: key)
+            case .other(let container): return try container.decode(type, forKey: key)
+            }
+        }
+    }
 
     /// Opens the params table of `process`.
     public init<P: PipelineProcess>(_ decoder: any Decoder, process: P.Type) throws {
         self.decoder = decoder
         self.processName = P.processName
-        self.container = try decoder.container(keyedBy: AnyKey.self)
+        if let config = decoder as? ConfigDecoder {
+            self.container = .config(try config.keyedContainer(AnyKey.self))
+        } else {
+            self.container = .other(try decoder.container(keyedBy: AnyKey.self))
+        }
     }
 
     /// A parameter read from params (`default` when absent).
