@@ -73,6 +73,11 @@ struct TOMLParser {
 
     private var here: SourceLocation { SourceLocation(origin: origin, line: line, column: column) }
 
+    /// Where a key part was written.
+    private func location(of part: TOMLTree.KeyPart) -> SourceLocation {
+        SourceLocation(origin: origin, line: part.line, column: part.column)
+    }
+
     private mutating func advance() {
         guard let byte = current else { return }
         index += 1
@@ -292,14 +297,14 @@ struct TOMLParser {
             let part = keyParts[position]
             switch target[part.name] {
             case nil:
-                let created = TOMLTree.Table(kind: .dotted, location: part.location)
+                let created = TOMLTree.Table(kind: .dotted, location: location(of: part))
                 target.add(part.name, created)
                 target = created
             case .table(let existing)? where existing.kind == .dotted:
                 target = existing
             case let other?:
                 throw error(
-                    at: part.location, "'\(part.name)' is already defined (\(other.typeName)), so a dotted key cannot add to it",
+                    at: location(of: part), "'\(part.name)' is already defined (\(other.typeName)), so a dotted key cannot add to it",
                     help: "write the key inside its own table or inline table")
             }
         }
@@ -307,7 +312,7 @@ struct TOMLParser {
         let last = keyParts[lastPosition]
         keyParts.removeSubrange(key)
         if target.contains(last.name) {
-            throw error(at: last.location, "key '\(last.name)' is defined twice", help: "remove one of the two")
+            throw error(at: location(of: last), "key '\(last.name)' is defined twice", help: "remove one of the two")
         }
         let value = try self.value(depth: depth + key.count)
         target.add(last.name, value)
@@ -320,7 +325,7 @@ struct TOMLParser {
         let first = keyParts.count
         while true {
             skipSpaces()
-            let start = here
+            let (startLine, startColumn) = (line, column)
             let name: String
             switch current {
             case UInt8(ascii: "\"")?:
@@ -343,9 +348,9 @@ struct TOMLParser {
                 }
                 name = text(begin..<index)
             }
-            keyParts.append(TOMLTree.KeyPart(name: name, location: start))
+            keyParts.append(TOMLTree.KeyPart(name: name, line: startLine, column: startColumn))
             guard keyParts.count - first <= Self.maximumDepth else {
-                throw error(at: start, "key nested more than \(Self.maximumDepth) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
+                throw error(at: location(of: keyParts[keyParts.count - 1]), "key nested more than \(Self.maximumDepth) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
             }
             skipSpaces()
             guard current == UInt8(ascii: ".") else { return first..<keyParts.count }
@@ -438,7 +443,7 @@ struct TOMLParser {
                 let part = keyParts[key.lowerBound]
                 keyParts.removeSubrange(key)
                 if direct.position(of: part.name) != nil {
-                    throw error(at: part.location, "key '\(part.name)' is defined twice", help: "remove one of the two")
+                    throw error(at: location(of: part), "key '\(part.name)' is defined twice", help: "remove one of the two")
                 }
                 direct.append(newKey: part.name, try value(depth: depth + 1))
             } else {

@@ -5,10 +5,12 @@
 /// ``ConfigNode``s from the start, stored in place in their table's ``ConfigTable``; an open table holds a
 /// placeholder there, filled in (moved, not copied) when the file is read.
 enum TOMLTree {
-    /// One part of a dotted key, with where it was written.
+    /// One part of a dotted key, with where it was written (a line and column, without the file: a key's
+    /// position is needed only for a message or a table a dotted key makes).
     struct KeyPart {
         var name: String
-        var location: SourceLocation
+        var line: Int
+        var column: Int
     }
 
     /// A value of a table, as the parser sees it.
