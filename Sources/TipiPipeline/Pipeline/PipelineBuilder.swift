@@ -93,8 +93,13 @@ enum PipelineBuilder {
                 problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
                 continue
             }
-            let typeFacts = facts[ObjectIdentifier(type)] ?? DecodingFacts(type)
-            facts[ObjectIdentifier(type)] = typeFacts
+            let typeFacts: DecodingFacts
+            if let known = facts[ObjectIdentifier(type)] {
+                typeFacts = known
+            } else {
+                typeFacts = DecodingFacts(type)
+                facts[ObjectIdentifier(type)] = typeFacts
+            }
             tracker.reset()
             if let process = makeProcess(
                 type, params: params, path: ["processes", key, "params"], userInfo: userInfo, tracker: tracker, facts: typeFacts, problems: &problems)
@@ -106,15 +111,22 @@ enum PipelineBuilder {
         return .success(BuiltPipeline(settings: settings, permanences: permanences, processes: processes, document: document))
     }
 
-    /// The tables of a section, in file order.
-    private static func entries(of section: String, in document: ConfigTable, problems: inout [ConfigProblem]) -> [(String, ConfigNode)] {
+    /// The tables of a section, in file order (the section's own entries, not a copy, when all are tables).
+    private static func entries(of section: String, in document: ConfigTable, problems: inout [ConfigProblem]) -> [(key: String, value: ConfigNode)] {
         guard let node = document[section] else { return [] }
         guard case .table(let table, _) = node else {
             problems.append(ConfigProblem(code: "CFG004", location: node.location, path: section, message: "must be a table of tables ([\(section).<key>])"))
             return []
         }
-        var result: [(String, ConfigNode)] = []
-        for (key, value) in table.entries {
+        let entries = table.entries
+        if entries.allSatisfy({ entry in
+            guard case .table = entry.value else { return false }
+            return TerminalText.printable(entry.key) == entry.key
+        }) {
+            return entries
+        }
+        var result: [(key: String, value: ConfigNode)] = []
+        for (key, value) in entries {
             guard TerminalText.printable(key) == key else {
                 // It would be printed in tables and messages, and may hold escape sequences.
                 problems.append(
