@@ -68,6 +68,12 @@ public enum ConfigNode: Sendable, Equatable {
         return open + parts.joined(separator: ", ") + close
     }
 
+    /// Whether the value is a table (without copying it).
+    var isTable: Bool {
+        if case .table = self { return true }
+        return false
+    }
+
     public var table: ConfigTable? {
         if case .table(let table, _) = self { return table }
         return nil
@@ -98,7 +104,7 @@ public enum ConfigNode: Sendable, Equatable {
 public struct ConfigTable: Sendable, Equatable {
     private var storage: [(key: String, value: ConfigNode)]
     /// The position of each key in `storage` (the first, should a key be there twice); `nil` for a small table.
-    private var index: [String: Int]?
+    private var index: KeyIndex?
 
     /// The entries in the order they were written. Changing them re-indexes the table.
     public var entries: [(key: String, value: ConfigNode)] {
@@ -121,12 +127,8 @@ public struct ConfigTable: Sendable, Equatable {
         self.index = Self.index(of: entries)
     }
 
-    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int]? {
-        guard entries.count > linearLimit else { return nil }
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entries.count)
-        for (position, entry) in entries.enumerated() where index[entry.key] == nil { index[entry.key] = position }
-        return index
+    private static func index(of entries: [(key: String, value: ConfigNode)]) -> KeyIndex? {
+        entries.count > linearLimit ? KeyIndex(entries) : nil
     }
 
     /// The number of keys.
@@ -134,8 +136,24 @@ public struct ConfigTable: Sendable, Equatable {
 
     /// The position of `key` in ``entries``.
     func position(of key: String) -> Int? {
-        if let index { return index[key] }
+        if let index { return index.find(key, in: storage).position }
         return storage.firstIndex { $0.key == key }
+    }
+
+    /// Where `key` is in ``entries`` (``Lookup/position``), kept for ``append(newKey:_:after:)``: a key looked
+    /// up and then added is hashed once.
+    struct Lookup {
+        var position: Int?
+        fileprivate var probe: KeyIndex.Probe?
+    }
+
+    /// Looks `key` up, for ``append(newKey:_:after:)`` should the table not have it.
+    func lookUp(_ key: String) -> Lookup {
+        if let index {
+            let probe = index.find(key, in: storage)
+            return Lookup(position: probe.position, probe: probe)
+        }
+        return Lookup(position: storage.firstIndex { $0.key == key }, probe: nil)
     }
 
     /// The value at `position` of ``entries``.
@@ -143,10 +161,16 @@ public struct ConfigTable: Sendable, Equatable {
 
     /// Appends a key the table does not have (the caller checked), keeping the index up to date.
     mutating func append(newKey key: String, _ value: ConfigNode) {
+        append(newKey: key, value, after: nil)
+    }
+
+    /// Appends `key`, which `lookup` (the last look-up, with nothing added since) found missing.
+    mutating func append(newKey key: String, _ value: ConfigNode, after lookup: Lookup?) {
+        let probe = index == nil ? nil : (lookup?.probe ?? index!.find(key, in: storage))
         if storage.capacity == 0 { storage.reserveCapacity(4) }
         storage.append((key, value))
-        if index != nil {
-            index?[key] = storage.count - 1
+        if let probe {
+            index!.insert(probe, at: storage.count - 1)
         } else if storage.count > Self.linearLimit {
             index = Self.index(of: storage)
         }

@@ -220,15 +220,16 @@ struct TOMLParser {
             // For messages only (joining the parts costs more than the rest of the header).
             func dotted() -> String { keyParts[key.lowerBound...position].map(\.name).joined(separator: ".") }
             let isLast = position == key.upperBound - 1
-            switch table[part.name] {
+            let (existing, lookup) = table.lookUp(part.name)
+            switch existing {
             case nil:
                 if isLast, isArray {
                     let element = TOMLTree.Table(kind: .header, location: start)
-                    table.add(part.name, TOMLTree.TableList(element, location: start))
+                    table.add(part.name, TOMLTree.TableList(element, location: start), after: lookup)
                     return element
                 }
                 let created = TOMLTree.Table(kind: isLast ? .header : .implicit, location: start)
-                table.add(part.name, created)
+                table.add(part.name, created, after: lookup)
                 table = created
             case .finished(.table)?:
                 // Only inline tables are finished tables.
@@ -295,10 +296,11 @@ struct TOMLParser {
         var target = table
         for position in key.dropLast() {
             let part = keyParts[position]
-            switch target[part.name] {
+            let (existing, lookup) = target.lookUp(part.name)
+            switch existing {
             case nil:
                 let created = TOMLTree.Table(kind: .dotted, location: location(of: part))
-                target.add(part.name, created)
+                target.add(part.name, created, after: lookup)
                 target = created
             case .table(let existing)? where existing.kind == .dotted:
                 target = existing
@@ -311,11 +313,13 @@ struct TOMLParser {
         guard let lastPosition = key.last else { return }
         let last = keyParts[lastPosition]
         keyParts.removeSubrange(key)
-        if target.contains(last.name) {
+        let lookup = target.lookUp(last.name).lookup
+        if lookup.position != nil {
             throw error(at: location(of: last), "key '\(last.name)' is defined twice", help: "remove one of the two")
         }
+        // Reading the value adds nothing to `target` (an inline table is a table of its own).
         let value = try self.value(depth: depth + key.count)
-        target.add(last.name, value)
+        target.add(last.name, value, after: lookup)
     }
 
     // MARK: - Keys

@@ -90,34 +90,41 @@ enum TOMLTree {
 
         /// The value of `key`, if the table has it.
         subscript(key: String) -> Value? {
-            guard let position = table.position(of: key) else { return nil }
+            lookUp(key).value
+        }
+
+        /// The value of `key`, if the table has it, and the look-up, to add `key` (with nothing added
+        /// between) without hashing it again.
+        func lookUp(_ key: String) -> (value: Value?, lookup: ConfigTable.Lookup) {
+            let lookup = table.lookUp(key)
+            guard let position = lookup.position else { return (nil, lookup) }
             if let open, position < open.count, let child = open[position] {
                 switch child {
-                case .table(let table): return .table(table)
-                case .tableArray(let list): return .tableArray(list)
+                case .table(let table): return (.table(table), lookup)
+                case .tableArray(let list): return (.tableArray(list), lookup)
                 }
             }
-            return .finished(table.value(at: position))
+            return (.finished(table.value(at: position)), lookup)
         }
 
         /// Adds a finished value under a key the table does not have (the caller checked).
-        func add(_ key: String, _ node: ConfigNode) {
-            table.append(newKey: key, node)
+        func add(_ key: String, _ node: ConfigNode, after lookup: ConfigTable.Lookup? = nil) {
+            table.append(newKey: key, node, after: lookup)
         }
 
         /// Adds an open table under a key the table does not have (the caller checked).
-        func add(_ key: String, _ child: Table) {
-            addOpen(key, .table(child), placeholder: .table(ConfigTable(), child.location))
+        func add(_ key: String, _ child: Table, after lookup: ConfigTable.Lookup? = nil) {
+            addOpen(key, .table(child), placeholder: .table(ConfigTable(), child.location), after: lookup)
         }
 
         /// Adds `[[key]]` sections under a key the table does not have (the caller checked).
-        func add(_ key: String, _ list: TableList) {
-            addOpen(key, .tableArray(list), placeholder: .array([], list.location))
+        func add(_ key: String, _ list: TableList, after lookup: ConfigTable.Lookup? = nil) {
+            addOpen(key, .tableArray(list), placeholder: .array([], list.location), after: lookup)
         }
 
-        private func addOpen(_ key: String, _ child: Open, placeholder: ConfigNode) {
+        private func addOpen(_ key: String, _ child: Open, placeholder: ConfigNode, after lookup: ConfigTable.Lookup?) {
             let position = table.count
-            table.append(newKey: key, placeholder)
+            table.append(newKey: key, placeholder, after: lookup)
             if open == nil { open = [] }
             while open!.count < position { open!.append(nil) }
             open!.append(child)

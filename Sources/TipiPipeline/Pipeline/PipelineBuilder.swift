@@ -75,13 +75,16 @@ enum PipelineBuilder {
         var processes: [BuiltPipeline.ProcessEntry] = []
         // What decoding needs of each process type, asked once per type (a pipeline often repeats a type).
         var facts: [ObjectIdentifier: DecodingFacts] = [:]
+        // The type of the previous process, found again by its name alone (consecutive processes often
+        // share a type: one comparison instead of a search of the definition and of `facts`).
+        var previous: (name: String, type: any PipelineProcess.Type, facts: DecodingFacts)?
         let userInfo: [CodingUserInfoKey: Any] = [.tipiPermanences: resolver]
         // One tracker for every process, reset for each (its records are reused).
         let tracker = KeyTracker()
         for (key, node) in entries(of: "processes", in: document, problems: &problems) {
             guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
             var force = false
-            if let value = node.table?["force"] {
+            if case .table(let table, _) = node, let value = table["force"] {
                 if case .bool(let flag, _) = value {
                     force = flag
                 } else {
@@ -89,16 +92,23 @@ enum PipelineBuilder {
                         ConfigProblem(code: "CFG004", location: value.location, path: "processes.\(key).force", message: "expected true or false, found \(value.typeName) \(value.text)"))
                 }
             }
-            guard let type = definition.process(named: typeName) else {
-                problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
-                continue
-            }
+            let type: any PipelineProcess.Type
             let typeFacts: DecodingFacts
-            if let known = facts[ObjectIdentifier(type)] {
-                typeFacts = known
+            if let previous, previous.name == typeName {
+                (type, typeFacts) = (previous.type, previous.facts)
             } else {
-                typeFacts = DecodingFacts(type)
-                facts[ObjectIdentifier(type)] = typeFacts
+                guard let found = definition.process(named: typeName) else {
+                    problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
+                    continue
+                }
+                type = found
+                if let known = facts[ObjectIdentifier(type)] {
+                    typeFacts = known
+                } else {
+                    typeFacts = DecodingFacts(type)
+                    facts[ObjectIdentifier(type)] = typeFacts
+                }
+                previous = (typeName, type, typeFacts)
             }
             tracker.reset()
             if let process = makeProcess(
@@ -119,15 +129,12 @@ enum PipelineBuilder {
             return []
         }
         let entries = table.entries
-        if entries.allSatisfy({ entry in
-            guard case .table = entry.value else { return false }
-            return TerminalText.printable(entry.key) == entry.key
-        }) {
+        if entries.allSatisfy({ $0.value.isTable && isPrintable($0.key) }) {
             return entries
         }
         var result: [(key: String, value: ConfigNode)] = []
         for (key, value) in entries {
-            guard TerminalText.printable(key) == key else {
+            guard isPrintable(key) else {
                 // It would be printed in tables and messages, and may hold escape sequences.
                 problems.append(
                     ConfigProblem(
@@ -147,6 +154,14 @@ enum PipelineBuilder {
             result.append((key, value))
         }
         return result
+    }
+
+    /// Whether `key` is printed as it is (``TerminalText/printable(_:allowNewlines:)`` leaves it alone): at
+    /// once for printable ASCII (the usual key), else by asking it.
+    private static func isPrintable(_ key: String) -> Bool {
+        var key = key
+        if let ascii = key.withUTF8({ bytes in bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 } ? true : nil }) { return ascii }
+        return TerminalText.printable(key) == key
     }
 
     /// The `type` and the params of a permanence or process: `params = { … }` (the seed's form) or keys beside
