@@ -211,13 +211,20 @@ final class ConfigDecoder: Decoder {
         }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            record.ask(key.stringValue)
-            guard let node = table[key.stringValue] else {
+            guard let value = try decodeIfPresent(type, key: key) else {
                 throw ConfigProblem(
                     code: "INS001", location: decoder.node.location, path: decoder.dottedPath,
                     message: "missing required key '\(key.stringValue)' (\(T.self))",
                     help: "add \(key.stringValue) = … to this table")
             }
+            return value
+        }
+
+        /// The value of `key`, or `nil` when the table does not have it (asked for either way): one look-up,
+        /// where `contains` then `decode` make two.
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, key: Key) throws -> T? {
+            record.ask(key.stringValue)
+            guard let node = table[key.stringValue] else { return nil }
             // A scalar needs no decoder of its own (nor its path, unless it is wrong).
             if let value = try ConfigDecoder.scalar(type, node, path: (decoder.path + [key.stringValue]).joined(separator: ".")) {
                 return value

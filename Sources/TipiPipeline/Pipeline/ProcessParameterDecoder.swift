@@ -10,7 +10,6 @@ public final class ProcessParameterDecoder {
     private let configContainer: ConfigDecoder.KeyedContainer<AnyKey>?
     private let otherContainer: KeyedDecodingContainer<AnyKey>?
     private let decoder: any Decoder
-    private let processName: String
     private var problems: [ConfigProblem] = []
 
     private func contains(_ key: AnyKey) -> Bool {
@@ -26,7 +25,6 @@ public final class ProcessParameterDecoder {
     /// Opens the params table of `process`.
     public init<P: PipelineProcess>(_ decoder: any Decoder, process: P.Type) throws {
         self.decoder = decoder
-        self.processName = P.processName
         if let config = decoder as? ConfigDecoder {
             self.configContainer = try config.keyedContainer(AnyKey.self)
             self.otherContainer = nil
@@ -40,6 +38,12 @@ public final class ProcessParameterDecoder {
     public func decode<T: Decodable>(_ type: T.Type, _ key: String, default fallback: (() -> T)?) -> T? {
         do {
             let codingKey = AnyKey(stringValue: key)
+            if configContainer != nil {
+                // One look-up for a param that is there (the usual case).
+                if let value = try configContainer!.decodeIfPresent(T.self, key: codingKey) { return value }
+                if let fallback { return fallback() }
+                return try configContainer!.decode(T.self, forKey: codingKey)  // the "missing" problem
+            }
             if !contains(codingKey), let fallback { return fallback() }
             return try decode(T.self, forKey: codingKey)
         } catch {
