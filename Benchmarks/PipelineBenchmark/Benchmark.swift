@@ -10,6 +10,9 @@
 //   PipelineBenchmark [--tipi PATH] [--repeats R] [--processes N]
 //                     [--python-tipi PATH --python-configs DIR]   (DIR holds p1.toml and p<N>.toml)
 //   PipelineBenchmark --profile [--repeats R] [--processes N]   (only the N-process pipeline, R times: for perf)
+//   PipelineBenchmark --config-shapes [--repeats R] [--processes N]   (reading and checking configs of other
+//                     shapes: ns per byte and µs per process, parse alone and parse + validation; thread CPU
+//                     time, the least of R)
 import Foundation
 import TipiPipeline
 
@@ -25,6 +28,7 @@ enum PipelineBenchmark {
         var pythonTipi: String?
         var pythonConfigs: String?
         var profile = false
+        var shapes = false
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             if argument == "--repeats" { repeats = arguments.next().flatMap(Int.init) ?? repeats }
@@ -33,6 +37,7 @@ enum PipelineBenchmark {
             if argument == "--python-tipi" { pythonTipi = arguments.next() }
             if argument == "--python-configs" { pythonConfigs = arguments.next() }
             if argument == "--profile" { profile = true }
+            if argument == "--config-shapes" { shapes = true }
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -62,6 +67,10 @@ enum PipelineBenchmark {
 
         let one = config(1)
         let many = config(count)
+        if shapes {
+            ConfigShapes.measure(runner: runner, processes: count, repeats: repeats)
+            return
+        }
         if profile {
             // For a profiler (`perf record`): only the N-process pipeline, `repeats` times.
             for _ in 0..<repeats { try await runner.run(text: many, store: store, display: display) }
@@ -168,6 +177,65 @@ enum PipelineBenchmark {
             print("ratio Python tipi / Tipi per process   \(String(format: "%8.2f", wall / perProcess))   (CPU time: \(String(format: "%.2f", cpuTime / perProcessCPU)))")
         } else {
             print("Python tipi: not measured (no --python-tipi; scripts/bench-pipeline.sh sets it up)")
+        }
+    }
+}
+
+/// Configs of other shapes than the benchmark's, each `processes` processes long: what reading (and, for the
+/// shapes `nothing` accepts, checking) them costs per byte, so that no shape is left slow.
+enum ConfigShapes {
+    /// Name, the text of process `i`, and whether the config is valid for `nothing` (else it is only parsed).
+    static var shapes: [(name: String, valid: Bool, text: (Int) -> String)] { [
+        ("params inline (benchmark)", true, { "[processes.p\($0)]\ntype = \"nothing\"\nparams = { index = \($0) }\n" }),
+        ("params beside type (Python)", true, { "[processes.p\($0)]\ntype = \"nothing\"\nindex = \($0)\n" }),
+        ("params as a [table]", true, { "[processes.p\($0)]\ntype = \"nothing\"\n[processes.p\($0).params]\nindex = \($0)\n" }),
+        ("params by dotted key", true, { "[processes.p\($0)]\ntype = \"nothing\"\nparams.index = \($0)\n" }),
+        ("many params", false, {
+            "[processes.p\($0)]\ntype = \"train\"\nparams = { epochs = \($0), lr = 1e-3, momentum = 0.9, name = \"run \($0)\", "
+                + "note = \"a longer text than fifteen bytes\", shuffle = true, seed = 1_000, decay = -0.5, steps = 0x10, tag = 'x' }\n"
+        }),
+        ("arrays", false, {
+            "[processes.p\($0)]\ntype = \"train\"\nparams = { sizes = [1, 2, 3, 4], names = [\"a\", \"b\", \"c\"], grid = [[1, 2], [3, 4]] }\n"
+        }),
+        ("nested tables", false, {
+            "[processes.p\($0)]\ntype = \"train\"\n[processes.p\($0).params]\nepochs = \($0)\n[processes.p\($0).params.optimizer]\n"
+                + "name = \"sgd\"\nlr = 0.1\n[processes.p\($0).params.optimizer.schedule]\nwarmup = 10\n"
+        }),
+        ("dotted keys", false, {
+            "[processes.p\($0)]\ntype = \"train\"\nparams.epochs = \($0)\nparams.optimizer.name = \"sgd\"\nparams.optimizer.lr = 0.1\n"
+                + "\"quoted key\".x = 1\n"
+        }),
+        ("[[arrays of tables]]", false, {
+            "[[runs]]\nname = \"p\($0)\"\nseed = \($0)\n[runs.optimizer]\nlr = 0.1\n[[runs.stages]]\nsteps = 10\n"
+        }),
+    ] }
+
+    static func measure(runner: PipelineRunner, processes: Int, repeats: Int) {
+        func threadCPU() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+        func least(_ body: () -> Void) -> Double {
+            (0..<max(repeats, 1)).map { _ in
+                let start = threadCPU()
+                body()
+                return threadCPU() - start
+            }.min() ?? 0
+        }
+        print("Reading configs of \(processes) processes (thread CPU time, least of \(repeats)):")
+        print("shape                           bytes     parse ns/B  µs/process   + validation ns/B  µs/process")
+        for shape in shapes {
+            let text = (0..<processes).map(shape.text).joined(separator: "\n")
+            let bytes = Double(text.utf8.count)
+            let parse = least { precondition((try? ConfigLoader.parse(text: text, file: "config.toml")) != nil) }
+            var line = shape.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                + String(format: "%9.0f   %8.2f   %8.2f", bytes, parse / bytes * 1e9, parse / Double(processes) * 1e6)
+            if shape.valid {
+                let validate = least { precondition(runner.validate(text: text).isEmpty) }
+                line += String(format: "      %8.2f          %8.2f", validate / bytes * 1e9, validate / Double(processes) * 1e6)
+            }
+            print(line)
         }
     }
 }

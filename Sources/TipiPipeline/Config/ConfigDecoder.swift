@@ -8,31 +8,55 @@ extension CodingUserInfoKey {
 /// Decodes any `Decodable` from a ``ConfigNode``: a TOML integer is accepted where a floating-point number
 /// is expected, errors are ``ConfigProblem``s with the file position and dotted key path, and the keys a
 /// type asked for are recorded so that unknown keys can be reported with a near-miss suggestion.
+///
+/// A value's key path is made only when something needs it (a message, a nested table): a scalar is
+/// decoded in place by its table's container, without a decoder or a path of its own.
 final class ConfigDecoder: Decoder {
     let node: ConfigNode
-    let path: [String]
+    /// The path of the table holding this node (shared with its decoder, not copied), and this node's key in it
+    /// (`nil` for the decoder decoding started with, whose path is `parentPath`).
+    private let parentPath: [String]
+    private let key: String?
     let tracker: KeyTracker
     let userInfo: [CodingUserInfoKey: Any]
 
     init(node: ConfigNode, path: [String], tracker: KeyTracker = KeyTracker(), userInfo: [CodingUserInfoKey: Any] = [:]) {
         self.node = node
-        self.path = path
+        self.parentPath = path
+        self.key = nil
         self.tracker = tracker
         self.userInfo = userInfo
     }
+
+    private init(node: ConfigNode, parentPath: [String], key: String, tracker: KeyTracker, userInfo: [CodingUserInfoKey: Any]) {
+        self.node = node
+        self.parentPath = parentPath
+        self.key = key
+        self.tracker = tracker
+        self.userInfo = userInfo
+    }
+
+    /// The key path of this node.
+    private(set) lazy var path: [String] = key.map { parentPath + [$0] } ?? parentPath
 
     var codingPath: [any CodingKey] { path.map { AnyKey(stringValue: $0) } }
     var dottedPath: String { path.joined(separator: ".") }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(try keyedContainer(Key.self))
+    }
+
+    /// The container of this node's table, as it is (without the type-erasing box of
+    /// ``container(keyedBy:)``, for ``ProcessParameterDecoder``).
+    func keyedContainer<Key: CodingKey>(_ type: Key.Type) throws -> KeyedContainer<Key> {
         guard case .table(let table, _) = node else {
             throw ConfigProblem(
                 code: "INS001", location: node.location, path: dottedPath,
                 message: "expected a table, found \(node.typeName) \(node.text)",
                 help: "write it as a table: { key = value, … }")
         }
-        tracker.visit(path, keys: table.keys)
-        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, table: table))
+        let record = tracker.visit(path, table: table)
+        return KeyedContainer<Key>(decoder: self, table: table, record: record)
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -49,12 +73,12 @@ final class ConfigDecoder: Decoder {
     }
 
     func child(_ node: ConfigNode, key: String) -> ConfigDecoder {
-        ConfigDecoder(node: node, path: path + [key], tracker: tracker, userInfo: userInfo)
+        ConfigDecoder(node: node, parentPath: path, key: key, tracker: tracker, userInfo: userInfo)
     }
 
     /// Decodes a value of type `T` from this decoder's node.
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let value = try scalar(type) { return value }
+        if let value = try Self.scalar(type, node, path: dottedPath) { return value }
         if type == URL.self {
             guard case .string(let text, _) = node else { throw mismatch("a path or URL string") }
             let url = text.contains("://") ? URL(string: text) : URL(fileURLWithPath: text)
@@ -76,66 +100,80 @@ final class ConfigDecoder: Decoder {
 
     /// Numbers, strings and booleans, with integer → floating-point coercion and range checks.
     func scalar<T>(_ type: T.Type) throws -> T? {
-        switch type {
-        case is Bool.Type:
-            guard case .bool(let value, _) = node else { throw mismatch("Bool (true or false)") }
-            return value as? T
-        case is String.Type:
+        try Self.scalar(type, node, path: dottedPath)
+    }
+
+    /// `node` as a number, string or boolean of type `T` (`nil` when `T` is none of these); `path` is made
+    /// for a message only.
+    static func scalar<T>(_ type: T.Type, _ node: ConfigNode, path: @autoclosure () -> String) throws -> T? {
+        // Exact metatype comparisons (and a cast known to hold), cheaper than `is` and `as?` on each case.
+        func result<V>(_ value: V) -> T { unsafeBitCast(value, to: T.self) }
+        if type == Bool.self {
+            guard case .bool(let value, _) = node else { throw mismatch("Bool (true or false)", node, path: path()) }
+            return result(value)
+        }
+        if type == String.self {
             switch node {
-            case .string(let value, _), .date(let value, _): return value as? T
-            default: throw mismatch("String (text in quotes)")
+            case .string(let value, _), .date(let value, _): return result(value)
+            default: throw mismatch("String (text in quotes)", node, path: path())
             }
-        case is Double.Type:
+        }
+        if type == Double.self {
             switch node {
-            case .double(let value, _): return value as? T
-            case .int(let value, _): return Double(value) as? T
-            default: throw mismatch("Double (a number)")
+            case .double(let value, _): return result(value)
+            case .int(let value, _): return result(Double(value))
+            default: throw mismatch("Double (a number)", node, path: path())
             }
-        case is Float.Type:
+        }
+        if type == Float.self {
             switch node {
             case .double(let value, _):
                 guard !value.isFinite || Float(value).isFinite else {
                     throw ConfigProblem(
-                        code: "INS001", location: node.location, path: dottedPath,
+                        code: "INS001", location: node.location, path: path(),
                         message: "\(value) does not fit in Float (at most about 3.4e38)")
                 }
-                return Float(value) as? T
-            case .int(let value, _): return Float(value) as? T
-            default: throw mismatch("Float (a number)")
+                return result(Float(value))
+            case .int(let value, _): return result(Float(value))
+            default: throw mismatch("Float (a number)", node, path: path())
             }
-        case is Int.Type: return try integer(Int.self) as? T
-        case is Int64.Type: return try integer(Int64.self) as? T
-        case is Int32.Type: return try integer(Int32.self) as? T
-        case is Int16.Type: return try integer(Int16.self) as? T
-        case is Int8.Type: return try integer(Int8.self) as? T
-        case is UInt.Type: return try integer(UInt.self) as? T
-        case is UInt64.Type: return try integer(UInt64.self) as? T
-        case is UInt32.Type: return try integer(UInt32.self) as? T
-        case is UInt16.Type: return try integer(UInt16.self) as? T
-        case is UInt8.Type: return try integer(UInt8.self) as? T
-        default: return nil
         }
+        if type == Int.self { return result(try integer(Int.self, node, path: path())) }
+        if type == Int64.self { return result(try integer(Int64.self, node, path: path())) }
+        if type == Int32.self { return result(try integer(Int32.self, node, path: path())) }
+        if type == Int16.self { return result(try integer(Int16.self, node, path: path())) }
+        if type == Int8.self { return result(try integer(Int8.self, node, path: path())) }
+        if type == UInt.self { return result(try integer(UInt.self, node, path: path())) }
+        if type == UInt64.self { return result(try integer(UInt64.self, node, path: path())) }
+        if type == UInt32.self { return result(try integer(UInt32.self, node, path: path())) }
+        if type == UInt16.self { return result(try integer(UInt16.self, node, path: path())) }
+        if type == UInt8.self { return result(try integer(UInt8.self, node, path: path())) }
+        return nil
     }
 
-    private func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
+    private static func integer<I: FixedWidthInteger>(_ type: I.Type, _ node: ConfigNode, path: @autoclosure () -> String) throws -> I {
         switch node {
         case .int(let value, _):
             guard let result = I(exactly: value) else {
                 throw ConfigProblem(
-                    code: "INS001", location: node.location, path: dottedPath,
+                    code: "INS001", location: node.location, path: path(),
                     message: "\(value) does not fit in \(I.self) (\(I.min)…\(I.max))")
             }
             return result
         case .double(let value, _) where value == value.rounded() && abs(value) < 9e15:
             throw ConfigProblem(
-                code: "INS001", location: node.location, path: dottedPath,
+                code: "INS001", location: node.location, path: path(),
                 message: "expected \(I.self), found float \(value)", help: "write it without a decimal point: \(Int(value))")
         default:
-            throw mismatch("\(I.self) (a whole number)")
+            throw mismatch("\(I.self) (a whole number)", node, path: path())
         }
     }
 
     func mismatch(_ expected: String) -> ConfigProblem {
+        Self.mismatch(expected, node, path: dottedPath)
+    }
+
+    static func mismatch(_ expected: String, _ node: ConfigNode, path: String) -> ConfigProblem {
         var help: String?
         if case .string(let text, _) = node {
             // Suggest the unquoted value only when TOML would read it as one.
@@ -149,34 +187,47 @@ final class ConfigDecoder: Decoder {
             }
         }
         return ConfigProblem(
-            code: "INS001", location: node.location, path: dottedPath,
+            code: "INS001", location: node.location, path: path,
             message: "expected \(expected), found \(node.typeName) \(node.text)", help: help)
     }
 
     struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let decoder: ConfigDecoder
         let table: ConfigTable
+        /// Where the keys asked for are recorded.
+        let record: KeyTracker.Record
 
         var codingPath: [any CodingKey] { decoder.codingPath }
         var allKeys: [Key] { table.keys.compactMap { Key(stringValue: $0) } }
 
         func contains(_ key: Key) -> Bool {
-            decoder.tracker.access(decoder.path, key.stringValue)
+            record.ask(key.stringValue)
             return table[key.stringValue] != nil
         }
 
         func decodeNil(forKey key: Key) throws -> Bool {
-            decoder.tracker.access(decoder.path, key.stringValue)
+            record.ask(key.stringValue)
             return table[key.stringValue] == nil
         }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            decoder.tracker.access(decoder.path, key.stringValue)
-            guard let node = table[key.stringValue] else {
+            guard let value = try decodeIfPresent(type, key: key) else {
                 throw ConfigProblem(
                     code: "INS001", location: decoder.node.location, path: decoder.dottedPath,
                     message: "missing required key '\(key.stringValue)' (\(T.self))",
                     help: "add \(key.stringValue) = … to this table")
+            }
+            return value
+        }
+
+        /// The value of `key`, or `nil` when the table does not have it (asked for either way): one look-up,
+        /// where `contains` then `decode` make two.
+        func decodeIfPresent<T: Decodable>(_ type: T.Type, key: Key) throws -> T? {
+            record.ask(key.stringValue)
+            guard let node = table[key.stringValue] else { return nil }
+            // A scalar needs no decoder of its own (nor its path, unless it is wrong).
+            if let value = try ConfigDecoder.scalar(type, node, path: (decoder.path + [key.stringValue]).joined(separator: ".")) {
+                return value
             }
             return try decoder.child(node, key: key.stringValue).decode(type)
         }
@@ -195,7 +246,7 @@ final class ConfigDecoder: Decoder {
         func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
 
         private func child(_ key: Key) throws -> ConfigDecoder {
-            decoder.tracker.access(decoder.path, key.stringValue)
+            record.ask(key.stringValue)
             guard let node = table[key.stringValue] else {
                 throw ConfigProblem(
                     code: "INS001", location: decoder.node.location, path: decoder.dottedPath,
@@ -226,7 +277,11 @@ final class ConfigDecoder: Decoder {
                 throw ConfigProblem(code: "INS001", location: decoder.node.location, path: decoder.dottedPath, message: "too few elements")
             }
             defer { currentIndex += 1 }
-            return try decoder.child(values[currentIndex], key: "[\(currentIndex)]").decode(type)
+            let index = currentIndex
+            if let value = try ConfigDecoder.scalar(type, values[index], path: (decoder.path + ["[\(index)]"]).joined(separator: ".")) {
+                return value
+            }
+            return try decoder.child(values[index], key: "[\(index)]").decode(type)
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
@@ -247,78 +302,6 @@ final class ConfigDecoder: Decoder {
         var codingPath: [any CodingKey] { decoder.codingPath }
         func decodeNil() -> Bool { false }
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type) }
-    }
-}
-
-/// Records, per table path, the keys a table has and the keys a decoded type asked for.
-///
-/// A process's params are one or two tables, so the tables are kept in a list, searched from the last one
-/// (the one being decoded); beyond ``indexedAbove`` tables a dictionary by path finds them.
-final class KeyTracker: @unchecked Sendable {
-    private struct Table {
-        var path: [String]
-        /// The keys the table has (`nil` until the decoder visited it).
-        var keys: [String]?
-        var asked: Set<String> = []
-    }
-
-    private static let indexedAbove = 8
-    private let lock = NSLock()
-    private var tables: [Table] = []
-    private var positions: [[String]: Int] = [:]
-
-    /// The position of the table at `path`, added when new.
-    private func position(_ path: [String]) -> Int {
-        if tables.count <= Self.indexedAbove {
-            var position = tables.count - 1
-            while position >= 0 {
-                if tables[position].path == path { return position }
-                position -= 1
-            }
-        } else if let position = positions[path] {
-            return position
-        }
-        tables.append(Table(path: path))
-        if tables.count > Self.indexedAbove {
-            if positions.isEmpty {
-                for (position, table) in tables.enumerated() where positions[table.path] == nil { positions[table.path] = position }
-            } else {
-                positions[path] = tables.count - 1
-            }
-        }
-        return tables.count - 1
-    }
-
-    func visit(_ path: [String], keys: [String]) {
-        lock.lock()
-        defer { lock.unlock() }
-        tables[position(path)].keys = keys
-    }
-
-    func access(_ path: [String], _ key: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        tables[position(path)].asked.insert(key)
-    }
-
-    /// The keys asked for in the table at `path` (present or not: a default's key too), sorted.
-    func asked(_ path: [String]) -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return tables.first { $0.path == path }?.asked.sorted() ?? []
-    }
-
-    /// Keys present but never asked for: (table path, key, the keys that were asked for there).
-    func unknownKeys() -> [(path: [String], key: String, known: [String])] {
-        lock.lock()
-        defer { lock.unlock() }
-        var result: [(path: [String], key: String, known: [String])] = []
-        var visited = tables.filter { $0.keys != nil }
-        if visited.count > 1 { visited.sort { $0.path.joined(separator: ".") < $1.path.joined(separator: ".") } }
-        for table in visited {
-            for key in table.keys ?? [] where !table.asked.contains(key) { result.append((table.path, key, table.asked.sorted())) }
-        }
-        return result
     }
 }
 

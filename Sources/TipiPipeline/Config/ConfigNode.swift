@@ -1,7 +1,10 @@
 import Tipi
 
 /// A config value with the place it was written: the tree every pipeline check and decoder works on.
-public indirect enum ConfigNode: Sendable, Equatable {
+///
+/// Not `indirect`: arrays and ``ConfigTable`` hold their elements in their own buffers already, so a node is
+/// stored inline (no box of its own), and copying one retains at most its text and its location's origin.
+public enum ConfigNode: Sendable, Equatable {
     case int(Int, SourceLocation?)
     case double(Double, SourceLocation?)
     case string(String, SourceLocation?)
@@ -65,6 +68,12 @@ public indirect enum ConfigNode: Sendable, Equatable {
         return open + parts.joined(separator: ", ") + close
     }
 
+    /// Whether the value is a table (without copying it).
+    var isTable: Bool {
+        if case .table = self { return true }
+        return false
+    }
+
     public var table: ConfigTable? {
         if case .table(let table, _) = self { return table }
         return nil
@@ -93,54 +102,104 @@ public indirect enum ConfigNode: Sendable, Equatable {
 /// a table of a million keys is as quick to check as a small one (a small table — at most ``linearLimit``
 /// keys, the usual params table — is scanned, which is quicker than hashing the key).
 public struct ConfigTable: Sendable, Equatable {
+    private var storage: [(key: String, value: ConfigNode)]
+    /// The position of each key in `storage` (the first, should a key be there twice); `nil` for a small table.
+    private var index: KeyIndex?
+
+    /// The entries in the order they were written. Changing them re-indexes the table.
     public var entries: [(key: String, value: ConfigNode)] {
-        didSet { index = Self.index(of: entries) }
+        get { storage }
+        set {
+            storage = newValue
+            index = Self.index(of: storage)
+        }
+        _modify {
+            defer { index = Self.index(of: storage) }
+            yield &storage
+        }
     }
-    /// The position of each key in `entries` (the first, should a key be there twice); `nil` for a small table.
-    private var index: [String: Int]?
 
     /// Tables with at most this many keys are scanned rather than indexed.
     static let linearLimit = 8
 
     public init(entries: [(key: String, value: ConfigNode)] = []) {
-        self.entries = entries
+        self.storage = entries
         self.index = Self.index(of: entries)
     }
 
-    /// A table whose keys are known to be unique, with their positions when there are more than
-    /// ``linearLimit`` of them (``TOMLTree`` has them already).
-    init(uniqueEntries entries: [(key: String, value: ConfigNode)], index: [String: Int]?) {
-        self.entries = entries
-        self.index = entries.count > Self.linearLimit ? (index ?? Self.index(of: entries)) : nil
+    private static func index(of entries: [(key: String, value: ConfigNode)]) -> KeyIndex? {
+        entries.count > linearLimit ? KeyIndex(entries) : nil
     }
 
-    private static func index(of entries: [(key: String, value: ConfigNode)]) -> [String: Int]? {
-        guard entries.count > linearLimit else { return nil }
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entries.count)
-        for (position, entry) in entries.enumerated() where index[entry.key] == nil { index[entry.key] = position }
-        return index
+    /// The number of keys.
+    var count: Int { storage.count }
+
+    /// The position of `key` in ``entries``.
+    func position(of key: String) -> Int? {
+        if let index { return index.find(key, in: storage).position }
+        return storage.firstIndex { $0.key == key }
     }
 
-    private func position(of key: String) -> Int? {
-        if let index { return index[key] }
-        return entries.firstIndex { $0.key == key }
+    /// Where `key` is in ``entries`` (``Lookup/position``), kept for ``append(newKey:_:after:)``: a key looked
+    /// up and then added is hashed once.
+    struct Lookup {
+        var position: Int?
+        fileprivate var probe: KeyIndex.Probe?
+    }
+
+    /// Looks `key` up, for ``append(newKey:_:after:)`` should the table not have it.
+    func lookUp(_ key: String) -> Lookup {
+        if let index {
+            let probe = index.find(key, in: storage)
+            return Lookup(position: probe.position, probe: probe)
+        }
+        return Lookup(position: storage.firstIndex { $0.key == key }, probe: nil)
+    }
+
+    /// The value at `position` of ``entries``.
+    func value(at position: Int) -> ConfigNode { storage[position].value }
+
+    /// Appends a key the table does not have (the caller checked), keeping the index up to date.
+    mutating func append(newKey key: String, _ value: ConfigNode) {
+        append(newKey: key, value, after: nil)
+    }
+
+    /// Appends `key`, which `lookup` (the last look-up, with nothing added since) found missing.
+    mutating func append(newKey key: String, _ value: ConfigNode, after lookup: Lookup?) {
+        let probe = index == nil ? nil : (lookup?.probe ?? index!.find(key, in: storage))
+        if storage.capacity == 0 { storage.reserveCapacity(4) }
+        storage.append((key, value))
+        if let probe {
+            index!.insert(probe, at: storage.count - 1)
+        } else if storage.count > Self.linearLimit {
+            index = Self.index(of: storage)
+        }
+    }
+
+    /// Replaces the value at `position` of ``entries`` (the key stays).
+    mutating func replaceValue(at position: Int, with value: ConfigNode) {
+        storage[position].value = value
     }
 
     public subscript(key: String) -> ConfigNode? {
-        get { position(of: key).map { entries[$0].value } }
+        get { position(of: key).map { storage[$0].value } }
         set {
             if let position = position(of: key) {
-                if let newValue { entries[position].value = newValue } else { entries.remove(at: position) }
+                if let newValue {
+                    storage[position].value = newValue
+                } else {
+                    storage.remove(at: position)
+                    index = Self.index(of: storage)
+                }
             } else if let newValue {
-                entries.append((key, newValue))
+                append(newKey: key, newValue)
             }
         }
     }
 
-    public var keys: [String] { entries.map(\.key) }
+    public var keys: [String] { storage.map(\.key) }
 
     public static func == (lhs: ConfigTable, rhs: ConfigTable) -> Bool {
-        lhs.entries.map(\.key) == rhs.entries.map(\.key) && lhs.entries.map(\.value) == rhs.entries.map(\.value)
+        lhs.storage.count == rhs.storage.count && zip(lhs.storage, rhs.storage).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 }

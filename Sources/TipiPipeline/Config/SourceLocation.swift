@@ -1,19 +1,92 @@
 /// Where a config value came from: a file position, or a `--set` override (or a sweep's value for its point).
+///
+/// A location is small (16 bytes) and cheap to copy: what the locations of one file (or one override) have
+/// in common — the file's name, the override and its origin — is one shared ``Origin``, and the line and
+/// column are 32-bit (a position beyond 2³¹ − 1 is kept exactly, in its own origin).
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    /// The `--set` argument, when the value came from the command line.
-    public var override: String?
-    /// What gave the override: `--set` (the command line) or `sweep` (the value of a sweep's point).
-    public var overrideOrigin: String
+    /// What the locations of one file, or of one override, share.
+    final class Origin: Sendable, Hashable {
+        let file: String
+        /// The `--set` argument, when the values came from the command line.
+        let override: String?
+        let overrideOrigin: String
+        /// The exact line and column of a location whose line or column does not fit in 32 bits.
+        let wide: (line: Int, column: Int)?
+
+        init(file: String, override: String? = nil, overrideOrigin: String = "--set", wide: (line: Int, column: Int)? = nil) {
+            self.file = file
+            self.override = override
+            self.overrideOrigin = overrideOrigin
+            self.wide = wide
+        }
+
+        static func == (lhs: Origin, rhs: Origin) -> Bool {
+            lhs === rhs
+                || (lhs.file == rhs.file && lhs.override == rhs.override && lhs.overrideOrigin == rhs.overrideOrigin
+                    && lhs.wide?.line == rhs.wide?.line && lhs.wide?.column == rhs.wide?.column)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(file)
+            hasher.combine(override)
+            hasher.combine(overrideOrigin)
+            hasher.combine(wide?.line)
+            hasher.combine(wide?.column)
+        }
+
+        /// The same origin with another position's exact line and column (or none).
+        func with(wide: (line: Int, column: Int)?) -> Origin {
+            if wide == nil, self.wide == nil { return self }
+            return Origin(file: file, override: override, overrideOrigin: overrideOrigin, wide: wide)
+        }
+    }
+
+    private(set) var origin: Origin
+    private var compactLine: Int32
+    private var compactColumn: Int32
 
     public init(file: String, line: Int, column: Int, override: String? = nil, overrideOrigin: String = "--set") {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.override = override
-        self.overrideOrigin = overrideOrigin
+        self.init(origin: Origin(file: file, override: override, overrideOrigin: overrideOrigin), line: line, column: column)
+    }
+
+    /// A location in `origin` (shared with the other locations of the same file).
+    init(origin: Origin, line: Int, column: Int) {
+        if let compactLine = Int32(exactly: line), let compactColumn = Int32(exactly: column) {
+            self.origin = origin.with(wide: nil)
+            self.compactLine = compactLine
+            self.compactColumn = compactColumn
+        } else {
+            self.origin = origin.with(wide: (line, column))
+            self.compactLine = 0
+            self.compactColumn = 0
+        }
+    }
+
+    public var file: String {
+        get { origin.file }
+        set { origin = Origin(file: newValue, override: origin.override, overrideOrigin: origin.overrideOrigin, wide: origin.wide) }
+    }
+
+    public var line: Int {
+        get { origin.wide?.line ?? Int(compactLine) }
+        set { self = SourceLocation(origin: origin, line: newValue, column: column) }
+    }
+
+    public var column: Int {
+        get { origin.wide?.column ?? Int(compactColumn) }
+        set { self = SourceLocation(origin: origin, line: line, column: newValue) }
+    }
+
+    /// The `--set` argument, when the value came from the command line.
+    public var override: String? {
+        get { origin.override }
+        set { origin = Origin(file: origin.file, override: newValue, overrideOrigin: origin.overrideOrigin, wide: origin.wide) }
+    }
+
+    /// What gave the override: `--set` (the command line) or `sweep` (the value of a sweep's point).
+    public var overrideOrigin: String {
+        get { origin.overrideOrigin }
+        set { origin = Origin(file: origin.file, override: origin.override, overrideOrigin: newValue, wide: origin.wide) }
     }
 
     public var description: String {

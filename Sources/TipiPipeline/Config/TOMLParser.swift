@@ -20,22 +20,27 @@ struct TOMLParser {
     }
 
     private let bytes: [UInt8]
-    private let file: String
+    /// What every location of this text shares (its file).
+    private let origin: SourceLocation.Origin
     private var index = 0
     private var line = 1
     private var column = 1
     private let root = TOMLTree.Table(kind: .implicit, location: nil)
+    /// The parts of the keys being read, innermost last: ``key()`` pushes a key's parts and answers their
+    /// range; whoever asked pops them when done (so a key costs no array of its own).
+    private var keyParts: [TOMLTree.KeyPart] = []
 
     private init(text: String, file: String) {
         bytes = Array(text.utf8)
-        self.file = file
+        origin = SourceLocation.Origin(file: file)
+        keyParts.reserveCapacity(8)
     }
 
     /// Parses a whole document.
     static func parse(_ text: String, file: String) throws(SyntaxError) -> ConfigTable {
         var parser = TOMLParser(text: text, file: file)
         try parser.document()
-        return parser.root.configTable()
+        return parser.root.finish()
     }
 
     /// Parses a single value (the right side of `--set key=value`), which must be the whole text.
@@ -45,7 +50,7 @@ struct TOMLParser {
         let value = try parser.value(depth: 1)
         parser.skipSpaces()
         guard parser.current == nil else { throw parser.error("expected the end of the value, found \(parser.describeCurrent())") }
-        return value.node()
+        return value
     }
 
     /// Parses a dotted key (the left side of `--set key=value`), which must be the whole text.
@@ -55,7 +60,7 @@ struct TOMLParser {
         let key = try parser.key()
         parser.skipSpaces()
         guard parser.current == nil else { throw parser.error("expected `.` or the end of the key, found \(parser.describeCurrent())") }
-        return key.map(\.name)
+        return parser.keyParts[key].map(\.name)
     }
 
     // MARK: - Cursor
@@ -66,7 +71,12 @@ struct TOMLParser {
         index + offset < bytes.count ? bytes[index + offset] : nil
     }
 
-    private var here: SourceLocation { SourceLocation(file: file, line: line, column: column) }
+    private var here: SourceLocation { SourceLocation(origin: origin, line: line, column: column) }
+
+    /// Where a key part was written.
+    private func location(of part: TOMLTree.KeyPart) -> SourceLocation {
+        SourceLocation(origin: origin, line: part.line, column: part.column)
+    }
 
     private mutating func advance() {
         guard let byte = current else { return }
@@ -170,7 +180,7 @@ struct TOMLParser {
     private mutating func document() throws(SyntaxError) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }  // a byte-order mark
         var table = root
-        var tablePath: [String] = []
+        var tableDepth = 0
         while true {
             try skipBlankLines()
             guard current != nil else { return }
@@ -192,36 +202,39 @@ struct TOMLParser {
                     throw error(at: start, "table header nested \(key.count) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
                 }
                 table = try header(key, at: start, isArray: isArray)
-                tablePath = key.map(\.name)
+                tableDepth = key.count
+                keyParts.removeSubrange(key)
                 try endOfLine(after: "the table header")
             } else {
-                try keyValue(into: table, depth: tablePath.count)
+                try keyValue(into: table, depth: tableDepth)
                 try endOfLine(after: "the value")
             }
         }
     }
 
     /// `[a.b.c]` or `[[a.b.c]]`: the table that following keys go into.
-    private mutating func header(_ key: [TOMLTree.KeyPart], at start: SourceLocation, isArray: Bool) throws(SyntaxError) -> TOMLTree.Table {
+    private func header(_ key: Range<Int>, at start: SourceLocation, isArray: Bool) throws(SyntaxError) -> TOMLTree.Table {
         var table = root
-        for (position, part) in key.enumerated() {
+        for position in key {
+            let part = keyParts[position]
             // For messages only (joining the parts costs more than the rest of the header).
-            func dotted() -> String { key.prefix(position + 1).map(\.name).joined(separator: ".") }
-            let isLast = position == key.count - 1
-            switch table[part.name] {
+            func dotted() -> String { keyParts[key.lowerBound...position].map(\.name).joined(separator: ".") }
+            let isLast = position == key.upperBound - 1
+            let (existing, lookup) = table.lookUp(part.name)
+            switch existing {
             case nil:
                 if isLast, isArray {
                     let element = TOMLTree.Table(kind: .header, location: start)
-                    table.set(part.name, .tableArray(TOMLTree.TableList(element, location: start)))
+                    table.add(part.name, TOMLTree.TableList(element, location: start), after: lookup)
                     return element
                 }
                 let created = TOMLTree.Table(kind: isLast ? .header : .implicit, location: start)
-                table.set(part.name, .table(created))
+                table.add(part.name, created, after: lookup)
                 table = created
+            case .finished(.table)?:
+                // Only inline tables are finished tables.
+                throw error(at: start, "'\(dotted())' is an inline table, which cannot be extended", help: "add its keys inside { … } instead")
             case .table(let existing)?:
-                if existing.kind == .inline {
-                    throw error(at: start, "'\(dotted())' is an inline table, which cannot be extended", help: "add its keys inside { … } instead")
-                }
                 if isLast {
                     if isArray {
                         throw error(at: start, "'\(dotted())' is already a table, so it cannot be an array of tables")
@@ -255,12 +268,19 @@ struct TOMLParser {
 
     /// `key = value` (the key may be dotted), into `table`.
     private mutating func keyValue(into table: TOMLTree.Table, depth: Int) throws(SyntaxError) {
+        let key = try keyAndEquals(depth: depth)
+        try assign(key, into: table, depth: depth)
+    }
+
+    /// The key of `key = value` and the `=` (the cursor is then at the value); the key's parts are on
+    /// `keyParts` for ``assign(_:into:depth:)`` to pop.
+    private mutating func keyAndEquals(depth: Int) throws(SyntaxError) -> Range<Int> {
         let start = here
         let key = try self.key()
         skipSpaces()
         guard current == UInt8(ascii: "=") else {
             throw error(
-                "expected `=` after the key '\(key.map(\.name).joined(separator: "."))', found \(describeCurrent())",
+                "expected `=` after the key '\(keyParts[key].map(\.name).joined(separator: "."))', found \(describeCurrent())",
                 help: "write key = value")
         }
         advance()
@@ -268,37 +288,48 @@ struct TOMLParser {
         guard depth + key.count <= Self.maximumDepth else {
             throw error(at: start, "key nested \(depth + key.count) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
         }
+        return key
+    }
+
+    /// The value at the cursor, under `key` (its parts on `keyParts`, popped here) in `table`.
+    private mutating func assign(_ key: Range<Int>, into table: TOMLTree.Table, depth: Int) throws(SyntaxError) {
         var target = table
-        for part in key.dropLast() {
-            switch target[part.name] {
+        for position in key.dropLast() {
+            let part = keyParts[position]
+            let (existing, lookup) = target.lookUp(part.name)
+            switch existing {
             case nil:
-                let created = TOMLTree.Table(kind: .dotted, location: part.location)
-                target.set(part.name, .table(created))
+                let created = TOMLTree.Table(kind: .dotted, location: location(of: part))
+                target.add(part.name, created, after: lookup)
                 target = created
             case .table(let existing)? where existing.kind == .dotted:
                 target = existing
             case let other?:
                 throw error(
-                    at: part.location, "'\(part.name)' is already defined (\(other.typeName)), so a dotted key cannot add to it",
+                    at: location(of: part), "'\(part.name)' is already defined (\(other.typeName)), so a dotted key cannot add to it",
                     help: "write the key inside its own table or inline table")
             }
         }
-        guard let last = key.last else { return }
-        if target[last.name] != nil {
-            throw error(at: last.location, "key '\(last.name)' is defined twice", help: "remove one of the two")
+        guard let lastPosition = key.last else { return }
+        let last = keyParts[lastPosition]
+        keyParts.removeSubrange(key)
+        let lookup = target.lookUp(last.name).lookup
+        if lookup.position != nil {
+            throw error(at: location(of: last), "key '\(last.name)' is defined twice", help: "remove one of the two")
         }
+        // Reading the value adds nothing to `target` (an inline table is a table of its own).
         let value = try self.value(depth: depth + key.count)
-        target.set(last.name, value)
+        target.add(last.name, value, after: lookup)
     }
 
     // MARK: - Keys
 
     /// A dotted key: bare or quoted parts separated by dots (spaces allowed around the dots).
-    private mutating func key() throws(SyntaxError) -> [TOMLTree.KeyPart] {
-        var parts: [TOMLTree.KeyPart] = []
+    private mutating func key() throws(SyntaxError) -> Range<Int> {
+        let first = keyParts.count
         while true {
             skipSpaces()
-            let start = here
+            let (startLine, startColumn) = (line, column)
             let name: String
             switch current {
             case UInt8(ascii: "\"")?:
@@ -319,16 +350,21 @@ struct TOMLParser {
                         "expected a key, found \(describeCurrent())",
                         help: "keys are letters, digits, `_` and `-`, or quoted: \"my key\"")
                 }
-                name = String(decoding: bytes[begin..<index], as: UTF8.self)
+                name = text(begin..<index)
             }
-            parts.append(TOMLTree.KeyPart(name: name, location: start))
-            guard parts.count <= Self.maximumDepth else {
-                throw error(at: start, "key nested more than \(Self.maximumDepth) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
+            keyParts.append(TOMLTree.KeyPart(name: name, line: startLine, column: startColumn))
+            guard keyParts.count - first <= Self.maximumDepth else {
+                throw error(at: location(of: keyParts[keyParts.count - 1]), "key nested more than \(Self.maximumDepth) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
             }
             skipSpaces()
-            guard current == UInt8(ascii: ".") else { return parts }
+            guard current == UInt8(ascii: ".") else { return first..<keyParts.count }
             advance()
         }
+    }
+
+    /// The text of `range` of the bytes (a short ASCII text becomes a small string, without allocating).
+    private func text(_ range: Range<Int>) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     private func isBareKeyByte(_ byte: UInt8) -> Bool {
@@ -342,7 +378,7 @@ struct TOMLParser {
 
     // MARK: - Values
 
-    private mutating func value(depth: Int) throws(SyntaxError) -> TOMLTree.Value {
+    private mutating func value(depth: Int) throws(SyntaxError) -> ConfigNode {
         let start = here
         guard depth <= Self.maximumDepth else {
             throw error("value nested more than \(Self.maximumDepth) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
@@ -350,28 +386,28 @@ struct TOMLParser {
         switch current {
         case UInt8(ascii: "\"")?:
             if peek(1) == UInt8(ascii: "\""), peek(2) == UInt8(ascii: "\"") {
-                return .scalar(.string(try multilineString(quote: UInt8(ascii: "\"")), start))
+                return .string(try multilineString(quote: UInt8(ascii: "\"")), start)
             }
-            return .scalar(.string(try basicString(), start))
+            return .string(try basicString(), start)
         case UInt8(ascii: "'")?:
             if peek(1) == UInt8(ascii: "'"), peek(2) == UInt8(ascii: "'") {
-                return .scalar(.string(try multilineString(quote: UInt8(ascii: "'")), start))
+                return .string(try multilineString(quote: UInt8(ascii: "'")), start)
             }
-            return .scalar(.string(try literalString(), start))
+            return .string(try literalString(), start)
         case UInt8(ascii: "[")?:
             return try array(depth: depth, start: start)
         case UInt8(ascii: "{")?:
-            return .table(try inlineTable(depth: depth, start: start))
+            return .table(try inlineTable(depth: depth, start: start), start)
         case nil, 0x0A?, 0x0D?, UInt8(ascii: "#")?:
             throw error("expected a value, found \(describeCurrent())", help: "write a value after `=`: a number, \"text\", true, [ … ] or { … }")
         default:
-            return .scalar(try bareValue(start: start))
+            return try bareValue(start: start)
         }
     }
 
-    private mutating func array(depth: Int, start: SourceLocation) throws(SyntaxError) -> TOMLTree.Value {
+    private mutating func array(depth: Int, start: SourceLocation) throws(SyntaxError) -> ConfigNode {
         advance()  // [
-        var elements: [TOMLTree.Value] = []
+        var elements: [ConfigNode] = []
         while true {
             try skipBlankLines()
             if current == UInt8(ascii: "]") {
@@ -391,18 +427,36 @@ struct TOMLParser {
         }
     }
 
-    private mutating func inlineTable(depth: Int, start: SourceLocation) throws(SyntaxError) -> TOMLTree.Table {
+    /// `{ … }`: complete as written, so finished at once (its dotted keys' tables are open while it is read).
+    ///
+    /// Plain keys go straight into the finished table; the first dotted key moves what was read into an open
+    /// table (dotted keys make tables that later dotted keys of the same inline table may add to).
+    private mutating func inlineTable(depth: Int, start: SourceLocation) throws(SyntaxError) -> ConfigTable {
         advance()  // {
-        let table = TOMLTree.Table(kind: .dotted, location: start)
         skipSpaces()
         if current == UInt8(ascii: "}") {
             advance()
-            table.kind = .inline
-            return table
+            return ConfigTable()
         }
+        var direct = ConfigTable()
+        var tree: TOMLTree.Table?
         while true {
             skipSpaces()
-            try keyValue(into: table, depth: depth)
+            let key = try keyAndEquals(depth: depth)
+            if tree == nil, key.count == 1 {
+                let part = keyParts[key.lowerBound]
+                keyParts.removeSubrange(key)
+                if direct.position(of: part.name) != nil {
+                    throw error(at: location(of: part), "key '\(part.name)' is defined twice", help: "remove one of the two")
+                }
+                direct.append(newKey: part.name, try value(depth: depth + 1))
+            } else {
+                if tree == nil {
+                    tree = TOMLTree.Table(kind: .dotted, location: start, finished: direct)
+                    direct = ConfigTable()
+                }
+                try assign(key, into: tree!, depth: depth)
+            }
             skipSpaces()
             if current == UInt8(ascii: ",") {
                 advance()
@@ -412,8 +466,7 @@ struct TOMLParser {
                 }
             } else if current == UInt8(ascii: "}") {
                 advance()
-                table.freeze()
-                return table
+                return tree?.finish() ?? direct
             } else {
                 throw error(
                     "expected `,` or `}` in the inline table, found \(describeCurrent())",
@@ -438,7 +491,7 @@ struct TOMLParser {
                 // Without escapes (the usual string), the text is the bytes as they are.
                 let text: String
                 if scalars.isEmpty {
-                    text = String(decoding: bytes[begin..<index], as: UTF8.self)
+                    text = self.text(begin..<index)
                 } else {
                     flush(self, upTo: index)
                     text = String(scalars)
@@ -468,7 +521,7 @@ struct TOMLParser {
                 throw error("unterminated string: expected `'` before \(describeCurrent())", help: "close the string with ' on the same line, or use ''' for several lines")
             }
             if byte == UInt8(ascii: "'") {
-                let text = String(decoding: bytes[begin..<index], as: UTF8.self)
+                let text = self.text(begin..<index)
                 advance()
                 return text
             }
@@ -596,7 +649,8 @@ struct TOMLParser {
             advance()
             while let byte = current, isBareValueByte(byte) { advance() }
         }
-        let text = String(decoding: bytes[begin..<index], as: UTF8.self)
+        if let value = TOMLScalar.plainInteger(bytes[begin..<index]) { return .int(value, start) }
+        let text = self.text(begin..<index)
         if let node = try TOMLScalar.classify(text, location: start) {
             return node
         }

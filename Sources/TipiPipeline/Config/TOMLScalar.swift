@@ -12,7 +12,7 @@ enum TOMLScalar {
         case "nan", "+nan", "-nan": return .double(.nan, location)
         default: break
         }
-        if let value = plainInteger(text) { return .int(value, location) }
+        if let value = plainInteger(text.utf8) { return .int(value, location) }
         let bytes = Array(text.utf8)
         guard let first = bytes.first else { return nil }
         if let value = try integer(bytes, text: text, location: location) { return .int(value, location) }
@@ -23,8 +23,8 @@ enum TOMLScalar {
 
     /// The common integer: an optional sign and 1 to 18 decimal digits, without `_` or a leading zero (what
     /// ``integer(_:text:location:)`` reads the same way, without its copies); `nil` for anything else.
-    private static func plainInteger(_ text: String) -> Int? {
-        var utf8 = text.utf8.makeIterator()
+    static func plainInteger(_ text: some Sequence<UInt8>) -> Int? {
+        var utf8 = text.makeIterator()
         guard var byte = utf8.next() else { return nil }
         var negative = false
         if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {

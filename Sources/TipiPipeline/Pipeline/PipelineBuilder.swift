@@ -75,11 +75,16 @@ enum PipelineBuilder {
         var processes: [BuiltPipeline.ProcessEntry] = []
         // What decoding needs of each process type, asked once per type (a pipeline often repeats a type).
         var facts: [ObjectIdentifier: DecodingFacts] = [:]
+        // The type of the previous process, found again by its name alone (consecutive processes often
+        // share a type: one comparison instead of a search of the definition and of `facts`).
+        var previous: (name: String, type: any PipelineProcess.Type, facts: DecodingFacts)?
         let userInfo: [CodingUserInfoKey: Any] = [.tipiPermanences: resolver]
+        // One tracker for every process, reset for each (its records are reused).
+        let tracker = KeyTracker()
         for (key, node) in entries(of: "processes", in: document, problems: &problems) {
             guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
             var force = false
-            if let value = node.table?["force"] {
+            if case .table(let table, _) = node, let value = table["force"] {
                 if case .bool(let flag, _) = value {
                     force = flag
                 } else {
@@ -87,13 +92,28 @@ enum PipelineBuilder {
                         ConfigProblem(code: "CFG004", location: value.location, path: "processes.\(key).force", message: "expected true or false, found \(value.typeName) \(value.text)"))
                 }
             }
-            guard let type = definition.process(named: typeName) else {
-                problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
-                continue
+            let type: any PipelineProcess.Type
+            let typeFacts: DecodingFacts
+            if let previous, previous.name == typeName {
+                (type, typeFacts) = (previous.type, previous.facts)
+            } else {
+                guard let found = definition.process(named: typeName) else {
+                    problems.append(unknownType(typeName, section: "processes", key: key, node: node, known: definition.processes.map { $0.processName }))
+                    continue
+                }
+                type = found
+                if let known = facts[ObjectIdentifier(type)] {
+                    typeFacts = known
+                } else {
+                    typeFacts = DecodingFacts(type)
+                    facts[ObjectIdentifier(type)] = typeFacts
+                }
+                previous = (typeName, type, typeFacts)
             }
-            let typeFacts = facts[ObjectIdentifier(type)] ?? DecodingFacts(type)
-            facts[ObjectIdentifier(type)] = typeFacts
-            if let process = makeProcess(type, params: params, path: ["processes", key, "params"], userInfo: userInfo, facts: typeFacts, problems: &problems) {
+            tracker.reset()
+            if let process = makeProcess(
+                type, params: params, path: ["processes", key, "params"], userInfo: userInfo, tracker: tracker, facts: typeFacts, problems: &problems)
+            {
                 processes.append(.init(key: key, typeName: typeName, process: process, force: force))
             }
         }
@@ -101,16 +121,20 @@ enum PipelineBuilder {
         return .success(BuiltPipeline(settings: settings, permanences: permanences, processes: processes, document: document))
     }
 
-    /// The tables of a section, in file order.
-    private static func entries(of section: String, in document: ConfigTable, problems: inout [ConfigProblem]) -> [(String, ConfigNode)] {
+    /// The tables of a section, in file order (the section's own entries, not a copy, when all are tables).
+    private static func entries(of section: String, in document: ConfigTable, problems: inout [ConfigProblem]) -> [(key: String, value: ConfigNode)] {
         guard let node = document[section] else { return [] }
         guard case .table(let table, _) = node else {
             problems.append(ConfigProblem(code: "CFG004", location: node.location, path: section, message: "must be a table of tables ([\(section).<key>])"))
             return []
         }
-        var result: [(String, ConfigNode)] = []
-        for (key, value) in table.entries {
-            guard TerminalText.printable(key) == key else {
+        let entries = table.entries
+        if entries.allSatisfy({ $0.value.isTable && isPrintable($0.key) }) {
+            return entries
+        }
+        var result: [(key: String, value: ConfigNode)] = []
+        for (key, value) in entries {
+            guard isPrintable(key) else {
                 // It would be printed in tables and messages, and may hold escape sequences.
                 problems.append(
                     ConfigProblem(
@@ -130,6 +154,14 @@ enum PipelineBuilder {
             result.append((key, value))
         }
         return result
+    }
+
+    /// Whether `key` is printed as it is (``TerminalText/printable(_:allowNewlines:)`` leaves it alone): at
+    /// once for printable ASCII (the usual key), else by asking it.
+    private static func isPrintable(_ key: String) -> Bool {
+        var key = key
+        if let ascii = key.withUTF8({ bytes in bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 } ? true : nil }) { return ascii }
+        return TerminalText.printable(key) == key
     }
 
     /// The `type` and the params of a permanence or process: `params = { … }` (the seed's form) or keys beside
@@ -183,10 +215,10 @@ enum PipelineBuilder {
     }
 
     private static func makeProcess<P: PipelineProcess>(
-        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], facts: DecodingFacts,
+        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], tracker: KeyTracker, facts: DecodingFacts,
         problems: inout [ConfigProblem]
     ) -> (any PipelineProcess)? {
-        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, facts: facts, problems: &problems)
+        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, tracker: tracker, facts: facts, problems: &problems)
         return process
     }
 

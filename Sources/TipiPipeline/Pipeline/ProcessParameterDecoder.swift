@@ -5,25 +5,47 @@ import Foundation
 /// Every parameter is tried, so that one pass reports *all* problems of a process (wrong types, missing
 /// values, unknown or ambiguous permanences); ``failure()`` throws them together.
 public final class ProcessParameterDecoder {
-    private let container: KeyedDecodingContainer<AnyKey>?
+    /// The params table: a config's, used as it is (the common case), or any other decoder's. Both are
+    /// `let`s, used in place (binding one to a local would copy it, retaining each of its references).
+    private let configContainer: ConfigDecoder.KeyedContainer<AnyKey>?
+    private let otherContainer: KeyedDecodingContainer<AnyKey>?
     private let decoder: any Decoder
-    private let processName: String
     private var problems: [ConfigProblem] = []
+
+    private func contains(_ key: AnyKey) -> Bool {
+        if configContainer != nil { return configContainer!.contains(key) }
+        return otherContainer!.contains(key)
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, forKey key: AnyKey) throws -> T {
+        if configContainer != nil { return try configContainer!.decode(type, forKey: key) }
+        return try otherContainer!.decode(type, forKey: key)
+    }
 
     /// Opens the params table of `process`.
     public init<P: PipelineProcess>(_ decoder: any Decoder, process: P.Type) throws {
         self.decoder = decoder
-        self.processName = P.processName
-        self.container = try decoder.container(keyedBy: AnyKey.self)
+        if let config = decoder as? ConfigDecoder {
+            self.configContainer = try config.keyedContainer(AnyKey.self)
+            self.otherContainer = nil
+        } else {
+            self.configContainer = nil
+            self.otherContainer = try decoder.container(keyedBy: AnyKey.self)
+        }
     }
 
     /// A parameter read from params (`default` when absent).
     public func decode<T: Decodable>(_ type: T.Type, _ key: String, default fallback: (() -> T)?) -> T? {
-        guard let container else { return nil }
         do {
             let codingKey = AnyKey(stringValue: key)
-            if !container.contains(codingKey), let fallback { return fallback() }
-            return try container.decode(T.self, forKey: codingKey)
+            if configContainer != nil {
+                // One look-up for a param that is there (the usual case).
+                if let value = try configContainer!.decodeIfPresent(T.self, key: codingKey) { return value }
+                if let fallback { return fallback() }
+                return try configContainer!.decode(T.self, forKey: codingKey)  // the "missing" problem
+            }
+            if !contains(codingKey), let fallback { return fallback() }
+            return try decode(T.self, forKey: codingKey)
         } catch {
             problems.append(Self.problem(from: error, path: decoder.codingPath.map(\.stringValue) + [key]))
             return nil
@@ -42,16 +64,13 @@ public final class ProcessParameterDecoder {
             return nil
         }
         var named: String?
-        if let container {
-            let codingKey = AnyKey(stringValue: key)
-            _ = container.contains(codingKey)
-            if container.contains(codingKey) {
-                do {
-                    named = try container.decode(String.self, forKey: codingKey)
-                } catch {
-                    problems.append(Self.problem(from: error, path: decoder.codingPath.map(\.stringValue) + [key]))
-                    return nil
-                }
+        let codingKey = AnyKey(stringValue: key)
+        if contains(codingKey) {
+            do {
+                named = try decode(String.self, forKey: codingKey)
+            } catch {
+                problems.append(Self.problem(from: error, path: decoder.codingPath.map(\.stringValue) + [key]))
+                return nil
             }
         }
         switch resolver.resolve(T.self, named: named, parameter: key) {
