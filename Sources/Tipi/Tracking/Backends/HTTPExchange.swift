@@ -1,7 +1,7 @@
 import Foundation
 
 #if os(Linux)
-    import CTipiHTTP
+    internal import CTipiHTTP
 #endif
 
 /// One HTTP request and its answer, for the MLflow client.
