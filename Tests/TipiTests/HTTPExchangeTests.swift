@@ -38,25 +38,18 @@ struct HTTPExchangeTests {
         private let socket: Int32
 
         init(respond: @escaping @Sendable (Request) -> [UInt8]?) throws {
-            let listening = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let (port, listening) = try LoopbackListener.open(backlog: 8)
             socket = listening
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listening, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, listen(listening, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listening, $0, &length) }
-            }
-            port = Int(UInt16(bigEndian: address.sin_port))
+            self.port = port
             let thread = Thread { [received] in
                 while true {
                     let connection = accept(listening, nil, nil)
-                    if connection < 0 { return }
+                    if connection < 0 {
+                        // Closed here, not in deinit: the number must not go to another test's socket while
+                        // this thread may still accept on it.
+                        close(listening)
+                        return
+                    }
                     var incoming: [UInt8] = []
                     var buffer = [UInt8](repeating: 0, count: 65536)
                     var request: Request?
@@ -97,7 +90,8 @@ struct HTTPExchangeTests {
             thread.start()
         }
 
-        deinit { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
+        /// Wakes the accepting thread, which then closes the socket.
+        deinit { shutdown(socket, Int32(SHUT_RDWR)) }
 
         var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
