@@ -314,38 +314,32 @@ package struct PrettyJSONWriter {
     /// One process record, `{` to `}`, with the fields `Codable` synthesises (`nil` ones left out), sorted.
     mutating func process(_ record: RunMetadata.ProcessRecord, keys: ProcessRecordKeys) {
         bytes.append(UInt8(ascii: "{"))
-        if let checkpoint = record.checkpoint {
-            put(keys.checkpoint)
-            string(checkpoint)
-            bytes.append(UInt8(ascii: ","))
-        }
-        if let completedIn = record.completedIn {
-            put(keys.completedIn)
-            string(completedIn)
-            bytes.append(UInt8(ascii: ","))
-        }
-        if let error = record.error {
-            put(keys.error)
-            string(error)
-            bytes.append(UInt8(ascii: ","))
-        }
-        put(keys.key)
-        string(record.key)
-        bytes.append(UInt8(ascii: ","))
+        // In JSONEncoder's sorted order; absent optionals are left out, as it leaves them out.
+        stringField(keys.checkpoint, record.checkpoint)
+        stringField(keys.completedIn, record.completedIn)
+        stringField(keys.error, record.error)
+        stringField(keys.key, record.key)
         if let seconds = record.seconds {
             put(keys.seconds)
             double(seconds)
             bytes.append(UInt8(ascii: ","))
         }
-        put(keys.status)
-        string(record.status)
-        bytes.append(UInt8(ascii: ","))
+        stringField(keys.status, record.status)
         put(keys.type)
         string(record.type)
         put(keys.close)
     }
 
     /// `text`'s bytes, appended from its storage (`append(contentsOf:)` of an array retains and releases it).
+    /// `"key" : "value",` for a record field that has a value (the key's text, colon included, is prepared).
+    @inline(__always)
+    private mutating func stringField(_ key: [UInt8], _ value: String?) {
+        guard let value else { return }
+        put(key)
+        string(value)
+        bytes.append(UInt8(ascii: ","))
+    }
+
     package mutating func put(_ text: [UInt8]) {
         text.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
     }
