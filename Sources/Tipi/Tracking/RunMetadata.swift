@@ -10,7 +10,13 @@ public struct RunMetadata: Sendable, Codable {
     /// Unix seconds.
     public var startTime: Double
     public var endTime: Double?
-    public var config: [String: ConfigValue]
+    /// The run's configuration (`logger.start(config:)`, or a pipeline's resolved config).
+    public var config: [String: ConfigValue] {
+        get { storedConfig.values }
+        set { storedConfig = RunConfig(newValue) }
+    }
+    /// ``config`` with its `run.json` text (see ``RunConfig``).
+    package var storedConfig: RunConfig
     public var tags: [String]
     public var notes: String?
     public var group: String?
@@ -57,11 +63,50 @@ public struct RunMetadata: Sendable, Codable {
     public var deviceFallback: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, project, name, status, startTime, endTime, config, tags, notes, group, host, pid, processStart, command
+        case id, project, name, status, startTime, endTime, tags, notes, group, host, pid, processStart, command
         case workingDirectory, git, swiftVersion, tipiVersion, device, sweep, backends, summary, heartbeat, droppedSteps
         case pipeline, unwritten, os, packages, packagesFile, deviceFallback
         case resumedFrom = "resumed_from"
         case configSources = "config_sources"
+        case storedConfig = "config"
+    }
+
+    init(
+        id: String, project: String, name: String, status: RunStatus, startTime: Double, endTime: Double?,
+        config: [String: ConfigValue], tags: [String], notes: String?, group: String?, host: String, pid: Int32,
+        processStart: UInt64?, command: [String], workingDirectory: String, git: GitState?, swiftVersion: String,
+        tipiVersion: String, device: Device?, sweep: SweepMembership?, backends: [String: BackendState],
+        summary: [String: MetricSummary], heartbeat: Double?, droppedSteps: Int?, pipeline: PipelineRecord?,
+        unwritten: UnwrittenMetrics? = nil, resumedFrom: String? = nil, configSources: [String: String]? = nil
+    ) {
+        self.id = id
+        self.project = project
+        self.name = name
+        self.status = status
+        self.startTime = startTime
+        self.endTime = endTime
+        self.storedConfig = RunConfig(config)
+        self.tags = tags
+        self.notes = notes
+        self.group = group
+        self.host = host
+        self.pid = pid
+        self.processStart = processStart
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.git = git
+        self.swiftVersion = swiftVersion
+        self.tipiVersion = tipiVersion
+        self.device = device
+        self.sweep = sweep
+        self.backends = backends
+        self.summary = summary
+        self.heartbeat = heartbeat
+        self.droppedSteps = droppedSteps
+        self.pipeline = pipeline
+        self.unwritten = unwritten
+        self.resumedFrom = resumedFrom
+        self.configSources = configSources
     }
 
     /// What the run store could not write of a run's metrics, and why.

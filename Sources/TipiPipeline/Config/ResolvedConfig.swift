@@ -12,13 +12,44 @@ import Tipi
 /// is walked. `valuesText` is `values` as `run.json` holds it, also written along (a pipeline has an entry
 /// per process: writing it from the finished dictionaries cost more than making them).
 struct ResolvedConfig {
-    var values: [String: ConfigValue]
+    /// The resolved config, as the run records it: its text, and the values made only when asked for.
+    let config: RunConfig
     var sources: ConfigSourcesText
     /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1 (`run.json`'s `config`).
     var valuesText: [UInt8]
 
+    /// The values (made on first use: a pipeline that records only into the store never needs them).
+    var values: [String: ConfigValue] { config.values }
+
     /// The resolved config of a built pipeline.
     init(_ pipeline: BuiltPipeline) {
+        var walk = Self.walk(pipeline, keepingValues: false)
+        if walk.repeatedKeys {
+            // Two processes (or permanences) of one key: written from the dictionaries (rare).
+            walk = Self.walk(pipeline, keepingValues: true)
+        }
+        sources = walk.sources
+        valuesText = walk.text
+        config = RunConfig(text: walk.text, values: { Self.values(of: pipeline) })
+    }
+
+    /// The values of a built pipeline's resolved config (``values``, without the texts' use).
+    static func values(of pipeline: BuiltPipeline) -> [String: ConfigValue] {
+        walk(pipeline, keepingValues: true).values
+    }
+
+    /// What walking a pipeline's config gives: the sources' and the values' texts, and the values themselves
+    /// when kept (else only the small sections, `pipeline` and `permanences`; `processes` is then left out).
+    private struct Walk {
+        var values: [String: ConfigValue]
+        var sources: ConfigSourcesText
+        var text: [UInt8]
+        /// Whether two processes or permanences have one key (their sources' keys are the same then).
+        var repeatedKeys: Bool
+    }
+
+    /// Walks a built pipeline's config: every param of every process and permanence, defaults included.
+    private static func walk(_ pipeline: BuiltPipeline, keepingValues keep: Bool) -> Walk {
         var values: [String: ConfigValue] = [:]
         var sources = ConfigSourcesText()
         sources.reserveCapacity(entries: 3 * (pipeline.processes.count + pipeline.permanences.count))
@@ -62,7 +93,11 @@ struct ResolvedConfig {
         if !permanences.isEmpty || document["permanences"] != nil { values["permanences"] = .table(permanences) }
 
         var processes: [String: ConfigValue] = [:]
-        processes.reserveCapacity(pipeline.processes.count)
+        if keep { processes.reserveCapacity(pipeline.processes.count) }
+        // Keys taken in the document's order are its table's keys, so different from each other. From the
+        // first one looked up otherwise, every key is checked in a set.
+        var seenKeys: Set<String>?
+        var repeatedKeys = false
         var text = ProcessesText(count: pipeline.processes.count)
         let processTables = document["processes"]?.table
         // The builder keeps the document's order: each process's table is the next one, looked up otherwise.
@@ -82,7 +117,9 @@ struct ResolvedConfig {
                 nextNode += 1
             } else {
                 node = processTables?[entry.key]
+                if seenKeys == nil { seenKeys = Set(processNodes.prefix(nextNode).map(\.key)) }
             }
+            if seenKeys != nil, seenKeys!.insert(entry.key).inserted == false { repeatedKeys = true }
             // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
             var typeNode: ConfigNode?
             var forceNode: ConfigNode?
@@ -120,7 +157,7 @@ struct ResolvedConfig {
             let paramsMark = sources.push("params")
             func addWritten(_ name: String, _ node: ConfigNode) {
                 let value = node.configValue
-                params[name] = value
+                if keep { params[name] = value }
                 list.append((name, value))
                 let mark = sources.push(name)
                 sources.add(node)
@@ -143,14 +180,13 @@ struct ResolvedConfig {
                 } else {
                     continue
                 }
-                params[name] = value
+                if keep { params[name] = value }
                 list.append((name, value))
                 let mark = sources.push(name)
                 sources.add(nil as SourceLocation?)
                 sources.pop(to: mark)
             }
             sources.pop(to: paramsMark)
-            var resolved: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
             if let typeNode {
                 let mark = sources.push("type")
                 sources.add(typeNode)
@@ -159,31 +195,35 @@ struct ResolvedConfig {
             var force: ConfigValue?
             if let node = forceNode {
                 force = node.configValue
-                resolved["force"] = force
                 let mark = sources.push("force")
                 sources.add(node)
                 sources.pop(to: mark)
             }
             sources.pop(to: base)
-            processes[entry.key] = .table(resolved)
+            if keep {
+                var resolved: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
+                if let force { resolved["force"] = force }
+                processes[entry.key] = .table(resolved)
+            }
             text.add(key: entry.key, type: entry.typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
-        // Two processes (or permanences) of one key would have the same sources' keys.
-        if processes.count != pipeline.processes.count || permanences.count != pipeline.permanences.count { sources.noteRepeatedKeys() }
-        let hasProcesses = !processes.isEmpty || document["processes"] != nil
+        // In the walk that keeps values, a key met twice is one entry of `processes`.
+        if keep, processes.count != pipeline.processes.count { repeatedKeys = true }
+        if permanences.count != pipeline.permanences.count { repeatedKeys = true }
+        if repeatedKeys { sources.noteRepeatedKeys() }
+        let hasProcesses = !pipeline.processes.isEmpty || document["processes"] != nil
         if hasProcesses { values["processes"] = .table(processes) }
-        self.values = values
-        self.sources = sources
-        // Two processes of one key would be one entry of `values`: written from the dictionaries then.
-        valuesText = Self.text(of: values, processes: processes.count == pipeline.processes.count ? text : nil)
+        // With repeated keys, the text is written from the dictionaries (`processes` holds one entry per key).
+        let written = Self.text(of: values, processes: pipeline.processes.isEmpty || (keep && repeatedKeys) ? nil : text)
+        return Walk(values: values, sources: sources, text: written, repeatedKeys: repeatedKeys)
     }
 
     /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1, with the processes' part
     /// from `processes` (the text written along with them) when given.
     private static func text(of values: [String: ConfigValue], processes: ProcessesText?) -> [UInt8] {
         var writer = PrettyJSONWriter()
-        guard let processes, case .table(let table)? = values["processes"], !table.isEmpty else {
+        guard let processes, values["processes"] != nil else {
             writer.table(values, indent: 1)
             return writer.bytes
         }
@@ -206,7 +246,7 @@ struct ResolvedConfig {
     }
 
     /// One process's or permanence's resolved table (`type`, `params`, `force`), to tell what a `--set` changed.
-    func entry(_ section: String, _ key: String) -> ConfigValue? {
+    static func entry(_ section: String, _ key: String, in values: [String: ConfigValue]) -> ConfigValue? {
         guard case .table(let entries)? = values[section] else { return nil }
         return entries[key]
     }

@@ -43,18 +43,18 @@ struct PipelineExecutor {
                 name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: records.state.withLock { $0 })
         }
         let run: Run
+        // Its text is written along: `run.json` starts from it, and the values are made only if asked for.
         let resolved = ResolvedConfig(pipeline)
-        // Written along with the config: `run.json` starts from this text rather than writing it again.
-        RunMetadataJSON.keepConfigText(resolved.valuesText, for: resolved.values)
         do {
             // The process records (every one `pending`) and the run this one resumes are in the first
             // `run.json`, on disk when the run starts: a run killed at once is still known as this pipeline's
             // (and can be resumed with its --set values).
             run = try Run.start(
-                project: settings.project ?? options.name, name: settings.runName, config: resolved.values,
+                project: settings.project ?? options.name, name: settings.runName,
                 tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
                 store: options.store,
                 completing: { metadata in
+                    metadata.storedConfig = resolved.config
                     metadata.pipeline = pipelineRecord()
                     if let resume { metadata.resumedFrom = resume }
                 })

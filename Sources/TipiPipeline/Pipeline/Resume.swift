@@ -159,17 +159,17 @@ enum Resume {
             }
             startEarlier(index, "note: --from \(from): \(from) and the processes after it run again")
         }
-        let before = ResolvedConfig(original)
-        let after = ResolvedConfig(resumed)
+        let before = ResolvedConfig.values(of: original)
+        let after = ResolvedConfig.values(of: resumed)
         let users = resumed.processes.map { uses(of: $0.process, in: resumed.permanences) }
         for (index, entry) in resumed.processes.enumerated().prefix(start).reversed() {
-            if before.entry("processes", entry.key) != after.entry("processes", entry.key) {
+            if ResolvedConfig.entry("processes", entry.key, in: before) != ResolvedConfig.entry("processes", entry.key, in: after) {
                 startEarlier(index, "note: --set changes \(entry.key), which completed in run \(done[index].run ?? id): \(entry.key) and the processes after it run again")
             } else if entry.force {
                 startEarlier(index, "note: \(entry.key) has force = true: it and the processes after it run again")
             }
         }
-        for permanence in resumed.permanences where before.entry("permanences", permanence.key) != after.entry("permanences", permanence.key) {
+        for permanence in resumed.permanences where ResolvedConfig.entry("permanences", permanence.key, in: before) != ResolvedConfig.entry("permanences", permanence.key, in: after) {
             if let index = users.prefix(start).firstIndex(where: { $0.contains(permanence.key) }) {
                 startEarlier(
                     index,

@@ -43,6 +43,18 @@ struct ProcessRecordsText {
 
     private static let last = Mutex<ProcessRecordsText?>(nil)
 
+    /// About the bytes `records` take in `run.json` (a little more, seldom less): what a writer reserves, so
+    /// that a text of megabytes is not copied as it grows.
+    static func estimatedSize(of records: [RunMetadata.ProcessRecord]) -> Int {
+        var size = 0
+        for record in records {
+            size += 144 + record.key.utf8.count + record.type.utf8.count + (record.error?.utf8.count ?? 0)
+            if let checkpoint = record.checkpoint { size += 24 + checkpoint.utf8.count }
+            if let completedIn = record.completedIn { size += 24 + completedIn.utf8.count }
+        }
+        return size
+    }
+
     /// Writes `records` into `writer`, each on a new line at ``indent`` and separated by commas, copying the
     /// text of each record equal to the kept one at its position; then holds these records and where their
     /// text is in the writer's bytes (``keep(_:output:)`` keeps them once the bytes are finished).

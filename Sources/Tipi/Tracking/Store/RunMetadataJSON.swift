@@ -71,13 +71,16 @@ package enum RunMetadataJSON {
             guard let found = range(of: placeholderText, in: framed) else { return nil }
             pipelineRange = found
         }
+        // The config's text is kept with it (written once while the config stays the same).
+        let configText = metadata.storedConfig.text
         var writer = PrettyJSONWriter()
-        writer.bytes.reserveCapacity(framed.count + 96 * (metadata.config.count + (metadata.pipeline?.processes.count ?? 0)))
+        writer.bytes.reserveCapacity(
+            framed.count + configText.count + ProcessRecordsText.estimatedSize(of: metadata.pipeline?.processes ?? []))
         // The two ranges in the order they come (sorted keys: `config` before `pipeline`, but do not rely on it).
         var pieces: [(Range<Int>, (inout PrettyJSONWriter) -> Void)] = [
             (configRange, { writer in
                 writer.append("\n  \"config\" : ")
-                writer.bytes.append(contentsOf: configText(metadata.config))
+                writer.bytes.append(contentsOf: configText)
             })
         ]
         if let pipelineRange, let record = metadata.pipeline {
@@ -97,45 +100,6 @@ package enum RunMetadataJSON {
         writer.bytes.append(contentsOf: framed[position...])
         if let kept = writer.keptRecords { ProcessRecordsText.keep(kept, output: writer.bytes) }
         return writer.bytes
-    }
-
-    /// The config's text at the top level of `run.json`. A large one (a pipeline's: an entry per process)
-    /// is kept with its text, and written again as it is while the run's config stays the same dictionary
-    /// storage: a dictionary whose storage is still referenced here cannot change in place (any change
-    /// copies it first), so the same storage means the same config.
-    static func configText(_ config: [String: ConfigValue]) -> [UInt8] {
-        guard let identity = storageIdentity(config) else {
-            var writer = PrettyJSONWriter()
-            writer.table(config, indent: 1)
-            return writer.bytes
-        }
-        if let text = lastConfig.withLock({ $0.flatMap { storageIdentity($0.config) == identity ? $0.text : nil } }) {
-            return text
-        }
-        var writer = PrettyJSONWriter()
-        writer.table(config, indent: 1)
-        if writer.bytes.count >= keptTextSize { lastConfig.withLock { $0 = (config, writer.bytes) } }
-        return writer.bytes
-    }
-
-    /// Keeps `text` as the text of `config` (what ``PrettyJSONWriter/table(_:indent:)`` writes at indent 1),
-    /// for a caller that wrote it while making the config (a pipeline, with an entry per process): the
-    /// run's `run.json` then starts from it. Only a large text is kept (``keptTextSize``).
-    package static func keepConfigText(_ text: [UInt8], for config: [String: ConfigValue]) {
-        guard text.count >= keptTextSize, storageIdentity(config) != nil else { return }
-        lastConfig.withLock { $0 = (config, text) }
-    }
-
-    /// The size from which a config's text is kept (a small one costs less to write again than to keep).
-    static let keptTextSize = 16 * 1024
-
-    /// The last large config written and its text (see ``configText(_:)``).
-    private static let lastConfig = Mutex<(config: [String: ConfigValue], text: [UInt8])?>(nil)
-
-    /// The address of a dictionary's storage (a `Dictionary` is one reference on this platform).
-    private static func storageIdentity(_ config: [String: ConfigValue]) -> UInt? {
-        guard MemoryLayout<[String: ConfigValue]>.size == MemoryLayout<UInt>.size else { return nil }
-        return unsafeBitCast(config, to: UInt.self)
     }
 
     /// The first occurrence of `pattern` in `bytes`.
