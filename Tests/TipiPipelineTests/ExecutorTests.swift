@@ -62,6 +62,9 @@ struct ExecutorTests {
         #expect(stored.status == .finished)
         #expect(stored.metadata.pipeline?.processes.map(\.status) == ["completed", "completed"])
         #expect(stored.metadata.config["processes"] != nil)
+        // run.json holds the config's text, written while resolving it; the values, made only when asked
+        // for (here), are what that text reads back as.
+        #expect(run.metadata.config == stored.metadata.config)
         #expect(terminal.raw.contains("PROCESS  TYPE  STATUS     TIME"))
     }
 

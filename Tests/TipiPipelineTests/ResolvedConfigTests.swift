@@ -128,14 +128,15 @@ struct ResolvedConfigTests {
         return sources
     }
 
-    func check(_ pipeline: BuiltPipeline, _ label: String) throws {
+    /// `repeats`: the pipeline has a process key twice (the sources' text then drops the earlier entries).
+    func check(_ pipeline: BuiltPipeline, _ label: String, repeats: Bool = false) throws {
         let resolved = ResolvedConfig(pipeline)
         var writer = PrettyJSONWriter()
         writer.table(resolved.values, indent: 1)
         #expect(resolved.valuesText == writer.bytes, "\(label): \(String(decoding: resolved.valuesText.prefix(3000), as: UTF8.self))")
         let decoded = try JSONDecoder().decode([String: String].self, from: Data(resolved.sources.json))
         #expect(decoded == Self.expectedSources(pipeline, values: resolved.values), "\(label)")
-        #expect(decoded.count == resolved.sources.count, "\(label): no key twice")
+        if !repeats { #expect(decoded.count == resolved.sources.count, "\(label): no key twice") }
     }
 
     @Test("the config's text is the dictionary writer's bytes, and the sources read back as the dictionary path's, for every shape")
@@ -153,6 +154,27 @@ struct ResolvedConfigTests {
         for seed in 0..<40 {
             let count = seed % 10 == 0 ? 400 : seed % 7
             try check(Self.build(Self.randomConfig(UInt64(seed), count: count)), "seed \(seed)")
+        }
+    }
+
+    @Test("processes out of the config's order, or a key twice: the text and sources the dictionaries give")
+    func reorderedAndRepeatedProcesses() throws {
+        for seed in 0..<12 {
+            var pipeline = try Self.build(Self.randomConfig(UInt64(100 + seed), count: 3 + seed % 5))
+            switch seed % 4 {
+            case 0: pipeline.processes.reverse()
+            case 1: pipeline.processes.append(pipeline.processes[0])
+            case 2: pipeline.processes.insert(pipeline.processes[pipeline.processes.count - 1], at: 1)
+            default: pipeline.processes.swapAt(0, pipeline.processes.count - 1)
+            }
+            try check(pipeline, "seed \(seed)", repeats: seed % 4 == 1 || seed % 4 == 2)
+            let resolved = ResolvedConfig(pipeline)
+            #expect(resolved.values == ResolvedConfig.values(of: pipeline))
+            guard case .table(let processes)? = resolved.values["processes"] else {
+                Issue.record("no processes")
+                continue
+            }
+            #expect(processes.count == Set(pipeline.processes.map(\.key)).count, "seed \(seed): one entry per key")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Tipi
@@ -107,24 +108,54 @@ struct RunMetadataJSONTests {
         #expect(throws: (any Error).self) { try RunMetadataJSON.encode(metadata) }
     }
 
-    @Test("a large config is written again from its kept text only while it is unchanged")
+    @Test("a config's kept text is written again only while the config is unchanged")
     func keptConfigText() throws {
         var random = Generator(state: 19)
         var metadata = Self.metadata(&random, processes: 10)
         var processes: [String: ConfigValue] = [:]
         for index in 0..<300 { processes["p\(index)"] = .table(["type": "train", "params": .table(["index": .int(index)])]) }
         metadata.config["processes"] = .table(processes)
-        #expect(RunMetadataJSON.configText(metadata.config).count >= RunMetadataJSON.keptTextSize)
         for round in 0..<6 {
             #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round)")
             #expect(try RunMetadataJSON.encode(metadata) == RunMetadataJSON.encodeWithFoundation(metadata), "round \(round), again")
-            // Changed in place (the storage is kept here, so it is copied), replaced, or grown.
+            // Changed in place, replaced, or grown; and a copy changed while the first is kept.
             switch round % 3 {
             case 0: metadata.config["processes"] = .table(processes.merging(["p7": .string("changed \(round)")]) { $1 })
             case 1: metadata.config = metadata.config.mapValues { $0 }
-            default: metadata.config["new\(round)"] = .double(Double(round) / 3)
+            default:
+                let before = metadata
+                metadata.config["new\(round)"] = .double(Double(round) / 3)
+                #expect(try RunMetadataJSON.encode(before) == RunMetadataJSON.encodeWithFoundation(before), "round \(round), the copy")
             }
         }
+    }
+
+    @Test("a config given as its text is written from it, and made into values only when read, once")
+    func configGivenAsText() throws {
+        var random = Generator(state: 23)
+        var metadata = Self.metadata(&random, processes: 4)
+        let values: [String: ConfigValue] = [
+            "processes": .table(["a": .table(["type": "train", "params": .table(["lr": .double(0.5), "name": .string("x\"y")])])]),
+            "pipeline": .table(["name": .string("p")]),
+        ]
+        var writer = PrettyJSONWriter()
+        writer.table(values, indent: 1)
+        let made = Mutex(0)
+        metadata.storedConfig = RunConfig(text: writer.bytes, values: {
+            made.withLock { $0 += 1 }
+            return values
+        })
+        let lazy = try RunMetadataJSON.encode(metadata)
+        #expect(made.withLock { $0 } == 0, "writing run.json does not make the values")
+        #expect(metadata.config == values)
+        #expect(metadata.config == values)
+        #expect(made.withLock { $0 } == 1, "made once, then kept")
+        #expect(try lazy == RunMetadataJSON.encodeWithFoundation(metadata))
+        // Decoded back, and changed: written from the values then.
+        var decoded = try JSONDecoder().decode(RunMetadata.self, from: lazy)
+        #expect(decoded.config == values)
+        decoded.config["extra"] = .int(3)
+        #expect(try RunMetadataJSON.encode(decoded) == RunMetadataJSON.encodeWithFoundation(decoded))
     }
 
     @Test("a long process list is written again from its kept text only where a record is unchanged")
