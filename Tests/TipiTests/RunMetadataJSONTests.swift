@@ -99,6 +99,24 @@ struct RunMetadataJSONTests {
         }
     }
 
+    @Test("a finite number is written as JSONEncoder writes it, for random bit patterns and the edge values")
+    func finiteNumbers() throws {
+        var state: UInt64 = 5
+        var values = Self.doubles.filter(\.isFinite)
+        while values.count < 20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let value = Double(bitPattern: state)
+            if value.isFinite { values.append(value) }
+            values.append(Double(state >> 40) / 1e6)
+        }
+        for value in values {
+            var bytes = Array("x".utf8)
+            JSONText.appendFinite(value, to: &bytes)
+            let expected = "x" + String(decoding: try JSONEncoder().encode([value]).dropFirst().dropLast(), as: UTF8.self)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected, "\(value.bitPattern)")
+        }
+    }
+
     @Test("a process time that is not a number is refused, as JSONEncoder refuses it")
     func nonFiniteSeconds() throws {
         var random = Generator(state: 3)

@@ -64,10 +64,24 @@ package enum JSONText {
     /// A finite number as `JSONEncoder` writes it: Swift's shortest round-trip digits, `1` for `1.0`. (What a
     /// writer does with NaN and the infinities, which JSON lacks, is its own choice.)
     package static func appendFinite(_ value: Double, to bytes: inout [UInt8]) {
-        var text = value.description
-        text.withUTF8 { utf8 in
-            let whole = utf8.count >= 2 && utf8[utf8.count - 2] == UInt8(ascii: ".") && utf8[utf8.count - 1] == UInt8(ascii: "0")
-            bytes.append(contentsOf: whole ? UnsafeBufferPointer(rebasing: utf8.dropLast(2)) : utf8)
+        // Written through a stream that takes the digits as bytes: `description` would make a `String`
+        // (on the heap from 16 characters, as most times are: `3.0994415283203125e-06`).
+        var stream = ByteStream()
+        swap(&stream.bytes, &bytes)
+        let start = stream.bytes.count
+        value.write(to: &stream)
+        swap(&stream.bytes, &bytes)
+        let count = bytes.count - start
+        if count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "."), bytes[bytes.count - 1] == UInt8(ascii: "0") {
+            bytes.removeLast(2)
         }
+    }
+
+    /// A `TextOutputStream` onto bytes. `Double.write(to:)` hands its digits to `_writeASCII` (the standard
+    /// library's hook for ASCII text), so they are copied without a `String` in between.
+    private struct ByteStream: TextOutputStream {
+        var bytes: [UInt8] = []
+        mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
     }
 }
