@@ -209,14 +209,16 @@ struct ProcessLoop: @unchecked Sendable {
         // The overall bar's text names the process; a display that shows nothing needs none (a String each).
         let describes = display.mode != .off
         // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
+        // `now`: a clock reading just taken (two per process, not one per question).
         var lastRecord = ProcessLoop.now()
-        func recordSoon() {
-            let now = ProcessLoop.now()
+        func recordSoon(now: Double) {
             if now - lastRecord >= 1 {
                 record()
                 lastRecord = now
             }
         }
+        // One context for all processes, each given its name: one run binding, not one per process.
+        var context = PipelineContext(progress: display, device: device, run: run)
         for (index, entry) in pipeline.processes.enumerated() {
             if Lifecycle.stopSignal != 0 { break }
             if describes { overall.setDescription("process " + String(index + 1) + prefix + entry.key) }
@@ -225,14 +227,15 @@ struct ProcessLoop: @unchecked Sendable {
                 overall.update()
                 continue
             }
-            let context = PipelineContext(processName: entry.key, progress: display, device: device, run: run)
+            context.processName = entry.key
             let start = ProcessLoop.now()
+            var end = start
             var status = "completed"
             do {
                 status = try await withPipelineContext(context) { () async throws -> String in
                     if !entry.force, try await entry.process.skip() { return "skipped" }
                     PipelineExecutor.set(records, index, status: "running")
-                    recordSoon()
+                    recordSoon(now: start)
                     try await PipelineExecutor.execute(entry.process)
                     return Lifecycle.stopSignal != 0 ? "interrupted" : "completed"
                 }
@@ -241,7 +244,8 @@ struct ProcessLoop: @unchecked Sendable {
                         pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
                     records.state.withLock { $0[index].checkpoint = checkpoint }
                 }
-                PipelineExecutor.set(records, index, status: status, seconds: ProcessLoop.now() - start)
+                end = ProcessLoop.now()
+                PipelineExecutor.set(records, index, status: status, seconds: end - start)
             } catch where Lifecycle.stopSignal != 0 {
                 // The process ended because of the stop (a cancelled sleep, say): not a failure.
                 PipelineExecutor.set(records, index, status: "interrupted", seconds: ProcessLoop.now() - start)
@@ -257,7 +261,7 @@ struct ProcessLoop: @unchecked Sendable {
                 ]
             }
             if Lifecycle.stopSignal != 0 { break }
-            recordSoon()
+            recordSoon(now: end)
             overall.update()
         }
         return []
