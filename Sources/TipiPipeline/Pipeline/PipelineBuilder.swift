@@ -248,7 +248,7 @@ enum PipelineBuilder {
             problems += params.problems
             return process
         }
-        let constraints = params.facts?.constraints ?? type.constraints
+        let constraints = params.facts.constraints
         let failed = process == nil || !params.problems.isEmpty
         // Values out of their declared range first, as when decoding through `Decodable`.
         if !constraints.isEmpty {
@@ -261,10 +261,11 @@ enum PipelineBuilder {
                     code: "INS001", location: params.location, path: params.paramsPath.joined(separator: "."),
                     message: "\(type.processName) could not be made from its params"))
         }
-        let unknown = params.unknownKeys()
-        if !unknown.isEmpty {
-            problems += unknownKeyProblems(
-                unknown, path: params.paramsPath, known: params.facts?.known ?? type.parameters.map(\.name), params: params.node)
+        if params.mayHaveUnknownKeys {
+            let unknown = params.unknownKeys()
+            if !unknown.isEmpty {
+                problems += unknownKeyProblems(unknown, path: params.paramsPath, known: params.facts.known, params: params.node)
+            }
         }
         if !failed, let process, !constraints.isEmpty {
             problems += constraintProblems(constraints, params: params.node, defaultsOf: process, path: params.paramsPath, owner: type)

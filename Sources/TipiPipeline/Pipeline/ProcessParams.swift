@@ -36,7 +36,7 @@ public struct ProcessParams {
     let besideType: Bool
     let context: Context
     /// What decoding `Self` through `Decodable` needs of the process type (found once per type).
-    let facts: PipelineBuilder.DecodingFacts?
+    let facts: PipelineBuilder.DecodingFacts
 
     /// The positions in `table` of the keys asked for: bit `i` for position `i` < 64, then a set.
     private var asked: UInt64 = 0
@@ -54,7 +54,7 @@ public struct ProcessParams {
 
     init(
         table: ConfigTable, location: SourceLocation?, key: String, besideType: Bool, context: Context,
-        facts: PipelineBuilder.DecodingFacts? = nil
+        facts: PipelineBuilder.DecodingFacts
     ) {
         self.table = table
         self.location = location
@@ -187,6 +187,13 @@ public struct ProcessParams {
     /// The params as one table node (a copy without the reserved keys, for params beside `type`).
     var node: ConfigNode {
         besideType ? .table(ConfigTable(entries: table.entries.filter { !Self.isReserved($0.key) }), location) : .table(table, location)
+    }
+
+    /// Whether some param may never have been asked for (`false`: ``unknownKeys()`` is empty), found
+    /// without listing anything.
+    var mayHaveUnknownKeys: Bool {
+        let count = table.count
+        return usedTracker || besideType || count >= 64 || asked != (UInt64(1) << UInt64(count)) &- 1
     }
 
     /// The params never asked for (by ``decode(_:_:default:)``), in the layout of ``KeyTracker/unknownKeys()``:
