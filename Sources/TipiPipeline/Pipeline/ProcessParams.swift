@@ -9,7 +9,19 @@ import Foundation
 /// and values outside the process's ``PipelineProcess/constraints``, exactly as for a process decoded
 /// through `Decodable`.
 ///
-/// A value, not an object: making one per process costs no allocation.
+/// A value, not an object: making one per process costs no allocation. A process written by hand may
+/// implement `make(params:)` the same way:
+///
+/// ```swift
+/// struct Export: PipelineProcess {
+///     var format: String
+///     static func make(params: inout ProcessParams) -> Self? {
+///         guard let format = params.decode(String.self, "format", default: { "onnx" }) else { return nil }
+///         return Self(format: format)
+///     }
+///     func run() async throws { … }
+/// }
+/// ```
 public struct ProcessParams {
     /// What every process of one pipeline shares: the permanences, and the tracker of nested tables.
     final class Context {
@@ -201,14 +213,13 @@ public struct ProcessParams {
     func unknownKeys() -> [(path: [String], key: String, known: [String])] {
         var result: [(path: [String], key: String, known: [String])] = []
         let entries = table.entries
-        var askedKeys: [String]?
-        for position in entries.indices where !wasAsked(position: position) {
-            let key = entries[position].key
-            if besideType, Self.isReserved(key) { continue }
+        let unasked = entries.indices.filter { !wasAsked(position: $0) && !(besideType && Self.isReserved(entries[$0].key)) }
+        if !unasked.isEmpty {
             // A key written twice is asked for with its first position.
-            if askedKeys == nil { askedKeys = entries.indices.filter { wasAsked(position: $0) }.map { entries[$0].key } }
-            if askedKeys!.contains(key) { continue }
-            result.append((paramsPath, key, askedKeys!.sorted()))
+            let askedKeys = entries.indices.filter { wasAsked(position: $0) }.map { entries[$0].key }
+            for position in unasked where !askedKeys.contains(entries[position].key) {
+                result.append((paramsPath, entries[position].key, askedKeys.sorted()))
+            }
         }
         if usedTracker { result += context.tracker.unknownKeys() }
         return result
