@@ -93,6 +93,20 @@ public struct PipelineProcessMacro: PeerMacro {
             decoding += assignments
         }
         members.append("\(accessPrefix)init(from decoder: any Decoder) throws {\n\(decoding.joined(separator: "\n"))\n}")
+        // The same reading without a decoder: each parameter straight from the params table. The table is
+        // `__params`, a name no Swift parameter can clash with in practice.
+        var making: [String] = []
+        for parameter in parameters {
+            let fallback = parameter.defaultValue.map { "{ \($0) }" } ?? "nil"
+            making.append(
+                "let \(parameter.name) = __params.decode(\(parameter.type).self, \(literal(parameter.name)), default: \(fallback))")
+        }
+        if !parameters.isEmpty {
+            making.append("guard " + parameters.map { "let \($0.name)" }.joined(separator: ", ") + " else {\nreturn nil\n}")
+        }
+        making.append("return Self(" + parameters.map { "\($0.name): \($0.name)" }.joined(separator: ", ") + ")")
+        members.append(
+            "\(accessPrefix)static func make(params __params: inout ProcessParams) -> Self? {\n\(making.joined(separator: "\n"))\n}")
         members.append(
             "\(accessPrefix)func run() async throws -> \(output) {\n"
                 + "let function: \(functionType) = \(reference)\n"

@@ -66,6 +66,19 @@ struct PipelineProcessMacroTests {
                     self.learningRate = learningRate
                     self.data = data
                 }
+                static func make(params __params: inout ProcessParams) -> Self? {
+                    let epochs = __params.decode(Int.self, "epochs", default: {
+                            10
+                        })
+                    let learningRate = __params.decode(Double.self, "learningRate", default: {
+                            0.001
+                        })
+                    let data = __params.decode(Dataset.self, "data", default: nil)
+                    guard let epochs, let learningRate, let data else {
+                        return nil
+                    }
+                    return Self(epochs: epochs, learningRate: learningRate, data: data)
+                }
                 func run() async throws -> Double {
                     let function: (Int, Double, Dataset) async throws -> Double = train(epochs:learningRate:data:)
                     return try await function(self.epochs, self.learningRate, self.data)
@@ -105,6 +118,9 @@ struct PipelineProcessMacroTests {
                 public init(from decoder: any Decoder) throws {
                     let parameters = try ProcessParameterDecoder(decoder, process: Self.self)
                     try parameters.finish()
+                }
+                public static func make(params __params: inout ProcessParams) -> Self? {
+                    return Self()
                 }
                 public func run() async throws -> Void {
                     let function: () async throws -> Void = ping
@@ -156,6 +172,15 @@ struct PipelineProcessMacroTests {
                         }
                         try parameters.finish()
                         self.format = format
+                    }
+                    static func make(params __params: inout ProcessParams) -> Self? {
+                        let format = __params.decode(String.self, "format", default: {
+                                "csv"
+                            })
+                        guard let format else {
+                            return nil
+                        }
+                        return Self(format: format)
                     }
                     func run() async throws -> Void {
                         let function: (String) async throws -> Void = Steps.export(_:)
@@ -301,6 +326,18 @@ struct PipelineProcessMacroTests {
                     try parameters.finish()
                     self.epochs = epochs
                     self.learningRate = learningRate
+                }
+                static func make(params __params: inout ProcessParams) -> Self? {
+                    let epochs = __params.decode(Int.self, "epochs", default: {
+                            10
+                        })
+                    let learningRate = __params.decode(Double.self, "learningRate", default: {
+                            0.001
+                        })
+                    guard let epochs, let learningRate else {
+                        return nil
+                    }
+                    return Self(epochs: epochs, learningRate: learningRate)
                 }
                 func run() async throws -> Void {
                     let function: (Int, Double) async throws -> Void = train(epochs:learningRate:)

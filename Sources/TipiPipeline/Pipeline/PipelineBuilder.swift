@@ -32,7 +32,11 @@ enum PipelineBuilder {
     /// counted in one line.
     static let maximumUnknownKeys = 20
 
-    static func build(_ document: ConfigTable, definition: PipelineDefinition) -> Result<BuiltPipeline, ConfigProblems> {
+    /// Checks `document` and creates its permanences and processes. `throughDecodable` makes every process
+    /// through its `init(from:)` rather than ``PipelineProcess/make(params:)`` (for tests comparing the two).
+    static func build(
+        _ document: ConfigTable, definition: PipelineDefinition, throughDecodable: Bool = false
+    ) -> Result<BuiltPipeline, ConfigProblems> {
         var problems: [ConfigProblem] = []
         let unknownSections = document.entries.filter { !sections.contains($0.key) }
         for (key, value) in unknownSections.prefix(maximumUnknownKeys) {
@@ -57,7 +61,9 @@ enum PipelineBuilder {
         var permanences: [BuiltPipeline.PermanenceEntry] = []
         var broken: [(key: String, typeName: String)] = []
         for (key, node) in entries(of: "permanences", in: document, problems: &problems) {
-            guard let (typeName, params) = header(key: key, node: node, section: "permanences", reserved: [], problems: &problems) else { continue }
+            guard let header = header(key: key, node: node, section: "permanences", problems: &problems) else { continue }
+            let typeName = header.typeName
+            let params = header.node(isParam: { $0 != "type" && $0 != "params" })
             guard let type = definition.permanence(named: typeName) else {
                 problems.append(unknownType(typeName, section: "permanences", key: key, node: node, known: definition.allPermanences.map { $0.permanenceName }))
                 continue
@@ -72,17 +78,19 @@ enum PipelineBuilder {
         }
         let resolver = PermanenceResolver(permanences.map { .init(key: $0.key, permanence: $0.permanence) }, broken: broken)
 
+        let processEntries = entries(of: "processes", in: document, problems: &problems)
         var processes: [BuiltPipeline.ProcessEntry] = []
+        processes.reserveCapacity(processEntries.count)
         // What decoding needs of each process type, asked once per type (a pipeline often repeats a type).
         var facts: [ObjectIdentifier: DecodingFacts] = [:]
         // The type of the previous process, found again by its name alone (consecutive processes often
         // share a type: one comparison instead of a search of the definition and of `facts`).
         var previous: (name: String, type: any PipelineProcess.Type, facts: DecodingFacts)?
-        let userInfo: [CodingUserInfoKey: Any] = [.tipiPermanences: resolver]
-        // One tracker for every process, reset for each (its records are reused).
-        let tracker = KeyTracker()
-        for (key, node) in entries(of: "processes", in: document, problems: &problems) {
-            guard let (typeName, params) = header(key: key, node: node, section: "processes", reserved: ["force"], problems: &problems) else { continue }
+        // What every process shares (the permanences, one tracker for nested tables, reset for each).
+        let context = ProcessParams.Context(resolver: resolver)
+        for (key, node) in processEntries {
+            guard let header = header(key: key, node: node, section: "processes", problems: &problems) else { continue }
+            let typeName = header.typeName
             var force = false
             if case .table(let table, _) = node, let value = table["force"] {
                 if case .bool(let flag, _) = value {
@@ -110,10 +118,9 @@ enum PipelineBuilder {
                 }
                 previous = (typeName, type, typeFacts)
             }
-            tracker.reset()
-            if let process = makeProcess(
-                type, params: params, path: ["processes", key, "params"], userInfo: userInfo, tracker: tracker, facts: typeFacts, problems: &problems)
-            {
+            var params = ProcessParams(
+                table: header.table, location: header.location, key: key, besideType: header.besideType, context: context, facts: typeFacts)
+            if let process = makeProcess(type, params: &params, throughDecodable: throughDecodable, problems: &problems) {
                 processes.append(.init(key: key, typeName: typeName, process: process, force: force))
             }
         }
@@ -164,11 +171,24 @@ enum PipelineBuilder {
         return TerminalText.printable(key) == key
     }
 
+    /// The `type` and the params of a permanence or process, as the config wrote them.
+    struct Header {
+        var typeName: String
+        /// The params table, or — params beside `type` — the permanence's or process's own table.
+        var table: ConfigTable
+        var location: SourceLocation?
+        /// Whether the params are the keys beside `type` (Python tipi's form).
+        var besideType: Bool
+
+        /// The params as one table node, without the keys that are not params when they are beside `type`.
+        func node(isParam: (String) -> Bool) -> ConfigNode {
+            besideType ? .table(ConfigTable(entries: table.entries.filter { isParam($0.key) }), location) : .table(table, location)
+        }
+    }
+
     /// The `type` and the params of a permanence or process: `params = { … }` (the seed's form) or keys beside
-    /// `type` (Python tipi's form), not both.
-    private static func header(
-        key: String, node: ConfigNode, section: String, reserved: [String], problems: inout [ConfigProblem]
-    ) -> (String, ConfigNode)? {
+    /// `type` (Python tipi's form; a process's `force` is not a param), not both.
+    private static func header(key: String, node: ConfigNode, section: String, problems: inout [ConfigProblem]) -> Header? {
         guard case .table(let table, let location) = node else { return nil }
         guard let typeNode = table["type"] else {
             problems.append(
@@ -179,13 +199,13 @@ enum PipelineBuilder {
             problems.append(ConfigProblem(code: "CFG004", location: typeNode.location, path: "\(section).\(key).type", message: "expected a string, found \(typeNode.typeName) \(typeNode.text)"))
             return nil
         }
-        func isParam(_ key: String) -> Bool { key != "type" && key != "params" && !reserved.contains(key) }
         if let params = table["params"] {
-            guard case .table = params else {
+            guard case .table(let paramsTable, let paramsLocation) = params else {
                 problems.append(ConfigProblem(code: "CFG004", location: params.location, path: "\(section).\(key).params", message: "expected a table, found \(params.typeName) \(params.text)"))
                 return nil
             }
-            if let first = table.entries.first(where: { isParam($0.key) }) {
+            let isProcess = section == "processes"
+            if table.count > 2, let first = table.entries.first(where: { $0.key != "type" && $0.key != "params" && !(isProcess && $0.key == "force") }) {
                 problems.append(
                     ConfigProblem(
                         code: "CFG004", location: first.value.location, path: "\(section).\(key).\(first.key)",
@@ -193,9 +213,9 @@ enum PipelineBuilder {
                         help: "move `\(first.key)` into params, or drop the params table"))
                 return nil
             }
-            return (typeName, params)
+            return Header(typeName: typeName, table: paramsTable, location: paramsLocation, besideType: false)
         }
-        return (typeName, .table(ConfigTable(entries: table.entries.filter { isParam($0.key) }), location))
+        return Header(typeName: typeName, table: table, location: location, besideType: true)
     }
 
     private static func unknownType(_ name: String, section: String, key: String, node: ConfigNode, known: [String]) -> ConfigProblem {
@@ -214,12 +234,43 @@ enum PipelineBuilder {
         return permanence
     }
 
-    private static func makeProcess<P: PipelineProcess>(
-        _ type: P.Type, params: ConfigNode, path: [String], userInfo: [CodingUserInfoKey: Any], tracker: KeyTracker, facts: DecodingFacts,
-        problems: inout [ConfigProblem]
+    /// Makes a process of `type` from `params` (through ``PipelineProcess/make(params:)``), adding every
+    /// problem — the params' own, values out of range, unknown params — to `problems` in the order
+    /// ``decode(_:params:path:userInfo:tracker:facts:problems:)`` reports them.
+    private static func makeProcess(
+        _ type: any PipelineProcess.Type, params: inout ProcessParams, throughDecodable: Bool, problems: inout [ConfigProblem]
     ) -> (any PipelineProcess)? {
-        let process: P? = decode(type, params: params, path: path, userInfo: userInfo, tracker: tracker, facts: facts, problems: &problems)
-        return process
+        func decodable<P: PipelineProcess>(_ type: P.Type, _ params: inout ProcessParams) -> (any PipelineProcess)? {
+            params.decodeThroughDecodable(type)
+        }
+        let process = throughDecodable ? decodable(type, &params) : type.make(params: &params)
+        if params.isComplete {
+            problems += params.problems
+            return process
+        }
+        let constraints = params.facts.constraints
+        let failed = process == nil || !params.problems.isEmpty
+        // Values out of their declared range first, as when decoding through `Decodable`.
+        if !constraints.isEmpty {
+            problems += constraintProblems(constraints, params: params.node, path: params.paramsPath, owner: type)
+        }
+        problems += params.problems
+        if process == nil, params.problems.isEmpty {
+            problems.append(
+                ConfigProblem(
+                    code: "INS001", location: params.location, path: params.paramsPath.joined(separator: "."),
+                    message: "\(type.processName) could not be made from its params"))
+        }
+        if params.mayHaveUnknownKeys {
+            let unknown = params.unknownKeys()
+            if !unknown.isEmpty {
+                problems += unknownKeyProblems(unknown, path: params.paramsPath, known: params.facts.known, params: params.node)
+            }
+        }
+        if !failed, let process, !constraints.isEmpty {
+            problems += constraintProblems(constraints, params: params.node, defaultsOf: process, path: params.paramsPath, owner: type)
+        }
+        return failed ? nil : process
     }
 
     /// What ``decode(_:params:path:userInfo:tracker:facts:problems:)`` needs of a type, found by casts that
@@ -269,28 +320,37 @@ enum PipelineBuilder {
         // @PipelineProcess types, which ask for every parameter before reporting.
         let known = facts.known
         if !failed || known != nil {
-            let unknown = tracker.unknownKeys()
-            for (tablePath, key, asked) in unknown.prefix(maximumUnknownKeys) {
-                let candidates = tablePath == path ? (known ?? asked) : asked
-                if tablePath == path, known?.contains(key) == true { continue }
-                problems.append(
-                    ConfigProblem(
-                        code: "INS001", location: location(of: key, in: params, tablePath: tablePath, base: path),
-                        path: (tablePath + [key]).joined(separator: "."), message: "unknown param",
-                        help: Suggestion.nearest(to: key, in: candidates).map { "did you mean `\($0)`?" }
-                            ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
-            }
-            if unknown.count > maximumUnknownKeys {
-                problems.append(
-                    ConfigProblem(
-                        code: "INS001", location: params.location, path: path.joined(separator: "."),
-                        message: "\(unknown.count - maximumUnknownKeys) more unknown params (not listed)"))
-            }
+            problems += unknownKeyProblems(tracker.unknownKeys(), path: path, known: known, params: params)
         }
         if !failed, let result {
             problems += constraintProblems(constraints, params: params, defaultsOf: result, path: path, owner: type)
         }
         return failed ? nil : result
+    }
+
+    /// The problems of unknown params: `unknown` as ``KeyTracker/unknownKeys()`` lists them, `path` the
+    /// params table's, `known` the declared params (suggested for keys of the params table itself).
+    static func unknownKeyProblems(
+        _ unknown: [(path: [String], key: String, known: [String])], path: [String], known: [String]?, params: ConfigNode
+    ) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        for (tablePath, key, asked) in unknown.prefix(maximumUnknownKeys) {
+            let candidates = tablePath == path ? (known ?? asked) : asked
+            if tablePath == path, known?.contains(key) == true { continue }
+            problems.append(
+                ConfigProblem(
+                    code: "INS001", location: location(of: key, in: params, tablePath: tablePath, base: path),
+                    path: (tablePath + [key]).joined(separator: "."), message: "unknown param",
+                    help: Suggestion.nearest(to: key, in: candidates).map { "did you mean `\($0)`?" }
+                        ?? (candidates.isEmpty ? "this takes no params" : "params: \(candidates.joined(separator: ", "))")))
+        }
+        if unknown.count > maximumUnknownKeys {
+            problems.append(
+                ConfigProblem(
+                    code: "INS001", location: params.location, path: path.joined(separator: "."),
+                    message: "\(unknown.count - maximumUnknownKeys) more unknown params (not listed)"))
+        }
+        return problems
     }
 
     /// The params outside their declared range: values in the config (located), or — with `defaultsOf`,

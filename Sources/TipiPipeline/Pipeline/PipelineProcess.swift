@@ -25,6 +25,11 @@ public protocol PipelineProcess: Decodable, Sendable {
     /// The allowed range of numeric params, by name, checked before anything runs (see
     /// ``ParameterConstraint``): `["epochs": .range(1...)]`. `@PipelineProcess(constraints:)` writes it.
     static var constraints: [String: ParameterConstraint] { get }
+    /// Creates the process from its config params, recording every problem in `params` (then answering
+    /// `nil`). `@PipelineProcess` writes it to read each parameter straight from the params table; the
+    /// default decodes the type through `Decodable` (`init(from:)`), so a hand-written process needs nothing
+    /// more. Unknown params and ``constraints`` are checked by the pipeline either way.
+    static func make(params: inout ProcessParams) -> Self?
     /// Whether the work is already done (say, its output exists); a skipped process is not run unless the
     /// config says `force = true`.
     func skip() async throws -> Bool
@@ -37,6 +42,7 @@ extension PipelineProcess {
     public static var summary: String? { nil }
     public static var parameters: [ProcessParameter] { [] }
     public static var constraints: [String: ParameterConstraint] { [:] }
+    public static func make(params: inout ProcessParams) -> Self? { params.decodeThroughDecodable(Self.self) }
     public func skip() async throws -> Bool { false }
 }
 

@@ -146,8 +146,16 @@ final class PermanenceResolver: @unchecked Sendable {
             }
             return .success(permanence)
         }
+        // The only permanence of type T, found without a list (the usual case, once per process).
+        var only: T?
+        var count = 0
+        for entry in entries {
+            guard let permanence = entry.permanence as? T else { continue }
+            count += 1
+            if count == 1 { only = permanence }
+        }
+        if count == 1, let only { return .success(only) }
         let matches = entries.filter { $0.permanence is T }
-        if matches.count == 1, let permanence = matches[0].permanence as? T { return .success(permanence) }
         if matches.isEmpty, let failed = broken.first(where: { $0.typeName == T.permanenceName }) {
             return .failure(
                 ConfigProblem(
