@@ -59,7 +59,7 @@ final class ScratchStack<Element> {
 
 extension ScratchStack where Element == (key: String, value: ConfigNode) {
     /// The position of the first entry from `start` on whose key is `key` (a scan: the caller keeps a segment
-    /// to at most ``ConfigTable/linearLimit`` entries).
+    /// to at most ``TOMLTree/collectLimit`` entries).
     func position(of key: String, from start: Int) -> Int? {
         var position = start
         while position < count {

@@ -447,7 +447,7 @@ struct TOMLParser {
     /// `{ … }`: complete as written, so finished at once (its dotted keys' tables are open while it is read).
     ///
     /// Plain keys go on the scratch stack (``TOMLTree/entries``), into a table of their exact count at the
-    /// `}`; past ``ConfigTable/linearLimit`` keys they go into an indexed table. The first dotted key moves
+    /// `}`; past ``TOMLTree/collectLimit`` keys they go into an indexed table. The first dotted key moves
     /// what was read into an open table (dotted keys make tables that later dotted keys of the same inline
     /// table may add to).
     private mutating func inlineTable(depth: Int, start: SourceLocation) throws(SyntaxError) -> ConfigTable {
@@ -474,7 +474,7 @@ struct TOMLParser {
                 let value = try value(depth: depth + 1)
                 if large != nil {
                     large!.append(newKey: part.name, value)
-                } else if entries.count - base < ConfigTable.linearLimit {
+                } else if entries.count - base < TOMLTree.collectLimit {
                     entries.push((part.name, value))
                 } else {
                     large = ConfigTable(entries: entries.pop(from: base))

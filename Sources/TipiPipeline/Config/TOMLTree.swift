@@ -77,11 +77,15 @@ struct TOMLTree {
 
     private var tables: [Table] = []
     private var lists: [List] = []
-    /// The table whose keys are on ``scratch`` (from its bottom), if any: the table of the last header while
-    /// it had no keys of its own before and has at most ``ConfigTable/linearLimit``.
+    /// The table whose keys are on ``entries`` (from its bottom), if any: the table of the last header while
+    /// it had no keys of its own before and has at most ``collectLimit``.
     private var current: TableID?
     /// The keys of ``current``, and above them those of the inline tables being read (see ``entries``).
     let entries = ScratchStack<(key: String, value: ConfigNode)>()
+
+    /// The most keys a table collects on the scratch stack, each looked up by a scan (a few string
+    /// comparisons cost less than hashing): a table with more goes into its own ``ConfigTable``, indexed.
+    static let collectLimit = 32
 
     /// The document's table, which collects the keys before the first header.
     static let root = TableID(position: 0)
@@ -157,7 +161,7 @@ struct TOMLTree {
     /// Adds a finished value under a key the table does not have (the caller checked).
     mutating func add(_ key: String, _ node: ConfigNode, to id: TableID, after lookup: ConfigTable.Lookup? = nil) {
         if id == current {
-            if entries.count < ConfigTable.linearLimit {
+            if entries.count < Self.collectLimit {
                 entries.push((key, node))
                 return
             }
