@@ -115,4 +115,50 @@ struct TOMLDifferentialTests {
         }.joined(separator: "\n\n")
         check(text)
     }
+
+    /// Keys `k0`…, values of every kind, inline tables and arrays of `0...count` elements (nested).
+    static func randomValue(_ generator: inout SeededRandomNumberGenerator, depth: Int) -> String {
+        switch Int.random(in: 0..<(depth > 2 ? 4 : 7), using: &generator) {
+        case 0: return String(Int.random(in: -5...5000, using: &generator))
+        case 1: return "\"s\(Int.random(in: 0...9, using: &generator))\""
+        case 2: return "'a text longer than fifteen bytes \(Int.random(in: 0...9, using: &generator))'"
+        case 3: return ["true", "1.5", "1979-05-27", "0x1F"].randomElement(using: &generator)!
+        case 4:
+            let count = Int.random(in: 0...12, using: &generator)
+            return "[" + (0..<count).map { _ in randomValue(&generator, depth: depth + 1) }.joined(separator: ", ") + "]"
+        default:
+            // Large inline tables at the top only (nested ones would multiply the text).
+            let count = Int.random(in: 0...(depth == 0 && Bool.random(using: &generator) ? 40 : 10), using: &generator)
+            return "{ " + (0..<count).map { _ in "\(randomKey(&generator, pool: 16)) = \(randomValue(&generator, depth: depth + 1))" }
+                .joined(separator: ", ") + " }"
+        }
+    }
+
+    /// A key from a pool of `pool` names (sometimes dotted), so that some are defined twice.
+    static func randomKey(_ generator: inout SeededRandomNumberGenerator, pool: Int) -> String {
+        let key = "k\(Int.random(in: 0..<pool, using: &generator))"
+        return Int.random(in: 0..<6, using: &generator) == 0 ? "\(key).d\(Int.random(in: 0..<3, using: &generator))" : key
+    }
+
+    @Test("tables, inline tables and arrays of 0–40 elements read the same (small ones collected, large ones indexed)")
+    func tablesOfEverySize() {
+        var generator = SeededRandomNumberGenerator(seed: 0x5CA7)
+        let headers = ["[t]", "[t.u]", "[t.u.v]", "[w]", "[[l]]", "[l.m]", "[[l.n]]", "[processes.p1]", "[processes.p2]", "[processes.p1.params]"]
+        var valid = 0
+        for _ in 0..<1500 {
+            var lines: [String] = []
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                let keys = Int.random(in: 0...(Bool.random(using: &generator) ? 12 : 40), using: &generator)
+                for _ in 0..<keys {
+                    lines.append("\(Self.randomKey(&generator, pool: keys + 12)) = \(Self.randomValue(&generator, depth: 0))")
+                }
+                lines.append(headers.randomElement(using: &generator)!)
+            }
+            let text = lines.joined(separator: "\n")
+            check(text)
+            if (try? TOMLParser.parse(text, file: "d.toml")) != nil { valid += 1 }
+        }
+        #expect(valid > 100)
+        #expect(valid < 1400)
+    }
 }

@@ -136,7 +136,8 @@ public struct ConfigTable: Sendable, Equatable {
 
     /// The position of `key` in ``entries``.
     func position(of key: String) -> Int? {
-        if let index { return index.find(key, in: storage).position }
+        // `index?.` reads the index in place (`if let index` could copy it: a retain and a release).
+        if let probe = index?.find(key, in: storage) { return probe.position }
         return storage.firstIndex { $0.key == key }
     }
 
@@ -145,14 +146,19 @@ public struct ConfigTable: Sendable, Equatable {
     struct Lookup {
         var position: Int?
         fileprivate var probe: KeyIndex.Probe?
+
+        /// A look-up made elsewhere (no probe: ``append(newKey:_:after:)`` looks the key up again if indexed).
+        init(position: Int?) { self.position = position }
+
+        fileprivate init(position: Int?, probe: KeyIndex.Probe?) {
+            self.position = position
+            self.probe = probe
+        }
     }
 
     /// Looks `key` up, for ``append(newKey:_:after:)`` should the table not have it.
     func lookUp(_ key: String) -> Lookup {
-        if let index {
-            let probe = index.find(key, in: storage)
-            return Lookup(position: probe.position, probe: probe)
-        }
+        if let probe = index?.find(key, in: storage) { return Lookup(position: probe.position, probe: probe) }
         return Lookup(position: storage.firstIndex { $0.key == key }, probe: nil)
     }
 

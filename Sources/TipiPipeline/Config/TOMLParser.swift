@@ -25,7 +25,10 @@ struct TOMLParser {
     private var index = 0
     private var line = 1
     private var column = 1
-    private let root = TOMLTree.Table(kind: .implicit, location: nil)
+    /// The tables being read (the document's is ``TOMLTree/root``).
+    private var tree = TOMLTree()
+    /// The elements of the arrays being read, innermost on top (each array takes its own at its `]`).
+    private let elements = ScratchStack<ConfigNode>()
     /// The parts of the keys being read, innermost last: ``key()`` pushes a key's parts and answers their
     /// range; whoever asked pops them when done (so a key costs no array of its own).
     private var keyParts: [TOMLTree.KeyPart] = []
@@ -40,7 +43,7 @@ struct TOMLParser {
     static func parse(_ text: String, file: String) throws(SyntaxError) -> ConfigTable {
         var parser = TOMLParser(text: text, file: file)
         try parser.document()
-        return parser.root.finish()
+        return parser.tree.finish(TOMLTree.root)
     }
 
     /// Parses a single value (the right side of `--set key=value`), which must be the whole text.
@@ -89,6 +92,15 @@ struct TOMLParser {
         }
     }
 
+    /// Skips the bytes that `isIncluded` accepts, all of which must be ASCII other than a line feed (the
+    /// column then grows by their count).
+    private mutating func skip(while isIncluded: (UInt8) -> Bool) {
+        var end = index
+        while end < bytes.count, isIncluded(bytes[end]) { end += 1 }
+        column += end - index
+        index = end
+    }
+
     private mutating func advance(_ count: Int) {
         for _ in 0..<count { advance() }
     }
@@ -123,7 +135,7 @@ struct TOMLParser {
     }
 
     private mutating func skipSpaces() {
-        while let byte = current, byte == 0x20 || byte == 0x09 { advance() }
+        skip { $0 == 0x20 || $0 == 0x09 }
     }
 
     /// A comment (from `#` to the end of the line), if one starts at the cursor.
@@ -179,12 +191,13 @@ struct TOMLParser {
 
     private mutating func document() throws(SyntaxError) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }  // a byte-order mark
-        var table = root
+        var table = TOMLTree.root
         var tableDepth = 0
         while true {
             try skipBlankLines()
             guard current != nil else { return }
             if current == UInt8(ascii: "[") {
+                tree.closeCurrent()
                 let start = here
                 advance()
                 let isArray = current == UInt8(ascii: "[")
@@ -202,6 +215,7 @@ struct TOMLParser {
                     throw error(at: start, "table header nested \(key.count) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
                 }
                 table = try header(key, at: start, isArray: isArray)
+                tree.begin(table)
                 tableDepth = key.count
                 keyParts.removeSubrange(key)
                 try endOfLine(after: "the table header")
@@ -213,23 +227,23 @@ struct TOMLParser {
     }
 
     /// `[a.b.c]` or `[[a.b.c]]`: the table that following keys go into.
-    private func header(_ key: Range<Int>, at start: SourceLocation, isArray: Bool) throws(SyntaxError) -> TOMLTree.Table {
-        var table = root
+    private mutating func header(_ key: Range<Int>, at start: SourceLocation, isArray: Bool) throws(SyntaxError) -> TOMLTree.TableID {
+        var table = TOMLTree.root
         for position in key {
             let part = keyParts[position]
             // For messages only (joining the parts costs more than the rest of the header).
             func dotted() -> String { keyParts[key.lowerBound...position].map(\.name).joined(separator: ".") }
             let isLast = position == key.upperBound - 1
-            let (existing, lookup) = table.lookUp(part.name)
+            let (existing, lookup) = tree.lookUp(part.name, in: table)
             switch existing {
             case nil:
                 if isLast, isArray {
-                    let element = TOMLTree.Table(kind: .header, location: start)
-                    table.add(part.name, TOMLTree.TableList(element, location: start), after: lookup)
+                    let element = tree.makeTable(kind: .header, location: start)
+                    tree.addList(part.name, first: element, location: start, to: table, after: lookup)
                     return element
                 }
-                let created = TOMLTree.Table(kind: isLast ? .header : .implicit, location: start)
-                table.add(part.name, created, after: lookup)
+                let created = tree.makeTable(kind: isLast ? .header : .implicit, location: start)
+                tree.add(part.name, created, to: table, after: lookup)
                 table = created
             case .finished(.table)?:
                 // Only inline tables are finished tables.
@@ -239,11 +253,10 @@ struct TOMLParser {
                     if isArray {
                         throw error(at: start, "'\(dotted())' is already a table, so it cannot be an array of tables")
                     }
-                    guard existing.kind == .implicit else {
+                    guard tree.kind(of: existing) == .implicit else {
                         throw error(at: start, "table '\(dotted())' is defined twice", help: "merge the two [\(dotted())] sections into one")
                     }
-                    existing.kind = .header
-                    existing.location = start
+                    tree.define(existing, at: start)
                 }
                 table = existing
             case .tableArray(let list)?:
@@ -251,11 +264,11 @@ struct TOMLParser {
                     guard isArray else {
                         throw error(at: start, "'\(dotted())' is an array of tables ([[\(dotted())]]), so it cannot be a table", help: "write [[\(dotted())]]")
                     }
-                    let element = TOMLTree.Table(kind: .header, location: start)
-                    list.append(element)
+                    let element = tree.makeTable(kind: .header, location: start)
+                    tree.append(element, to: list)
                     return element
                 }
-                guard let last = list.tables.last else { return table }
+                guard let last = tree.last(of: list) else { return table }
                 table = last
             case let other?:
                 throw error(
@@ -267,7 +280,7 @@ struct TOMLParser {
     }
 
     /// `key = value` (the key may be dotted), into `table`.
-    private mutating func keyValue(into table: TOMLTree.Table, depth: Int) throws(SyntaxError) {
+    private mutating func keyValue(into table: TOMLTree.TableID, depth: Int) throws(SyntaxError) {
         let key = try keyAndEquals(depth: depth)
         try assign(key, into: table, depth: depth)
     }
@@ -275,7 +288,7 @@ struct TOMLParser {
     /// The key of `key = value` and the `=` (the cursor is then at the value); the key's parts are on
     /// `keyParts` for ``assign(_:into:depth:)`` to pop.
     private mutating func keyAndEquals(depth: Int) throws(SyntaxError) -> Range<Int> {
-        let start = here
+        let (startLine, startColumn) = (line, column)  // for a message only (a location would retain the origin)
         let key = try self.key()
         skipSpaces()
         guard current == UInt8(ascii: "=") else {
@@ -286,23 +299,25 @@ struct TOMLParser {
         advance()
         skipSpaces()
         guard depth + key.count <= Self.maximumDepth else {
-            throw error(at: start, "key nested \(depth + key.count) levels deep; at most \(Self.maximumDepth) are allowed", help: "flatten the config")
+            throw SyntaxError(
+                line: startLine, column: startColumn, message: "key nested \(depth + key.count) levels deep; at most \(Self.maximumDepth) are allowed",
+                help: "flatten the config")
         }
         return key
     }
 
     /// The value at the cursor, under `key` (its parts on `keyParts`, popped here) in `table`.
-    private mutating func assign(_ key: Range<Int>, into table: TOMLTree.Table, depth: Int) throws(SyntaxError) {
+    private mutating func assign(_ key: Range<Int>, into table: TOMLTree.TableID, depth: Int) throws(SyntaxError) {
         var target = table
         for position in key.dropLast() {
             let part = keyParts[position]
-            let (existing, lookup) = target.lookUp(part.name)
+            let (existing, lookup) = tree.lookUp(part.name, in: target)
             switch existing {
             case nil:
-                let created = TOMLTree.Table(kind: .dotted, location: location(of: part))
-                target.add(part.name, created, after: lookup)
+                let created = tree.makeTable(kind: .dotted, location: location(of: part))
+                tree.add(part.name, created, to: target, after: lookup)
                 target = created
-            case .table(let existing)? where existing.kind == .dotted:
+            case .table(let existing)? where tree.kind(of: existing) == .dotted:
                 target = existing
             case let other?:
                 throw error(
@@ -313,13 +328,14 @@ struct TOMLParser {
         guard let lastPosition = key.last else { return }
         let last = keyParts[lastPosition]
         keyParts.removeSubrange(key)
-        let lookup = target.lookUp(last.name).lookup
+        let lookup = tree.lookUp(last.name, in: target).lookup
         if lookup.position != nil {
             throw error(at: location(of: last), "key '\(last.name)' is defined twice", help: "remove one of the two")
         }
-        // Reading the value adds nothing to `target` (an inline table is a table of its own).
+        // Reading the value adds nothing to `target` (an inline table is a table of its own, and its keys
+        // are popped off the scratch stack before this adds to it).
         let value = try self.value(depth: depth + key.count)
-        target.add(last.name, value, after: lookup)
+        tree.add(last.name, value, to: target, after: lookup)
     }
 
     // MARK: - Keys
@@ -344,7 +360,7 @@ struct TOMLParser {
                 name = try literalString()
             default:
                 let begin = index
-                while let byte = current, isBareKeyByte(byte) { advance() }
+                skip(while: Self.isBareKeyByte)
                 guard index > begin else {
                     throw error(
                         "expected a key, found \(describeCurrent())",
@@ -367,7 +383,7 @@ struct TOMLParser {
         bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
-    private func isBareKeyByte(_ byte: UInt8) -> Bool {
+    private static func isBareKeyByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
             UInt8(ascii: "_"), UInt8(ascii: "-"):
@@ -407,20 +423,21 @@ struct TOMLParser {
 
     private mutating func array(depth: Int, start: SourceLocation) throws(SyntaxError) -> ConfigNode {
         advance()  // [
-        var elements: [ConfigNode] = []
+        // The elements go on the scratch stack, and into an array of their exact count at the `]`.
+        let base = elements.count
         while true {
             try skipBlankLines()
             if current == UInt8(ascii: "]") {
                 advance()
-                return .array(elements, start)
+                return .array(elements.pop(from: base), start)
             }
-            elements.append(try value(depth: depth + 1))
+            elements.push(try value(depth: depth + 1))
             try skipBlankLines()
             if current == UInt8(ascii: ",") {
                 advance()
             } else if current == UInt8(ascii: "]") {
                 advance()
-                return .array(elements, start)
+                return .array(elements.pop(from: base), start)
             } else {
                 throw error("expected `,` or `]` in the array, found \(describeCurrent())", help: "separate values with commas and close the array with ]")
             }
@@ -429,8 +446,10 @@ struct TOMLParser {
 
     /// `{ … }`: complete as written, so finished at once (its dotted keys' tables are open while it is read).
     ///
-    /// Plain keys go straight into the finished table; the first dotted key moves what was read into an open
-    /// table (dotted keys make tables that later dotted keys of the same inline table may add to).
+    /// Plain keys go on the scratch stack (``TOMLTree/entries``), into a table of their exact count at the
+    /// `}`; past ``TOMLTree/collectLimit`` keys they go into an indexed table. The first dotted key moves
+    /// what was read into an open table (dotted keys make tables that later dotted keys of the same inline
+    /// table may add to).
     private mutating func inlineTable(depth: Int, start: SourceLocation) throws(SyntaxError) -> ConfigTable {
         advance()  // {
         skipSpaces()
@@ -438,24 +457,36 @@ struct TOMLParser {
             advance()
             return ConfigTable()
         }
-        var direct = ConfigTable()
-        var tree: TOMLTree.Table?
+        let entries = tree.entries
+        let base = entries.count
+        var large: ConfigTable?
+        var open: TOMLTree.TableID?
         while true {
             skipSpaces()
             let key = try keyAndEquals(depth: depth)
-            if tree == nil, key.count == 1 {
+            if open == nil, key.count == 1 {
                 let part = keyParts[key.lowerBound]
                 keyParts.removeSubrange(key)
-                if direct.position(of: part.name) != nil {
+                let defined = large.map { $0.position(of: part.name) != nil } ?? (entries.position(of: part.name, from: base) != nil)
+                if defined {
                     throw error(at: location(of: part), "key '\(part.name)' is defined twice", help: "remove one of the two")
                 }
-                direct.append(newKey: part.name, try value(depth: depth + 1))
-            } else {
-                if tree == nil {
-                    tree = TOMLTree.Table(kind: .dotted, location: start, finished: direct)
-                    direct = ConfigTable()
+                let value = try value(depth: depth + 1)
+                if large != nil {
+                    large!.append(newKey: part.name, value)
+                } else if entries.count - base < TOMLTree.collectLimit {
+                    entries.push((part.name, value))
+                } else {
+                    large = ConfigTable(entries: entries.pop(from: base))
+                    large!.append(newKey: part.name, value)
                 }
-                try assign(key, into: tree!, depth: depth)
+            } else {
+                if open == nil {
+                    let finished = large ?? ConfigTable(entries: entries.pop(from: base))
+                    large = nil
+                    open = tree.makeTable(kind: .dotted, location: start, finished: finished)
+                }
+                try assign(key, into: open!, depth: depth)
             }
             skipSpaces()
             if current == UInt8(ascii: ",") {
@@ -466,7 +497,8 @@ struct TOMLParser {
                 }
             } else if current == UInt8(ascii: "}") {
                 advance()
-                return tree?.finish() ?? direct
+                if let open { return tree.finish(open) }
+                return large ?? ConfigTable(entries: entries.pop(from: base))
             } else {
                 throw error(
                     "expected `,` or `}` in the inline table, found \(describeCurrent())",
@@ -643,11 +675,11 @@ struct TOMLParser {
     /// A number, boolean, date or time: the text up to the next separator, then classified.
     private mutating func bareValue(start: SourceLocation) throws(SyntaxError) -> ConfigNode {
         let begin = index
-        while let byte = current, isBareValueByte(byte) { advance() }
+        skip(while: Self.isBareValueByte)
         // A date and a time may be separated by one space: `1979-05-27 07:32:00`.
         if current == 0x20, let next = peek(1), isDigit(next), index - begin == 10, bytes[begin + 4] == UInt8(ascii: "-") {
             advance()
-            while let byte = current, isBareValueByte(byte) { advance() }
+            skip(while: Self.isBareValueByte)
         }
         if let value = TOMLScalar.plainInteger(bytes[begin..<index]) { return .int(value, start) }
         let text = self.text(begin..<index)
@@ -663,7 +695,7 @@ struct TOMLParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private func isBareValueByte(_ byte: UInt8) -> Bool {
-        isBareKeyByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+    private static func isBareValueByte(_ byte: UInt8) -> Bool {
+        Self.isBareKeyByte(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
     }
 }
