@@ -132,6 +132,17 @@ struct ConfigSourcesText: Equatable {
         bytes.append(UInt8(ascii: ":"))
     }
 
+    /// ``json``, taking the text out of this value (which is left empty): a large pipeline's sources are
+    /// megabytes, not copied then.
+    mutating func takeJSON() -> [UInt8] {
+        guard !mayRepeat else { return json }
+        var text: [UInt8] = []
+        swap(&text, &bytes)
+        entries = []
+        text.append(UInt8(ascii: "}"))
+        return text
+    }
+
     /// The file's text: a JSON object, as compact as `JSONEncoder` writes one (`{"k":"v","k2":"v2"}`).
     var json: [UInt8] {
         guard mayRepeat else { return bytes + [UInt8(ascii: "}")] }

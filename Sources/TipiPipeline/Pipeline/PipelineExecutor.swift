@@ -44,7 +44,7 @@ struct PipelineExecutor {
         }
         let run: Run
         // Its text is written along: `run.json` starts from it, and the values are made only if asked for.
-        let resolved = ResolvedConfig(pipeline)
+        var resolved = ResolvedConfig(pipeline)
         do {
             // The process records (every one `pending`) and the run this one resumes are in the first
             // `run.json`, on disk when the run starts: a run killed at once is still known as this pipeline's
@@ -62,7 +62,7 @@ struct PipelineExecutor {
             return .failed(nil, [ConfigProblem(code: "CFG005", message: "cannot start the run: \(error)")])
         }
         do {
-            try run.recordConfigSources(text: resolved.sources.json)
+            try run.recordConfigSources(text: resolved.sources.takeJSON())
             // The config as it was, so that a resume runs with it even when the file changed since.
             if let text = options.configText {
                 try Data(text.utf8).write(to: run.folder.appendingPathComponent(Resume.configFileName), options: .atomic)
@@ -164,9 +164,12 @@ struct PipelineExecutor {
         _ = try await process.run()
     }
 
+    /// Records a process's status; `seconds` is kept to the microsecond (what a duration needs, and
+    /// fewer digits in `run.json`: `1.2e-05`, not `1.2040138244628906e-05`).
     static func set(
         _ records: ProcessRecords, _ index: Int, status: String, seconds: Double? = nil, error: String? = nil
     ) {
+        let seconds = seconds.map { $0.isFinite ? ($0 * 1e6).rounded() / 1e6 : $0 }
         records.state.withLock { records in
             records[index].status = status
             if let seconds { records[index].seconds = seconds }
