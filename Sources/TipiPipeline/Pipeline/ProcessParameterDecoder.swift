@@ -73,17 +73,9 @@ public final class ProcessParameterDecoder {
                 return nil
             }
         }
-        switch resolver.resolve(T.self, named: named, parameter: key) {
-        case .success(let permanence):
-            return permanence
-        case .failure(let problem):
-            if problem.code == "PERMA002", named == nil, let fallback { return fallback() }
-            var located = problem
-            located.path = path
-            if located.location == nil { located.location = resolver.location(ofParams: decoder) }
-            problems.append(located)
-            return nil
-        }
+        return resolver.parameter(
+            T.self, named: named, key: key, path: path, fallback: fallback, location: { resolver.location(ofParams: decoder) },
+            problems: &problems)
     }
 
     /// All problems found, as one error.
@@ -176,5 +168,25 @@ final class PermanenceResolver: @unchecked Sendable {
 
     func location(ofParams decoder: any Decoder) -> SourceLocation? {
         (decoder as? ConfigDecoder)?.node.location
+    }
+
+    /// A process's permanence parameter `key` (at `path`): the one ``resolve(_:named:parameter:)`` finds, else
+    /// `fallback` (the parameter's default) when none is configured and none was named; else `nil`, with the
+    /// problem (located at `location` when it has no place of its own) added to `problems`.
+    func parameter<T: Permanence>(
+        _ type: T.Type, named: String?, key: String, path: String, fallback: (() -> T)?, location: () -> SourceLocation?,
+        problems: inout [ConfigProblem]
+    ) -> T? {
+        switch resolve(T.self, named: named, parameter: key) {
+        case .success(let permanence):
+            return permanence
+        case .failure(let problem):
+            if problem.code == "PERMA002", named == nil, let fallback { return fallback() }
+            var located = problem
+            located.path = path
+            if located.location == nil { located.location = location() }
+            problems.append(located)
+            return nil
+        }
     }
 }

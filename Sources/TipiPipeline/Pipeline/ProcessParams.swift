@@ -128,17 +128,9 @@ public struct ProcessParams {
                 return nil
             }
         }
-        switch resolver.resolve(T.self, named: named, parameter: key) {
-        case .success(let permanence):
-            return permanence
-        case .failure(let problem):
-            if problem.code == "PERMA002", named == nil, let fallback { return fallback() }
-            var located = problem
-            located.path = dottedPath(key)
-            if located.location == nil { located.location = location }
-            problems.append(located)
-            return nil
-        }
+        let location = self.location
+        return resolver.parameter(
+            T.self, named: named, key: key, path: dottedPath(key), fallback: fallback, location: { location }, problems: &problems)
     }
 
     /// A parameter of any decodable type: a number, string or boolean at once, anything else through its
