@@ -33,14 +33,6 @@ package struct RunConfig: Sendable {
         }
     }
 
-    /// Whether there are no values, without making them.
-    var isEmpty: Bool {
-        box.state.withLock { state in
-            if let values = state.values { return values.isEmpty }
-            return state.text.map { $0.count <= 2 } ?? true
-        }
-    }
-
     /// The values as ``PrettyJSONWriter/table(_:indent:)`` writes them at indent 1, written at most once.
     var text: [UInt8] {
         if let text = box.state.withLock({ $0.text }) { return text }
