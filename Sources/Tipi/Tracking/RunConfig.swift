@@ -34,7 +34,7 @@ package struct RunConfig: Sendable {
     }
 
     /// The values as ``PrettyJSONWriter/table(_:indent:)`` writes them at indent 1, written at most once.
-    var text: [UInt8] {
+    package var text: [UInt8] {
         if let text = box.state.withLock({ $0.text }) { return text }
         var writer = PrettyJSONWriter()
         writer.table(values, indent: 1)

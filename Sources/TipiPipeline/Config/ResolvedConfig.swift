@@ -15,8 +15,9 @@ struct ResolvedConfig {
     /// The resolved config, as the run records it: its text, and the values made only when asked for.
     let config: RunConfig
     var sources: ConfigSourcesText
-    /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1 (`run.json`'s `config`).
-    var valuesText: [UInt8]
+    /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1 (`run.json`'s `config`): the
+    /// text ``config`` holds.
+    var valuesText: [UInt8] { config.text }
 
     /// The values (made on first use: a pipeline that records only into the store never needs them).
     var values: [String: ConfigValue] { config.values }
@@ -29,7 +30,6 @@ struct ResolvedConfig {
             walk = Self.walk(pipeline, keepingValues: true)
         }
         sources = walk.sources
-        valuesText = walk.text
         config = RunConfig(text: walk.text, values: { Self.values(of: pipeline) })
     }
 
