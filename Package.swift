@@ -32,7 +32,6 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // `tipi ui`'s HTTP server (no SwiftNIO; see docs/architecture.md, "The dashboard's server"). Only the
         // `tipi` tool links it, never the `Tipi` library.
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         .target(
@@ -61,7 +60,7 @@ let package = Package(
         // The dashboard of `tipi ui` and `tipi report`: HTTP server, routes, downsampling, HTML, bundled assets.
         .target(
             name: "TipiUI",
-            dependencies: ["Tipi", .product(name: "FlyingFox", package: "FlyingFox")],
+            dependencies: ["Tipi"],
             resources: [.copy("Assets")]
         ),
         .target(
