@@ -65,6 +65,9 @@ enum ProcessRunner {
 
         let deadline = Date().addingTimeInterval(timeout.isFinite ? max(timeout, 0) : 5)
         var waitStatus: Int32 = 0
+        // Polled from 50 µs, doubling to 2 ms: a helper such as `git rev-parse` ends in about a millisecond,
+        // and a fixed 2 ms sleep made each such call take twice that.
+        var pause: UInt32 = 50
         while true {
             let result = waitpid(pid, &waitStatus, WNOHANG)
             if result == pid { break }
@@ -74,7 +77,8 @@ enum ProcessRunner {
                 _ = waitpid(pid, &waitStatus, 0)
                 return .timedOut
             }
-            usleep(2_000)
+            usleep(pause)
+            pause = min(pause * 2, 2_000)
         }
         let output = readOutput(file)
         let exitStatus: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)

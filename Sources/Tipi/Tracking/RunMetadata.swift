@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything recorded about a run besides its metric history: what `run.json` in the run folder holds.
 public struct RunMetadata: Sendable, Codable {
@@ -239,15 +240,20 @@ enum ProcessFacts {
     }
 
     private static func gitState(_ git: String, in folder: String) -> RunMetadata.GitState? {
-        guard case .exited(0, let output) = ProcessRunner.run(git, ["-C", folder, "rev-parse", "--show-toplevel", "HEAD"], timeout: 2)
-        else { return nil }
+        // The commit and whether the tree is dirty, asked at the same time (two processes, not one after the other).
+        let outcomes = Mutex<[ProcessRunner.Outcome?]>([nil, nil])
+        DispatchQueue.concurrentPerform(iterations: 2) { which in
+            let arguments = which == 0 ? ["rev-parse", "--show-toplevel", "HEAD"] : ["status", "--porcelain", "--untracked-files=no"]
+            let outcome = ProcessRunner.run(git, ["-C", folder] + arguments, timeout: 2)
+            outcomes.withLock { $0[which] = outcome }
+        }
+        let (revision, status) = outcomes.withLock { ($0[0], $0[1]) }
+        guard case .exited(0, let output)? = revision else { return nil }
         let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         guard lines.count == 2, lines[1].count == 40 else { return nil }
         var dirty = false
-        if case .exited(0, let status) = ProcessRunner.run(
-            git, ["-C", folder, "status", "--porcelain", "--untracked-files=no"], timeout: 2)
-        {
-            dirty = !status.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        if case .exited(0, let changes)? = status {
+            dirty = !changes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         }
         return RunMetadata.GitState(commit: lines[1], dirty: dirty, directory: lines[0])
     }

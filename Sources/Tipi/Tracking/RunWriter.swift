@@ -88,6 +88,16 @@ final class RunWriter: Sendable {
     // MARK: - The loop
 
     private func loop() {
+        // The git state first, while the run does its first work: a short run's `finish` then does not wait
+        // for it (two `git` processes, a few milliseconds).
+        let git = ProcessFacts.gitState()
+        state.withLock { state in
+            state.gitChecked = true
+            if let git {
+                state.metadata.git = git
+                state.metadataDirty = true
+            }
+        }
         while true {
             _ = wake.wait(timeout: .now() + Self.flushInterval)
             let stopping = state.withLock { $0.stopping }
