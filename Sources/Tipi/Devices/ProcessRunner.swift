@@ -39,7 +39,7 @@ enum ProcessRunner {
     }
 
     static func run(_ executable: String, _ arguments: [String], timeout: Double) -> Outcome {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-\(getpid())-\(UUID().uuidString).out").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-\(getpid())-\(UUID().uuidString).out", isDirectory: false).path
         defer { unlink(file) }
 
         var actions = posix_spawn_file_actions_t()

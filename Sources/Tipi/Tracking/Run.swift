@@ -292,7 +292,7 @@ public final class Run: Sendable {
     /// - Throws: The error of the write.
     public func recordConfigSources(_ sources: [String: String]) throws {
         // As `JSONEncoder` with `.sortedKeys` writes it, without its cost per entry (one per config value).
-        try RunMetadataJSON.encodeCompact(sources).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
+        try RunFile.replace(folder.path + "/" + RunStore.configSourcesFile, with: RunMetadataJSON.encodeCompact(sources))
     }
 
     /// ``recordConfigSources(_:)`` with the file's text made by the caller: a JSON object of strings, one
@@ -300,7 +300,7 @@ public final class Run: Sendable {
     /// or a sort; the store reads the file into a dictionary, so the order of the entries does not matter).
     /// - Throws: The error of the write.
     package func recordConfigSources(text: [UInt8]) throws {
-        try Data(text).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
+        try RunFile.replace(folder.path + "/" + RunStore.configSourcesFile, with: text)
     }
 
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).

@@ -57,7 +57,7 @@ final class RunWriter: Sendable {
         self.folder = folder
         self.backends = backends
         self.warnHandler = warn
-        let path = folder.appendingPathComponent(RunStore.metricsFile).path
+        let path = folder.appendingPathComponent(RunStore.metricsFile, isDirectory: false).path
         let limit = Environment.integer("TIPI_WRITE_BUFFER_MB", default: 64, in: 1...1_048_576) << 20
         file = Mutex(try MetricAppender(path: path, limitBytes: limit))
         state = Mutex(WriterState(metadata: metadata))

@@ -44,7 +44,7 @@ final class ArtifactStore: Sendable {
     /// A manifest that exists but cannot be read is kept under another name (with one warning) rather
     /// than written over by the next save.
     private static func setAsideIfDamaged(runFolder: URL) {
-        let path = runFolder.appendingPathComponent(manifestFile).path
+        let path = runFolder.appendingPathComponent(manifestFile, isDirectory: false).path
         guard let data = FileManager.default.contents(atPath: path), (try? JSONDecoder().decode(ManifestFile.self, from: data)) == nil
         else { return }
         let aside = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
@@ -55,7 +55,7 @@ final class ArtifactStore: Sendable {
 
     /// The artifacts recorded in a run's folder, by name; empty when it has none (or the manifest is unreadable).
     static func recorded(inRunFolder runFolder: URL) -> [Artifact] {
-        guard let data = FileManager.default.contents(atPath: runFolder.appendingPathComponent(manifestFile).path),
+        guard let data = FileManager.default.contents(atPath: runFolder.appendingPathComponent(manifestFile, isDirectory: false).path),
             let file = try? JSONDecoder().decode(ManifestFile.self, from: data)
         else { return [] }
         return file.artifacts.sorted { $0.name < $1.name }

@@ -91,7 +91,7 @@ public struct RunStore: Sendable {
 
     /// Creates the reserve; without room for it, there is none (best effort: the run goes on).
     static func makeReserve(in folder: URL) {
-        let path = folder.appendingPathComponent(reserveFile).path
+        let path = folder.appendingPathComponent(reserveFile, isDirectory: false).path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return }
         let (_, failure) = writeFully([UInt8](repeating: 0, count: reserveBytes), to: descriptor)
@@ -102,7 +102,7 @@ public struct RunStore: Sendable {
     /// Deletes the reserve; `true` when there was one (and its space is free now).
     @discardableResult
     static func releaseReserve(in folder: URL) -> Bool {
-        unlink(folder.appendingPathComponent(reserveFile).path) == 0
+        unlink(folder.appendingPathComponent(reserveFile, isDirectory: false).path) == 0
     }
 
     static func newID() -> String {
