@@ -38,6 +38,8 @@ struct HTTPExchange: Sendable {
         case answered(status: Int, body: Data)
         /// Nothing listens there, or the name does not resolve.
         case unreachable(String)
+        /// No HTTP library to send with (libcurl is not installed): no later request can succeed either.
+        case noLibrary(String)
         case timedOut
         case failed(String)
     }
@@ -95,6 +97,7 @@ struct HTTPExchange: Sendable {
                 let body = response.body.map { Data(bytes: $0, count: response.body_length) } ?? Data()
                 return .answered(status: response.status, body: body)
             case TIPI_HTTP_UNREACHABLE: return .unreachable(message)
+            case TIPI_HTTP_NO_LIBRARY: return .noLibrary(message.isEmpty ? "libcurl could not be loaded" : message)
             case TIPI_HTTP_TIMED_OUT: return .timedOut
             default: return .failed(message)
             }

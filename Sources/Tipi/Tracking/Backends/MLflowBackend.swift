@@ -257,6 +257,9 @@ final class MLflowBackend: TrackingBackend {
             case .unreachable(let reason):
                 // Nothing listens there: retrying would only add the whole finish timeout to the run.
                 refused = "no MLflow server at \(trackingURI) (\(reason)); gave up at once"
+            case .cannotSend(let reason):
+                // No HTTP library here: no later request could succeed.
+                refused = "cannot send to the MLflow server at \(trackingURI): \(reason); gave up at once"
             }
             return false
         }

@@ -69,12 +69,14 @@ struct MLflowClient: Sendable {
         case refused(status: Int, code: String, message: String)
         /// Nothing listens there (connection refused, unknown host): give up at once, do not retry.
         case unreachable(String)
+        /// Nothing can be sent from this machine (libcurl is not installed): give up at once, do not retry.
+        case cannotSend(String)
 
         var description: String {
             switch self {
             case .unavailable(let reason): return reason
             case .refused(let status, let code, let message): return "HTTP \(status) \(code): \(message)"
-            case .unreachable(let reason): return reason
+            case .unreachable(let reason), .cannotSend(let reason): return reason
             }
         }
     }
@@ -143,6 +145,9 @@ struct MLflowClient: Sendable {
             return (status, body)
         case .unreachable(let reason):
             throw .unreachable("cannot connect to \(server): \(reason)")
+        case .noLibrary(let reason):
+            // Given up at once, as for nothing listening: retrying cannot install libcurl.
+            throw .cannotSend(reason)
         case .timedOut:
             throw .unavailable("no answer from \(base.host ?? "the server") within \(Self.seconds(Date().timeIntervalSince(started)))")
         case .failed(let reason):
