@@ -45,20 +45,22 @@ func closeDescriptor(_ descriptor: Int32) {
 
 /// Writes every byte, retrying short writes and `EINTR`; returns the `errno` text of a failure, or `nil`.
 func writeFully(_ bytes: [UInt8], to descriptor: Int32) -> (written: Int, error: String?) {
+    bytes.withUnsafeBytes { writeFully($0, to: descriptor) }
+}
+
+/// `writeFully(_:to:)` of any bytes in memory.
+func writeFully(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> (written: Int, error: String?) {
+    guard let base = buffer.baseAddress else { return (0, nil) }
     var offset = 0
-    let failure: String? = bytes.withUnsafeBytes { buffer in
-        guard let base = buffer.baseAddress else { return nil }
-        while offset < buffer.count {
-            let result = write(descriptor, base + offset, buffer.count - offset)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            offset += result
+    while offset < buffer.count {
+        let result = write(descriptor, base + offset, buffer.count - offset)
+        if result < 0 {
+            if errno == EINTR { continue }
+            return (offset, String(cString: strerror(errno)))
         }
-        return nil
+        offset += result
     }
-    return (offset, failure)
+    return (offset, nil)
 }
 
 /// `YYYYMMDD<separator>HHMMSS` in UTC, for folder names (run folders, W&B offline runs).

@@ -139,30 +139,23 @@ package final class HTTPServer: Sendable {
     // MARK: - Listening
 
     private static func openListener(address: String, port: UInt16) throws -> (Int32, Int) {
+        let family = address.contains(":") ? AF_INET6 : AF_INET
         var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: Int32
-        if address.contains(":") {
-            var address6 = sockaddr_in6()
-            guard inet_pton(AF_INET6, address, &address6.sin6_addr) == 1 else {
-                throw Failure(description: "\(address) is not an IPv6 address")
-            }
-            address6.sin6_family = sa_family_t(AF_INET6)
-            address6.sin6_port = port.bigEndian
-            withUnsafeBytes(of: address6) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            family = AF_INET6
-        } else {
-            var address4 = sockaddr_in()
-            guard inet_pton(AF_INET, address, &address4.sin_addr) == 1 else {
-                throw Failure(description: "\(address) is not an IPv4 address")
-            }
-            address4.sin_family = sa_family_t(AF_INET)
-            address4.sin_port = port.bigEndian
-            withUnsafeBytes(of: address4) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            family = AF_INET
+        // `sin_port` and `sin6_port` are both at offset 2, in network order, after the family (and, on BSD, the length).
+        let length = withUnsafeMutableBytes(of: &storage) { bytes -> socklen_t? in
+            let addressOffset = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)! : MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!
+            guard inet_pton(family, address, bytes.baseAddress! + addressOffset) == 1 else { return nil }
+            let size = family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+            #if canImport(Darwin)
+                bytes.storeBytes(of: UInt8(size), toByteOffset: 0, as: UInt8.self)  // BSD: a length byte, then the family's
+                bytes.storeBytes(of: UInt8(family), toByteOffset: 1, as: UInt8.self)
+            #else
+                bytes.storeBytes(of: sa_family_t(family), toByteOffset: 0, as: sa_family_t.self)
+            #endif
+            bytes.storeBytes(of: port.bigEndian, toByteOffset: 2, as: UInt16.self)
+            return socklen_t(size)
         }
+        guard let length else { throw Failure(description: "\(address) is not an \(family == AF_INET6 ? "IPv6" : "IPv4") address") }
         #if canImport(Darwin)
             let descriptor = socket(family, SOCK_STREAM, 0)
         #else

@@ -16,18 +16,7 @@ package enum RunFile {
         let temporary = folder + "/.\(name).\(getpid()).\(counter.wrappingAdd(1, ordering: .relaxed).newValue).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno))) }
-        let failure = bytes.withUnsafeBytes { buffer -> String? in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let written = write(descriptor, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
-                }
-                offset += written
-            }
-            return nil
-        }
+        let failure = bytes.withUnsafeBytes { writeFully($0, to: descriptor).error }
         let closed = close(descriptor) == 0 ? nil : String(cString: strerror(errno))
         if let failure = failure ?? closed {
             unlink(temporary)
