@@ -40,6 +40,12 @@ public final class Run: Sendable {
     final class LogBuffer: LogBufferLock<LogState>, @unchecked Sendable {
         init() { super.init(LogState()) }
 
+        /// What the committed batch holds and has room for (the writer prepares as much room in the batch it
+        /// hands over next).
+        func committedSize() -> MetricBatch.Size {
+            withLock { $0.steps.committed.size }
+        }
+
         /// Takes the committed rows and the key names (called by the writer).
         func drain(into batch: inout MetricBatch) -> [String] {
             withLock { state in

@@ -122,7 +122,14 @@ final class RunWriter: Sendable {
             swap(&spare, &state.spare)
             return spare
         }
-        batch.removeAll()
+        if !final, let buffer {
+            // A run's batch grows in its first second (to tens of MB in a tight loop), faulting in fresh pages as
+            // `log` fills it. The batch handed over now gets as much room, its pages faulted in here, on this
+            // thread, so that `log` fills memory already in place. Afterwards both batches have that room.
+            batch.removeAllAndPrepare(for: buffer.committedSize())
+        } else {
+            batch.removeAll()
+        }
         let keys = buffer?.drain(into: &batch) ?? state.withLock { $0.keyNames }
         let git = checkGit ? ProcessFacts.gitState() : nil
 
@@ -202,7 +209,8 @@ final class RunWriter: Sendable {
         if !batch.isEmpty {
             for backend in backends { backend.send(.batch(batch, keys)) }
         }
-        batch.removeAll()
+        // After the last round, nothing fills a batch again: its memory goes back now.
+        if final { batch = MetricBatch() } else { batch.removeAll() }
         state.withLock { $0.spare = batch }
     }
 
