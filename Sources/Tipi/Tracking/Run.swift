@@ -298,9 +298,10 @@ public final class Run: Sendable {
     /// ``recordConfigSources(_:)`` with the file's text made by the caller: a JSON object of strings, one
     /// entry per config value (a pipeline writes it as it resolves its config, without a `String` per entry
     /// or a sort; the store reads the file into a dictionary, so the order of the entries does not matter).
-    /// - Throws: The error of the write.
+    /// - Throws: ``TrackingError/storeNotWritable(path:reason:)`` when the file cannot be written.
     package func recordConfigSources(text: [UInt8]) throws {
-        try Data(text).write(to: folder.appendingPathComponent(RunStore.configSourcesFile), options: .atomic)
+        // Written from the text as it is (megabytes for a large pipeline: no copy into a `Data`), atomically.
+        try RunStore.writeAtomically([text], file: RunStore.configSourcesFile, in: folder)
     }
 
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).

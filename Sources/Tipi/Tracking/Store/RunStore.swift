@@ -63,23 +63,31 @@ public struct RunStore: Sendable {
     /// Writes `run.json` atomically (a temporary file renamed over the old one). On failure the temporary
     /// file is removed (it would hold space on a full disk) and the error names `run.json` and the reason.
     static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
-        let bytes = try RunMetadataJSON.encodeBytes(metadata)
-        let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
-        let target = folder.appendingPathComponent(metadataFile).path
-        // Written from the encoded bytes as they are (a pipeline's run.json is megabytes: no copy into a `Data`).
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        // Written from the pieces as they are (a pipeline's run.json is megabytes: no join, no `Data`).
+        let pieces = try RunMetadataJSON.encodePieces(metadata)
+        try writeAtomically(pieces, file: metadataFile, in: folder)
+    }
+
+    /// Writes `pieces`, one after the other, into the file `file` of `folder` atomically: into a temporary
+    /// file of the folder first (`.FILE.PID.tmp`), renamed over `file` once complete. On failure the
+    /// temporary file is removed (it would hold space on a full disk).
+    /// - Throws: ``TrackingError/storeNotWritable(path:reason:)`` naming the file and the reason.
+    static func writeAtomically(_ pieces: [[UInt8]], file: String, in folder: URL) throws {
+        let temporary = folder.appendingPathComponent(".\(file).\(getpid()).tmp").path
+        let target = folder.appendingPathComponent(file).path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
             throw TrackingError.storeNotWritable(path: target, reason: String(cString: strerror(errno)))
         }
-        let (_, failure) = writeFully(bytes, to: descriptor)
+        let (_, failure) = writeFully(pieces, to: descriptor)
         let closed = close(descriptor) == 0 ? nil : String(cString: strerror(errno))
         if let failure = failure ?? closed {
-            unlink(temporary.path)
+            unlink(temporary)
             throw TrackingError.storeNotWritable(path: target, reason: failure)
         }
-        guard rename(temporary.path, target) == 0 else {
+        guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
+            unlink(temporary)
             throw TrackingError.storeNotWritable(path: target, reason: reason)
         }
     }
