@@ -304,6 +304,13 @@ public final class Run: Sendable {
         try RunStore.writeAtomically([text], file: RunStore.configSourcesFile, in: folder)
     }
 
+    /// Writes `text` into the file `name` of the run's folder, atomically (a temporary file renamed over
+    /// it, as `run.json` is written): a pipeline's config (`config.toml`), kept for a later resume.
+    /// - Throws: ``TrackingError/storeNotWritable(path:reason:)`` when the file cannot be written.
+    package func recordFile(_ name: String, text: String) throws {
+        try RunStore.writeAtomically([Array(text.utf8)], file: name, in: folder)
+    }
+
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).
     public func recordDevice(_ device: Device) {
         writer.update { $0.device = device }
