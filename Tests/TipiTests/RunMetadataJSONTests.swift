@@ -210,6 +210,29 @@ struct RunMetadataJSONTests {
         }
     }
 
+    @Test("the pieces of a run.json stay its bytes while later rewrites reuse the kept texts' memory")
+    func piecesKeptAcrossRewrites() throws {
+        var random = Generator(state: 37)
+        var metadata = Self.metadata(&random, processes: 0)
+        var processes: [String: ConfigValue] = [:]
+        for index in 0..<200 { processes["p\(index)"] = .table(["type": "train", "params": .table(["index": .int(index)])]) }
+        metadata.config = ["processes": .table(processes)]
+        var records = (0..<500).map { RunMetadata.ProcessRecord(key: "p\($0)", type: "t", status: "pending") }
+        var held: [(pieces: [[UInt8]], expected: Data)] = []
+        for round in 0..<8 {
+            records[round * 11].status = "completed"
+            records[round * 11].seconds = Double(round) / 8
+            metadata.pipeline = RunMetadata.PipelineRecord(name: "p", configFile: nil, overrides: [], resumedFrom: nil, processes: records)
+            let pieces = try RunMetadataJSON.encodePieces(metadata)
+            #expect(pieces.count > 2, "the config and the records are pieces of their own")
+            held.append((pieces, try RunMetadataJSON.encodeWithFoundation(metadata)))
+            for (index, earlier) in held.enumerated() {
+                #expect(Data(earlier.pieces.flatMap { $0 }) == earlier.expected, "round \(round): the pieces of round \(index)")
+            }
+            if round % 3 == 2 { held.removeFirst() }
+        }
+    }
+
     @Test("keys sort in UTF-8 byte order, as JSONEncoder sorts them")
     func keyOrder() {
         var random = Generator(state: 23)

@@ -298,15 +298,23 @@ public final class Run: Sendable {
     /// - Throws: The error of the write.
     public func recordConfigSources(_ sources: [String: String]) throws {
         // As `JSONEncoder` with `.sortedKeys` writes it, without its cost per entry (one per config value).
-        try RunFile.replace(folder.path + "/" + RunStore.configSourcesFile, with: RunMetadataJSON.encodeCompact(sources))
+        try RunFile.replace(folder.path + "/" + RunStore.configSourcesFile, with: [UInt8](RunMetadataJSON.encodeCompact(sources)))
     }
 
     /// ``recordConfigSources(_:)`` with the file's text made by the caller: a JSON object of strings, one
     /// entry per config value (a pipeline writes it as it resolves its config, without a `String` per entry
     /// or a sort; the store reads the file into a dictionary, so the order of the entries does not matter).
-    /// - Throws: The error of the write.
+    /// - Throws: ``TrackingError/storeNotWritable(path:reason:)`` when the file cannot be written.
     package func recordConfigSources(text: [UInt8]) throws {
+        // Written from the text as it is (megabytes for a large pipeline: no copy into a `Data`), atomically.
         try RunFile.replace(folder.path + "/" + RunStore.configSourcesFile, with: text)
+    }
+
+    /// Writes `text` into the file `name` of the run's folder, atomically (a temporary file renamed over
+    /// it, as `run.json` is written): a pipeline's config (`config.toml`), kept for a later resume.
+    /// - Throws: ``TrackingError/storeNotWritable(path:reason:)`` when the file cannot be written.
+    package func recordFile(_ name: String, text: String) throws {
+        try RunFile.replace(folder.path + "/" + name, with: Array(text.utf8))
     }
 
     /// Records the device the run uses (``DeviceManager`` calls this when it picks one).

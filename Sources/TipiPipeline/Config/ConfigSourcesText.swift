@@ -5,10 +5,10 @@ import Tipi
 /// `file PATH:LINE:COLUMN`, `--set KEY=VALUE`, `sweep KEY=VALUE` or `default`.
 ///
 /// A large pipeline has tens of thousands of entries: they are written as bytes while the config is walked,
-/// with no `String` per key or per source and no sort. The entries come in the config's order; the file's
-/// reader (the run store) reads it into a dictionary. A key given twice — possible when a key holds a dot
-/// (`"a.b" = 1` beside `a = { b = 2 }`), or after ``noteRepeatedKeys()`` — keeps its last source, as a
-/// dictionary would.
+/// with no `String` per key or per source and no sort. The entries come in the order the config is walked
+/// (the processes in their keys' order); the file's reader (the run store) reads it into a dictionary. A
+/// key given twice — possible when a key holds a dot (`"a.b" = 1` beside `a = { b = 2 }`), or after
+/// ``noteRepeatedKeys()`` — keeps its last source, as a dictionary would.
 ///
 /// ```swift
 /// var sources = ConfigSourcesText()

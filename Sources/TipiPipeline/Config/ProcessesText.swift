@@ -1,35 +1,36 @@
 import Tipi
 
 /// The `processes` table of a resolved config as `run.json` holds it — what
-/// ``PrettyJSONWriter/table(_:indent:)`` writes for it inside the config — written one process at a time
-/// while ``ResolvedConfig`` resolves them, then put in `JSONEncoder`'s key order once.
+/// ``PrettyJSONWriter/table(_:indent:)`` writes for it inside the config — written one process at a time,
+/// in `JSONEncoder`'s key order, while ``ResolvedConfig`` resolves them: straight into the config's text,
+/// in its final place (no second copy of megabytes).
 ///
 /// Each process's table has a known shape (`force` when written, `params`, `type`): written directly, it
-/// costs no dictionary walk, key array or sort per process; only the process keys are sorted, once.
+/// costs no dictionary walk, key array or sort per process.
 struct ProcessesText {
-    /// Each process's `"key" : {…}`, one after the other.
-    private var writer = PrettyJSONWriter()
-    private var keys: [String] = []
-    /// Where each process's text ends in the writer's bytes (it starts where the one before it ends).
-    private var ends: [Int] = []
+    /// The config's text: up to the `{` of `processes` when made, then each process's `"key" : {…}`.
+    private var writer: PrettyJSONWriter
+    /// How many processes were added.
+    private var count = 0
 
     /// The indentation of the process keys (the config is at 1 in `run.json`, `processes` at 2).
     static let indent = 3
 
-    init(count: Int) {
-        keys.reserveCapacity(count)
-        ends.reserveCapacity(count)
+    /// The table after `writer`'s text, which ends with `"processes" : ` (see ``finish()``); room for `count`
+    /// processes.
+    init(after writer: PrettyJSONWriter, count: Int) {
+        self.writer = writer
         // ~110 bytes for a process with a param or two: grown once, not by copies as it fills.
-        writer.bytes.reserveCapacity(128 * count)
+        self.writer.bytes.reserveCapacity(self.writer.bytes.count + 128 * count + 4096)
+        self.writer.bytes.append(UInt8(ascii: "{"))
     }
 
-    /// The size of the processes' text so far.
-    var byteCount: Int { writer.bytes.count }
-
     /// A process's entry: its key, and its table of `force` (when written), `params` (sorted here, in place)
-    /// and `type`.
+    /// and `type`. Processes must come in `JSONEncoder`'s key order (UTF-8 byte order), each key once.
     mutating func add(key: String, type: String, params: inout [(name: String, value: ConfigValue)], force: ConfigValue?) {
         let indent = Self.indent
+        if count > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+        count += 1
         writer.key(key, indent: indent)
         if let force {
             writer.bytes.append(UInt8(ascii: "{"))
@@ -60,8 +61,6 @@ struct ProcessesText {
         }
         writer.put(lastTypeText)
         writer.put(Self.closing)
-        keys.append(key)
-        ends.append(writer.bytes.count)
     }
 
     /// The type of the last process and its text (`"train"`).
@@ -80,22 +79,13 @@ struct ProcessesText {
         String(repeating: "  ", count: indent)
     }
 
-    /// The table (`{`, the processes in `JSONEncoder`'s key order, `}`), as the value of `processes` at
-    /// indent 2. The keys must be unique (they are a dictionary's in the config).
-    func write(into target: inout PrettyJSONWriter) {
-        target.bytes.append(UInt8(ascii: "{"))
-        if keys.isEmpty {
-            target.newline(indent: 0)
-        } else {
-            writer.bytes.withUnsafeBufferPointer { bytes in
-                for (position, index) in PrettyJSONWriter.sortedOrder(of: keys).enumerated() {
-                    if position > 0 { target.bytes.append(UInt8(ascii: ",")) }
-                    let start = index == 0 ? 0 : ends[index - 1]
-                    target.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<ends[index]]))
-                }
-            }
-        }
-        target.newline(indent: Self.indent - 1)
-        target.bytes.append(UInt8(ascii: "}"))
+    /// The writer, taken out, with the table closed after the last process (the rest of the config follows).
+    mutating func finish() -> PrettyJSONWriter {
+        var finished = PrettyJSONWriter()
+        swap(&finished, &writer)
+        if count == 0 { finished.newline(indent: 0) }
+        finished.newline(indent: Self.indent - 1)
+        finished.bytes.append(UInt8(ascii: "}"))
+        return finished
     }
 }

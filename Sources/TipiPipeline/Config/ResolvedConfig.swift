@@ -30,7 +30,13 @@ struct ResolvedConfig {
             walk = Self.walk(pipeline, keepingValues: true)
         }
         sources = walk.sources
-        config = RunConfig(text: walk.text, values: { Self.values(of: pipeline) })
+        var text = walk.text
+        if text == nil {
+            var writer = PrettyJSONWriter()
+            writer.table(walk.values, indent: 1)
+            text = writer.bytes
+        }
+        config = RunConfig(text: text ?? [], values: { Self.values(of: pipeline) })
     }
 
     /// The values of a built pipeline's resolved config (``values``, without the texts' use).
@@ -38,17 +44,25 @@ struct ResolvedConfig {
         walk(pipeline, keepingValues: true).values
     }
 
-    /// What walking a pipeline's config gives: the sources' and the values' texts, and the values themselves
-    /// when kept (else only the small sections, `pipeline` and `permanences`; `processes` is then left out).
+    /// What walking a pipeline's config gives: the sources' text, the values' text (when they are not kept),
+    /// and the values themselves when kept (else only the small sections, `pipeline` and `permanences`;
+    /// `processes` is then left empty).
     private struct Walk {
         var values: [String: ConfigValue]
         var sources: ConfigSourcesText
-        var text: [UInt8]
+        /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1, written along when the
+        /// values are not kept; `nil` when they are (then written from them, if needed), or after repeated keys.
+        var text: [UInt8]?
         /// Whether two processes or permanences have one key (their sources' keys are the same then).
         var repeatedKeys: Bool
     }
 
     /// Walks a built pipeline's config: every param of every process and permanence, defaults included.
+    ///
+    /// Without keeping the values, the processes are walked in `JSONEncoder`'s order of their keys, their
+    /// text written straight into the config's (``ProcessesText``): a key met twice ends the walk (the
+    /// caller walks again, keeping the values). Keeping them, the processes are walked in their order (the
+    /// last of one key is the one kept).
     private static func walk(_ pipeline: BuiltPipeline, keepingValues keep: Bool) -> Walk {
         var values: [String: ConfigValue] = [:]
         var sources = ConfigSourcesText()
@@ -94,32 +108,52 @@ struct ResolvedConfig {
 
         var processes: [String: ConfigValue] = [:]
         if keep { processes.reserveCapacity(pipeline.processes.count) }
-        // Keys taken in the document's order are its table's keys, so different from each other. From the
-        // first one looked up otherwise, every key is checked in a set.
-        var seenKeys: Set<String>?
+        let hasProcesses = !pipeline.processes.isEmpty || document["processes"] != nil
+        // The order the processes are walked in: their keys' order (the text's), or theirs when keeping values.
+        let order = keep ? Array(pipeline.processes.indices) : PrettyJSONWriter.sortedOrder(of: pipeline.processes.map(\.key))
         var repeatedKeys = false
-        var text = ProcessesText(count: pipeline.processes.count)
+        if !keep {
+            for position in order.indices.dropFirst() where pipeline.processes[order[position]].key == pipeline.processes[order[position - 1]].key {
+                // Two processes of one key: their text is written from the dictionaries (the caller walks again).
+                return Walk(values: values, sources: sources, text: nil, repeatedKeys: true)
+            }
+        }
+        // The config's text up to the processes: the sections before `processes` in `JSONEncoder`'s order.
+        var text: ProcessesText?
+        var sectionsText = PrettyJSONWriter()
+        var sectionNames: [String] = []
+        if !keep {
+            sectionNames = Array(values.keys)
+            if hasProcesses { sectionNames.append("processes") }
+            sectionNames.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            var writer = PrettyJSONWriter()
+            writer.bytes.append(UInt8(ascii: "{"))
+            for (position, name) in sectionNames.enumerated() {
+                if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+                writer.key(name, indent: 2)
+                if name == "processes" { break }
+                if let value = values[name] { writer.value(value, indent: 2) }
+            }
+            if hasProcesses { text = ProcessesText(after: writer, count: pipeline.processes.count) } else { sectionsText = writer }
+        }
         let processTables = document["processes"]?.table
-        // The builder keeps the document's order: each process's table is the next one, looked up otherwise.
+        // The builder keeps the document's order: each process's table is the one at its position, looked up otherwise.
         let processNodes = processTables?.entries ?? []
-        var nextNode = 0
         // Each type's parameter names, asked once (a pipeline often repeats a type many times).
         var declaredNames: [ObjectIdentifier: [String]] = [:]
         var lastType: (id: ObjectIdentifier, names: [String])?
         // One process's params in the order they come, then sorted for the text (reused: no array per process).
         var list: [(name: String, value: ConfigValue)] = []
         let processesMark = sources.push("processes")
-        for entry in pipeline.processes {
+        for index in order {
+            let entry = pipeline.processes[index]
             let base = sources.push(entry.key)
             let node: ConfigNode?
-            if nextNode < processNodes.count, processNodes[nextNode].key == entry.key {
-                node = processNodes[nextNode].value
-                nextNode += 1
+            if index < processNodes.count, processNodes[index].key == entry.key {
+                node = processNodes[index].value
             } else {
                 node = processTables?[entry.key]
-                if seenKeys == nil { seenKeys = Set(processNodes.prefix(nextNode).map(\.key)) }
             }
-            if seenKeys != nil, seenKeys!.insert(entry.key).inserted == false { repeatedKeys = true }
             // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
             var typeNode: ConfigNode?
             var forceNode: ConfigNode?
@@ -205,44 +239,28 @@ struct ResolvedConfig {
                 if let force { resolved["force"] = force }
                 processes[entry.key] = .table(resolved)
             }
-            text.add(key: entry.key, type: entry.typeName, params: &list, force: force)
+            text?.add(key: entry.key, type: entry.typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
         // In the walk that keeps values, a key met twice is one entry of `processes`.
         if keep, processes.count != pipeline.processes.count { repeatedKeys = true }
         if permanences.count != pipeline.permanences.count { repeatedKeys = true }
         if repeatedKeys { sources.noteRepeatedKeys() }
-        let hasProcesses = !pipeline.processes.isEmpty || document["processes"] != nil
         if hasProcesses { values["processes"] = .table(processes) }
-        // With repeated keys, the text is written from the dictionaries (`processes` holds one entry per key).
-        let written = Self.text(of: values, processes: pipeline.processes.isEmpty || (keep && repeatedKeys) ? nil : text)
-        return Walk(values: values, sources: sources, text: written, repeatedKeys: repeatedKeys)
-    }
-
-    /// `values` as ``PrettyJSONWriter/table(_:indent:)`` writes it at indent 1, with the processes' part
-    /// from `processes` (the text written along with them) when given.
-    private static func text(of values: [String: ConfigValue], processes: ProcessesText?) -> [UInt8] {
-        var writer = PrettyJSONWriter()
-        guard let processes, values["processes"] != nil else {
-            writer.table(values, indent: 1)
-            return writer.bytes
-        }
-        writer.bytes.reserveCapacity(processes.byteCount + 4096)
-        writer.bytes.append(UInt8(ascii: "{"))
-        // The sections in `JSONEncoder`'s order: `permanences`, `pipeline`, `processes` (and any other).
-        let names = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for (position, name) in names.enumerated() {
-            if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
-            writer.key(name, indent: 2)
-            if name == "processes" {
-                processes.write(into: &writer)
-            } else if let value = values[name] {
-                writer.value(value, indent: 2)
+        guard !keep, !repeatedKeys else { return Walk(values: values, sources: sources, text: nil, repeatedKeys: repeatedKeys) }
+        // The sections after `processes` (none in a pipeline's config: kept general), and the closing line.
+        var writer = text?.finish() ?? sectionsText
+        if let processes = sectionNames.firstIndex(of: "processes") {
+            for name in sectionNames[(processes + 1)...] {
+                writer.bytes.append(UInt8(ascii: ","))
+                writer.key(name, indent: 2)
+                if let value = values[name] { writer.value(value, indent: 2) }
             }
         }
+        if sectionNames.isEmpty { writer.newline(indent: 0) }
         writer.newline(indent: 1)
         writer.bytes.append(UInt8(ascii: "}"))
-        return writer.bytes
+        return Walk(values: values, sources: sources, text: writer.bytes, repeatedKeys: false)
     }
 
     /// One process's or permanence's resolved table (`type`, `params`, `force`), to tell what a `--set` changed.

@@ -65,7 +65,7 @@ struct PipelineExecutor {
             try run.recordConfigSources(text: resolved.sources.takeJSON())
             // The config as it was, so that a resume runs with it even when the file changed since.
             if let text = options.configText {
-                try RunFile.replace(run.folder.path + "/" + Resume.configFileName, with: Array(text.utf8))
+                try run.recordFile(Resume.configFileName, text: text)
             }
         } catch {
             Diagnostics.warn("cannot record the config in \(run.folder.path): \(error); this run cannot be resumed")

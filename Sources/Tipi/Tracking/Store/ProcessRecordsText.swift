@@ -7,6 +7,10 @@ import Synchronization
 /// (and at the start and the end): between two rewrites only the records of the processes that ran
 /// changed. A record is reused only when it equals the one kept at its position, so whatever the list
 /// (another run's, a shorter one, a reordered one) the text is what writing every record gives.
+///
+/// The records' text is a buffer of its own (written to the file as a piece of it, see
+/// ``RunMetadataJSON/encodePieces(_:)``), and the buffer of the text before it is kept too, to write the
+/// next one into: a rewrite fills memory already in use instead of megabytes of fresh pages.
 struct ProcessRecordsText {
     /// From this many records a list's text is kept (a short list costs less to write again than to keep).
     static let keptCount = 64
@@ -14,10 +18,13 @@ struct ProcessRecordsText {
     /// The indentation the kept text was written at.
     let indent: Int
     private var records: [RunMetadata.ProcessRecord] = []
-    /// The text the records were written into (the whole `run.json`: kept as it is, not copied out).
+    /// The records' text: each record on a new line at ``indent``, separated by commas.
     private var text: [UInt8] = []
     /// Where each record's text, `{…}`, is in `text`.
     private var spans: [(start: Int, end: Int)] = []
+    /// The memory of the text and spans before these, for the next ones.
+    private var spareText: [UInt8] = []
+    private var spareSpans: [(start: Int, end: Int)] = []
 
     private init(indent: Int) {
         self.indent = indent
@@ -34,10 +41,8 @@ struct ProcessRecordsText {
         return ProcessRecordsText(indent: indent)
     }
 
-    /// Keeps `text` for the next rewrite, with `output`: the finished bytes that ``write(_:into:)`` wrote into.
-    static func keep(_ text: ProcessRecordsText, output: [UInt8]) {
-        var text = text
-        text.text = output
+    /// Keeps `text` for the next rewrite.
+    static func keep(_ text: ProcessRecordsText) {
         last.withLock { $0 = text }
     }
 
@@ -55,14 +60,19 @@ struct ProcessRecordsText {
         return size
     }
 
-    /// Writes `records` into `writer`, each on a new line at ``indent`` and separated by commas, copying the
-    /// text of each record equal to the kept one at its position; then holds these records and where their
-    /// text is in the writer's bytes (``keep(_:output:)`` keeps them once the bytes are finished).
-    mutating func write(_ records: [RunMetadata.ProcessRecord], into writer: inout PrettyJSONWriter) {
+    /// The text of `records`, each on a new line at ``indent`` and separated by commas, copying the text of
+    /// each record equal to the kept one at its position; these records and their text are kept then.
+    mutating func write(_ records: [RunMetadata.ProcessRecord]) -> [UInt8] {
         let keys = ProcessRecordKeys(indent: indent)
+        var writer = PrettyJSONWriter()
+        swap(&writer.bytes, &spareText)
+        writer.bytes.removeAll(keepingCapacity: true)
+        // The last text and a little more per record (its status, time…); about each record the first time.
+        writer.bytes.reserveCapacity(text.isEmpty ? Self.estimatedSize(of: records) : text.count + 32 * records.count)
         var newSpans: [(start: Int, end: Int)] = []
+        swap(&newSpans, &spareSpans)
+        newSpans.removeAll(keepingCapacity: true)
         newSpans.reserveCapacity(records.count)
-        writer.bytes.reserveCapacity(writer.bytes.count + (spans.last.map { $0.end - (spans.first?.start ?? 0) } ?? 0) + 32 * records.count)
         text.withUnsafeBufferPointer { kept in
             for (position, record) in records.enumerated() {
                 if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
@@ -78,8 +88,11 @@ struct ProcessRecordsText {
             }
         }
         self.records = records
-        text = []
-        spans = newSpans
+        swap(&text, &writer.bytes)
+        spareText = writer.bytes
+        swap(&spans, &newSpans)
+        spareSpans = newSpans
+        return text
     }
 }
 

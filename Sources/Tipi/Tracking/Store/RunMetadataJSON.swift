@@ -16,19 +16,31 @@ package enum RunMetadataJSON {
         Data(try encodeBytes(metadata))
     }
 
-    /// ``encode(_:)`` as an array (what the store writes: no copy into a `Data`).
+    /// ``encode(_:)`` as an array.
     static func encodeBytes(_ metadata: RunMetadata) throws -> [UInt8] {
+        let pieces = try encodePieces(metadata)
+        if pieces.count == 1 { return pieces[0] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { bytes.append(contentsOf: piece) }
+        return bytes
+    }
+
+    /// ``encode(_:)``'s bytes as the pieces they are made of, in order (what the store writes, with one
+    /// `writev`): the small parts `JSONEncoder` frames, and the long texts where they are kept — the config's
+    /// (``RunConfig/text``) and a long process list's (``ProcessRecordsText``) —, not copied into one buffer.
+    static func encodePieces(_ metadata: RunMetadata) throws -> [[UInt8]] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // A time that is not a number: `JSONEncoder` refuses it, and so does this (through it).
         if metadata.pipeline?.processes.contains(where: { $0.seconds.map { !$0.isFinite } ?? false }) == true {
-            return [UInt8](try encoder.encode(metadata))
+            return [[UInt8](try encoder.encode(metadata))]
         }
         var rest = metadata
         rest.config = [:]
         if metadata.pipeline != nil { rest.pipeline = placeholderRecord }
         let framed = [UInt8](try encoder.encode(rest))
-        guard let spliced = splice(metadata, into: framed) else { return [UInt8](try encoder.encode(metadata)) }
+        guard let spliced = splice(metadata, into: framed) else { return [[UInt8](try encoder.encode(metadata))] }
         return spliced
     }
 
@@ -63,8 +75,9 @@ package enum RunMetadataJSON {
     private static let placeholderText = Array(
         "\n  \"pipeline\" : {\n    \"name\" : \"\",\n    \"overrides\" : [\n\n    ],\n    \"processes\" : [\n\n    ]\n  }".utf8)
 
-    /// `framed` with the real config and pipeline record in place of the empty ones; `nil` when they are not found.
-    private static func splice(_ metadata: RunMetadata, into framed: [UInt8]) -> [UInt8]? {
+    /// `framed` with the real config and pipeline record in place of the empty ones, as pieces; `nil` when
+    /// they are not found.
+    private static func splice(_ metadata: RunMetadata, into framed: [UInt8]) -> [[UInt8]]? {
         guard let configRange = range(of: emptyConfig, in: framed) else { return nil }
         var pipelineRange: Range<Int>?
         if metadata.pipeline != nil {
@@ -73,14 +86,16 @@ package enum RunMetadataJSON {
         }
         // The config's text is kept with it (written once while the config stays the same).
         let configText = metadata.storedConfig.text
+        let records = metadata.pipeline?.processes ?? []
         var writer = PrettyJSONWriter()
         writer.bytes.reserveCapacity(
-            framed.count + configText.count + ProcessRecordsText.estimatedSize(of: metadata.pipeline?.processes ?? []))
+            framed.count + 256 + (configText.count < PrettyJSONWriter.inlinedPieceSize ? configText.count : 0)
+                + (records.count < ProcessRecordsText.keptCount ? ProcessRecordsText.estimatedSize(of: records) : 0))
         // The two ranges in the order they come (sorted keys: `config` before `pipeline`, but do not rely on it).
         var pieces: [(Range<Int>, (inout PrettyJSONWriter) -> Void)] = [
             (configRange, { writer in
                 writer.append("\n  \"config\" : ")
-                writer.bytes.append(contentsOf: configText)
+                writer.piece(configText)
             })
         ]
         if let pipelineRange, let record = metadata.pipeline {
@@ -98,8 +113,7 @@ package enum RunMetadataJSON {
             position = range.upperBound
         }
         writer.bytes.append(contentsOf: framed[position...])
-        if let kept = writer.keptRecords { ProcessRecordsText.keep(kept, output: writer.bytes) }
-        return writer.bytes
+        return writer.takePieces()
     }
 
     /// The first occurrence of `pattern` in `bytes`.
@@ -121,10 +135,38 @@ package enum RunMetadataJSON {
 /// doubles without `.0`.
 package struct PrettyJSONWriter {
     package var bytes: [UInt8] = []
-    /// The long process list written into ``bytes``, to keep with them once they are finished.
-    var keptRecords: ProcessRecordsText?
+    /// The text written before ``bytes``, as pieces (see ``piece(_:)``); empty unless pieces were added.
+    private var pieces: [[UInt8]] = []
 
     package init() {}
+
+    /// From this size a text given to ``piece(_:)`` is a piece of its own (below it, it is copied: one more
+    /// vector to write costs more than copying a few kilobytes).
+    static let inlinedPieceSize = 4096
+
+    /// Appends `text` as it is: a long one (a config's kept text, a process list's) as a piece of its own,
+    /// written out from where it is kept instead of copied here; ``takePieces()`` gives the whole text.
+    mutating func piece(_ text: [UInt8]) {
+        guard text.count >= Self.inlinedPieceSize else {
+            put(text)
+            return
+        }
+        if !bytes.isEmpty {
+            pieces.append(bytes)
+            bytes = []
+            bytes.reserveCapacity(pieces[pieces.count - 1].capacity - pieces[pieces.count - 1].count)
+        }
+        pieces.append(text)
+    }
+
+    /// Everything written, as pieces in order (the pieces added, and ``bytes`` between and after them).
+    mutating func takePieces() -> [[UInt8]] {
+        var all: [[UInt8]] = []
+        swap(&all, &pieces)
+        if !bytes.isEmpty || all.isEmpty { all.append(bytes) }
+        bytes = []
+        return all
+    }
 
     /// The positions of `keys` in UTF-8 byte order (`JSONEncoder`'s order for keys). The keys' bytes are
     /// copied once into one buffer and compared with `memcmp` there: comparing the strings themselves
@@ -256,9 +298,9 @@ package struct PrettyJSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    /// The process records of a pipeline record, each on a new line at `indent`, separated by commas. A
-    /// record unchanged since the last large list written is copied from that list's text
-    /// (``ProcessRecordsText``): a pipeline's `run.json` is rewritten with every record while few changed.
+    /// The process records of a pipeline record, each on a new line at `indent`, separated by commas. A long
+    /// list is written into a text of its own, kept for the next rewrite (``ProcessRecordsText``: a record
+    /// unchanged since is copied from it), and added as a piece.
     private mutating func processes(_ records: [RunMetadata.ProcessRecord], indent: Int) {
         guard records.count >= ProcessRecordsText.keptCount else {
             let keys = ProcessRecordKeys(indent: indent)
@@ -270,9 +312,9 @@ package struct PrettyJSONWriter {
             return
         }
         var kept = ProcessRecordsText.take(indent: indent)
-        kept.write(records, into: &self)
-        // Kept once the bytes are finished (``RunMetadataJSON``'s splice): the records' text stays where it is.
-        keptRecords = kept
+        let text = kept.write(records)
+        ProcessRecordsText.keep(kept)
+        piece(text)
     }
 
     /// One process record, `{` to `}`, with the fields `Codable` synthesises (`nil` ones left out), sorted.

@@ -63,25 +63,9 @@ public struct RunStore: Sendable {
     /// Writes `run.json` atomically (a temporary file renamed over the old one). On failure the temporary
     /// file is removed (it would hold space on a full disk) and the error names `run.json` and the reason.
     static func writeMetadata(_ metadata: RunMetadata, to folder: URL) throws {
-        let bytes = try RunMetadataJSON.encodeBytes(metadata)
-        let temporary = folder.appendingPathComponent(".run.json.\(getpid()).tmp")
-        let target = folder.appendingPathComponent(metadataFile).path
-        // Written from the encoded bytes as they are (a pipeline's run.json is megabytes: no copy into a `Data`).
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else {
-            throw TrackingError.storeNotWritable(path: target, reason: String(cString: strerror(errno)))
-        }
-        let (_, failure) = writeFully(bytes, to: descriptor)
-        let closed = close(descriptor) == 0 ? nil : String(cString: strerror(errno))
-        if let failure = failure ?? closed {
-            unlink(temporary.path)
-            throw TrackingError.storeNotWritable(path: target, reason: failure)
-        }
-        guard rename(temporary.path, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw TrackingError.storeNotWritable(path: target, reason: reason)
-        }
+        // Written from the pieces as they are (a pipeline's run.json is megabytes: no join, no `Data`).
+        let pieces = try RunMetadataJSON.encodePieces(metadata)
+        try RunFile.replace(folder.path + "/" + metadataFile, pieces: pieces)
     }
 
     /// A file of ``reserveBytes`` zeros in each live run folder, deleted when the run ends: on a full disk,
