@@ -196,7 +196,9 @@ struct HTTPServerTests {
         let port = server.port
         let start = Date()
         await server.stop()
-        #expect(Date().timeIntervalSince(start) < 2)
+        // Well within the connections' 30 s timeout, so stop ended them (a loaded test run can take seconds to
+        // resume the awaits themselves); each client sees its connection closed.
+        #expect(Date().timeIntervalSince(start) < 20)
         for client in clients { #expect(try client.closed()) }
         #expect(await server.waitUntilStopped() == nil)
         // The port is free again at once.
