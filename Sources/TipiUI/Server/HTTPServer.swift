@@ -113,12 +113,12 @@ package final class HTTPServer: Sendable {
 
     /// Stops accepting and ends the open connections (their threads finish on their own).
     package func beginStop() {
-        let connections = state.withLock { state -> Set<Int32> in
+        // A read or a write waiting on a connection returns at once. Under the lock: a connection's thread
+        // leaves the set under it before closing its descriptor, so no number reused since is shut down.
+        state.withLock { state in
             state.stopping = true
-            return state.connections
+            for connection in state.connections { shutdown(connection, Int32(SHUT_RDWR)) }
         }
-        // A read or a write waiting on a connection returns at once.
-        for connection in connections { shutdown(connection, Int32(SHUT_RDWR)) }
         var byte: UInt8 = 1
         _ = write(wake.write, &byte, 1)
     }
@@ -128,10 +128,12 @@ package final class HTTPServer: Sendable {
         beginStop()
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let done = state.withLock { $0.acceptEnded && $0.connections.isEmpty }
+            let done = state.withLock { state -> Bool in
+                // Connections admitted meanwhile are shut down too: their threads end at their next read or write.
+                for connection in state.connections { shutdown(connection, Int32(SHUT_RDWR)) }
+                return state.acceptEnded && state.connections.isEmpty
+            }
             if done { return }
-            // Connections shut down meanwhile: their threads end at their next read or write.
-            for connection in state.withLock({ $0.connections }) { shutdown(connection, Int32(SHUT_RDWR)) }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
