@@ -47,7 +47,6 @@ final class RunWriter: Sendable {
         var warnedLoss = false
         var warnings: Set<String> = []
         var spare = MetricBatch()
-        var gitChecked = false
     }
 
     /// Opens the run's metric file and writes the first `run.json`; on failure nothing stays open.
@@ -91,9 +90,8 @@ final class RunWriter: Sendable {
         // The git state first, while the run does its first work: a short run's `finish` then does not wait
         // for it (two `git` processes, a few milliseconds).
         let git = ProcessFacts.gitState()
-        state.withLock { state in
-            state.gitChecked = true
-            if let git {
+        if let git {
+            state.withLock { state in
                 state.metadata.git = git
                 state.metadataDirty = true
             }
@@ -111,10 +109,7 @@ final class RunWriter: Sendable {
     /// One round: take the run's committed rows, append them, update the summary and `run.json`, feed the
     /// backends. `final`: what the disk still refuses afterwards is counted as lost.
     private func flush(final: Bool) {
-        let (buffer, checkGit) = state.withLock { state -> (Run.LogBuffer?, Bool) in
-            defer { state.gitChecked = true }
-            return (state.buffer, !state.gitChecked)
-        }
+        let buffer = state.withLock { $0.buffer }
         // The last round's batch, taken out (not copied) so that emptying it keeps its memory, which the run
         // then fills: a copy would make every round regrow the run's buffer from nothing (page faults, copies).
         var batch = state.withLock { state in
@@ -131,7 +126,6 @@ final class RunWriter: Sendable {
             batch.removeAll()
         }
         let keys = buffer?.drain(into: &batch) ?? state.withLock { $0.keyNames }
-        let git = checkGit ? ProcessFacts.gitState() : nil
 
         // Encoding and disk writes: outside `state`.
         let records = MetricLog.rowRecords(batch)
@@ -147,10 +141,6 @@ final class RunWriter: Sendable {
 
         let now = Date().timeIntervalSince1970
         let (warnWrite, warnLoss, snapshot) = state.withLock { state -> (Bool, Bool, RunMetadata?) in
-            if checkGit, let git {
-                state.metadata.git = git
-                state.metadataDirty = true
-            }
             state.keyNames = keys
             if state.summaries.count < keys.count {
                 state.summaries += [MetricSummary?](repeating: nil, count: keys.count - state.summaries.count)

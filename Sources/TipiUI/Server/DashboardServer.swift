@@ -12,16 +12,14 @@ package final class DashboardServer: Sendable {
     package init(router: DashboardRouter, host: String, port: UInt16) throws {
         self.host = host
         let name = host == "localhost" ? "127.0.0.1" : host
-        var probe = [UInt8](repeating: 0, count: 16)
-        guard inet_pton(name.contains(":") ? AF_INET6 : AF_INET, name, &probe) == 1 else {
-            throw DashboardError.cannotServe(
-                "--host \(host) is not an IP address this machine can listen on (for example 127.0.0.1, ::1 or 0.0.0.0)")
-        }
         do {
             server = try HTTPServer(address: name, port: port, timeout: 30) { head in
                 let response = router.respond(method: head.method, target: head.target, host: head.value(of: "host"))
                 return HTTPServer.Response(status: response.status, headers: response.headers, body: response.body)
             }
+        } catch let failure as HTTPServer.Failure where failure.isBadAddress {
+            throw DashboardError.cannotServe(
+                "--host \(host) is not an IP address this machine can listen on (for example 127.0.0.1, ::1 or 0.0.0.0)")
         } catch {
             throw DashboardError.cannotServe("cannot listen on \(host): \(error)")
         }

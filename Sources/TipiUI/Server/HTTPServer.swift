@@ -42,6 +42,8 @@ package final class HTTPServer: Sendable {
     /// Why the server could not start or stopped.
     package struct Failure: Error, CustomStringConvertible {
         package let description: String
+        /// The address given is not an IP address (as opposed to one that cannot be listened on).
+        package var isBadAddress = false
     }
 
     package static let headLimit = 64 * 1024
@@ -157,7 +159,9 @@ package final class HTTPServer: Sendable {
             bytes.storeBytes(of: port.bigEndian, toByteOffset: 2, as: UInt16.self)
             return socklen_t(size)
         }
-        guard let length else { throw Failure(description: "\(address) is not an \(family == AF_INET6 ? "IPv6" : "IPv4") address") }
+        guard let length else {
+            throw Failure(description: "\(address) is not an \(family == AF_INET6 ? "IPv6" : "IPv4") address", isBadAddress: true)
+        }
         #if canImport(Darwin)
             let descriptor = socket(family, SOCK_STREAM, 0)
         #else
@@ -356,6 +360,8 @@ private struct ConnectionReader {
     let descriptor: Int32
     private var bytes: [UInt8] = []
     private var start = 0
+    /// What one read takes (made once per connection).
+    private var chunk = [UInt8](repeating: 0, count: 16 * 1024)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -380,7 +386,6 @@ private struct ConnectionReader {
             bytes.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0, errno == EINTR { continue }
