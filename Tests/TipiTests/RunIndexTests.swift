@@ -256,6 +256,81 @@ struct RunIndexTests {
         #expect(shown(settled.runs) == listedWithoutIndex(store))
     }
 
+    @Test("the newest N are the first N of the whole listing, checking only those runs against their run.json")
+    func newestRunsAreTheListingsFirst() throws {
+        let store = temporaryStore()
+        var runs = try oldRuns(store, count: 12)  // runs[11] is the newest
+        /// The newest `count` runs listed alone, beside the first `count` of the whole listing made after it.
+        func newest(_ count: Int, project: String? = nil, withConfig: Bool = true) -> (listing: RunListing, expected: [String]) {
+            let listing = store.listing(project: project, withConfig: withConfig, newest: count)
+            let whole = store.listing(project: project, withConfig: withConfig)
+            #expect(shown(Array(listing)) == shown(Array(whole.prefix(count))))
+            #expect(listing.total == whole.count && listing.problems == whole.problems)
+            return (listing, shown(Array(whole.prefix(count))))
+        }
+        func rewrite(_ run: Run, _ change: (String) -> String) throws {
+            let file = run.folder.appendingPathComponent("run.json").path
+            var before = stat()
+            #expect(stat(file, &before) == 0)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(change(text) != text)
+            try change(text).write(toFile: file, atomically: true, encoding: .utf8)
+            var times = [before.st_atim, before.st_mtim]  // its old modification time put back
+            #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        }
+        _ = store.listing(withConfig: true)  // writes the index
+        for withConfig in [true, false] {
+            let unchanged = newest(3, withConfig: withConfig).listing
+            #expect(unchanged.filesRead == 0 && unchanged.count == 3 && unchanged.total == 12)
+            #expect(unchanged.map(\.metadata.id) == [runs[11].id, runs[10].id, runs[9].id])
+        }
+        #expect(newest(40).listing.count == 12)
+        // A shown run rewritten by another process: read again.
+        try rewrite(runs[10]) { $0.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"best-run\"") }
+        let rewritten = newest(3).listing
+        #expect(rewritten.filesRead == 1 && rewritten[1].metadata.name == "best-run")
+        // A run not shown, rewritten: not read (its entry is kept as it was, for the next whole listing to check).
+        try rewrite(runs[2]) { $0.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"west-run\"") }
+        #expect(store.listing(withConfig: true, newest: 3).filesRead == 0)
+        #expect(store.listing(withConfig: true).first { $0.metadata.id == runs[2].id }?.metadata.name == "west-run")
+        // New runs (not yet indexed) are read and sorted in; a removed one leaves the listing and the index.
+        runs += try oldRuns(store, count: 2)
+        let added = newest(3).listing
+        #expect(added.filesRead == 2 && added.total == 14 && added.first?.metadata.id == runs[13].id)
+        try FileManager.default.removeItem(at: runs[13].folder)
+        let removed = newest(3).listing
+        #expect(removed.total == 13 && removed.first?.metadata.id == runs[12].id)
+        // A shown run whose start time is not the indexed one, or whose run.json is gone: the whole listing.
+        try rewrite(runs[12]) { text in
+            text.replacingOccurrences(of: "\"startTime\" : ", with: "\"startTime\" : 1")
+        }
+        #expect(newest(3).expected.count == 3)
+        try FileManager.default.removeItem(at: runs[11].folder.appendingPathComponent("run.json"))
+        let damaged = newest(13).listing
+        #expect(damaged.first { $0.folder == runs[11].folder }?.status == .damaged)
+        // One project of several: the other projects' entries stay in the index.
+        let others = try oldRuns(store, count: 3, project: "other")
+        _ = store.listing(withConfig: false)
+        let mine = newest(2, project: "tests", withConfig: false).listing
+        #expect(mine.total == 13 && mine.allSatisfy { $0.metadata.project == "tests" })
+        #expect(try #require(RunIndex.load(root: store.root)).slots.keys.filter { $0.hasPrefix("other/") }.count == others.count)
+    }
+
+    @Test("the newest N without an index, or with many runs it does not know: every run is listed and indexed")
+    func newestRunsWithoutIndex() throws {
+        let store = temporaryStore()
+        _ = try oldRuns(store, count: 3)
+        _ = store.listing(withConfig: false)
+        _ = try oldRuns(store, count: RunStore.newRunsReadAlone + 1, project: "more")
+        let many = store.listing(withConfig: false, newest: 2)
+        #expect(many.filesRead == RunStore.newRunsReadAlone + 1 && many.count == 2 && many.total == 68)
+        #expect(store.listing(withConfig: false).filesRead == 0)
+        unlink(indexPath(store))
+        let first = store.listing(withConfig: false, newest: 2)
+        #expect(first.filesRead == 68 && first.count == 2)
+        #expect(store.listing(withConfig: false, newest: 2).filesRead == 0)
+    }
+
     @Test("the lazy listing decodes each run as the whole listing does; its first N are the table's N, any source")
     func lazyListingIsTheListing() throws {
         let store = temporaryStore()

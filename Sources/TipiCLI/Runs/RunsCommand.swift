@@ -97,21 +97,23 @@ struct RunsListCommand: ParsableCommand {
     func run() throws {
         let runStore = try store.existingStore()
         let query = try RunsQuery(columns: columns, where: condition, sort: sort)
-        let listing = runStore.listing(project: project, withConfig: json || !query.isEmpty)
-        let problems = listing.problems
-        // A plain table decodes only the runs it shows; filters and sorts need them all.
         let count = limit ?? (json ? 0 : 30)
-        if !json, query.isEmpty, sweep == nil, count > 0, !listing.isEmpty {
+        // Without filters or sorts, only the runs shown are listed (and checked against their run.json);
+        // filters and sorts need them all.
+        let newest = query.isEmpty && sweep == nil && count > 0 ? count : nil
+        let listing = runStore.listing(project: project, withConfig: json || !query.isEmpty, newest: newest)
+        let problems = listing.problems
+        if !json, newest != nil, !listing.isEmpty {
             let now = Date().timeIntervalSince1970
-            for line in RunsTable.list(Array(listing.prefix(count)), now: now) { print(line) }
-            if count < listing.count { print("(\(listing.count - count) older runs not shown; --limit 0 shows all)") }
+            for line in RunsTable.list(Array(listing), now: now) { print(line) }
+            if listing.count < listing.total { print("(\(listing.total - listing.count) older runs not shown; --limit 0 shows all)") }
             for problem in problems { Diagnostics.warn(problem) }
             return
         }
         if json, query.isEmpty, sweep == nil {
             // Every run (or the newest N) written as it is decoded.
             if let project, listing.isEmpty, problems.isEmpty { try Self.checkProject(project, in: runStore) }
-            var bytes = count > 0 ? RunsJSON.listBytes(Array(listing.prefix(count))) : RunsJSON.listBytes(listing)
+            var bytes = RunsJSON.listBytes(listing)
             bytes.append(UInt8(ascii: "\n"))
             try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
             for problem in problems { Diagnostics.warn(problem) }

@@ -20,6 +20,17 @@ package struct RunListing: RandomAccessCollection, Sendable {
     package let problems: [String]
     /// How many `run.json` files the listing read (those the index could not vouch for).
     let filesRead: Int
+    /// How many runs the store holds in the listing's scope: ``count``, or more when only the newest were
+    /// listed (see ``RunStore/listing(project:withConfig:newest:)``).
+    package let total: Int
+
+    init(items: [Item], withConfig: Bool, problems: [String], filesRead: Int, total: Int? = nil) {
+        self.items = items
+        self.withConfig = withConfig
+        self.problems = problems
+        self.filesRead = filesRead
+        self.total = total ?? items.count
+    }
 
     package var startIndex: Int { 0 }
     package var endIndex: Int { items.count }
@@ -179,23 +190,9 @@ extension RunStore {
             if item.fresh, entry.key.modified < settledBefore { settled = true }
             if item.wasIndexed { kept += 1 }
         }
-        var indexedInScope = 0
-        var otherProjects: [RunIndex.Entry] = []
-        if let index, scope == nil {
-            indexedInScope = index.slots.count
-        } else if let index {
-            for (path, slot) in index.slots {
-                let project = String(path.prefix { $0 != "/" })
-                if let scope, !scope.contains(project) {
-                    otherProjects.append(RunIndex.Entry(path: path, key: slot.key, fields: index.bytes[slot.start..<slot.start + slot.count]))
-                } else {
-                    indexedInScope += 1
-                }
-            }
-        }
-        if settled || indexedInScope > kept {
-            var entries = otherProjects
-            entries.reserveCapacity(otherProjects.count + count)
+        if settled || Self.indexedInScope(index, scope: scope) > kept {
+            var entries = Self.otherProjects(index, scope: scope)
+            entries.reserveCapacity(entries.count + count)
             for position in 0..<count {
                 if let entry = listed[position]?.entry { entries.append(entry) }
             }
@@ -216,6 +213,109 @@ extension RunStore {
         let items = order.map { listed[$0.position]!.result.success! }
         return RunListing(items: items, withConfig: withConfig, problems: problems, filesRead: filesRead)
     }
+
+    /// How many entries of `index` lie in `scope` (project folders; `nil`: all).
+    private static func indexedInScope(_ index: RunIndex?, scope: [String]?) -> Int {
+        guard let index else { return 0 }
+        guard let scope else { return index.slots.count }
+        return index.slots.keys.count { scope.contains(String($0.prefix { $0 != "/" })) }
+    }
+
+    /// The entries of `index` outside `scope`, as they are (a listing of one project keeps the others').
+    private static func otherProjects(_ index: RunIndex?, scope: [String]?) -> [RunIndex.Entry] {
+        guard let index, let scope else { return [] }
+        return index.slots.compactMap { path, slot in
+            scope.contains(String(path.prefix { $0 != "/" }))
+                ? nil : RunIndex.Entry(path: path, key: slot.key, fields: index.bytes[slot.start..<slot.start + slot.count])
+        }
+    }
+
+    /// The newest `limit` of the run `folders`, as ``listWithIndex(_:scope:withConfig:)`` lists them, checking
+    /// only those against their `run.json` (and every run the index does not know yet); `nil` when the index
+    /// cannot serve this listing, for the caller to list every run instead: no index, many runs it does not
+    /// know, or a checked run whose start time is not the one indexed (the order it was shown in is unsure).
+    ///
+    /// Runs are ordered by the start time their index entry holds without a `stat` each: Tipi writes a run's
+    /// start time once, when the run starts, so the entry of a run that changed since still sorts it where
+    /// its `run.json` would. The runs shown are then each checked as a whole listing checks them.
+    func listNewest(_ folders: [(project: String, name: String)], limit: Int, scope: [String]?, withConfig: Bool) -> RunListing? {
+        guard limit > 0, let index = RunIndex.load(root: root) else { return nil }
+        let rootPath = root.path
+        // Indexed runs sort by their entries' start times; the others are read now (a few new runs at most).
+        var order: [(startTime: Double, position: Int)] = []
+        order.reserveCapacity(folders.count)
+        var unindexed: [Int] = []
+        var slots: [RunIndex.Slot?] = []
+        slots.reserveCapacity(folders.count)
+        for (position, folder) in folders.enumerated() {
+            let slot = index.slots[folder.project + "/" + folder.name]
+            slots.append(slot)
+            if let slot, let startTime = RunIndex.startTime(index.bytes[slot.start..<slot.start + slot.count]) {
+                order.append((startTime, position))
+            } else {
+                unindexed.append(position)
+                if unindexed.count > Self.newRunsReadAlone { return nil }
+            }
+        }
+        var listed: [Int: ListedFolder] = [:]
+        var problems: [String] = []
+        var directories: [String: Int32] = [:]
+        defer { for descriptor in directories.values where descriptor >= 0 { close(descriptor) } }
+        func list(_ position: Int) -> ListedFolder {
+            let (project, name) = folders[position]
+            if directories[project] == nil {
+                directories[project] = open(rootPath + "/" + project, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            }
+            let path = project + "/" + name
+            let item = Self.listFolder(rootPath + "/" + path, path: path, directory: directories[project]!, name: name, index: index)
+            listed[position] = item
+            return item
+        }
+        for position in unindexed {
+            let item = list(position)
+            switch item.result {
+            case .success: order.append((item.startTime, position))
+            case .failure(let problem): problems.append(problem.text)
+            }
+        }
+        order.sort { $0.startTime > $1.startTime || ($0.startTime == $1.startTime && $0.position < $1.position) }
+        // The newest, each checked now: a run whose start time is not the indexed one (rewritten by hand,
+        // damaged, gone) may belong elsewhere in the order, so the whole listing is made instead.
+        var items: [RunListing.Item] = []
+        items.reserveCapacity(min(limit, order.count))
+        for (startTime, position) in order.prefix(limit) {
+            let item = listed[position] ?? list(position)
+            guard case .success(let listedItem) = item.result, item.startTime == startTime, item.entry != nil || slots[position] == nil
+            else { return nil }
+            items.append(listedItem)
+        }
+        // A new index when runs were read that the next listing can trust, or indexed runs went away.
+        let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
+        let settled = listed.values.contains { $0.fresh && ($0.entry?.key.modified ?? .max) < settledBefore }
+        let kept = slots.count { $0 != nil }
+        if settled || Self.indexedInScope(index, scope: scope) > kept {
+            var entries = Self.otherProjects(index, scope: scope)
+            entries.reserveCapacity(entries.count + folders.count)
+            for (position, folder) in folders.enumerated() {
+                if let item = listed[position] {
+                    if let entry = item.entry { entries.append(entry) }
+                } else if let slot = slots[position] {  // not checked now: kept as it was
+                    entries.append(
+                        RunIndex.Entry(
+                            path: folder.project + "/" + folder.name, key: slot.key,
+                            fields: index.bytes[slot.start..<slot.start + slot.count]))
+                }
+            }
+            RunIndex.write(entries, root: root)
+        }
+        return RunListing(
+            items: items, withConfig: withConfig, problems: problems, filesRead: listed.values.count { $0.readFile },
+            total: order.count)
+    }
+
+    /// Past this many runs the index does not know, a listing of the newest lists every run (reading them on
+    /// every core, and writing an index of them all).
+    static let newRunsReadAlone = 64
 
     /// One run folder, from the index when its entry is trusted, else from its `run.json`.
     private static func listFolder(

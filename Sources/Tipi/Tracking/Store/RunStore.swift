@@ -157,7 +157,11 @@ public struct RunStore: Sendable {
 
     /// The runs ``runs(project:withConfig:)`` lists, in the same order, each decoded only when read: for a
     /// reader that shows a few of many (`tipi runs` shows the newest 30).
-    package func listing(project: String? = nil, withConfig: Bool = true) -> RunListing {
+    ///
+    /// - Parameter newest: List only the newest this many runs (``RunListing/total`` still counts them all).
+    ///   Then only those runs are checked against their `run.json` (one `stat` each), not every run of the
+    ///   store; the result is what the first `newest` runs of the whole listing would be.
+    package func listing(project: String? = nil, withConfig: Bool = true, newest: Int? = nil) -> RunListing {
         let manager = FileManager.default
         var problems: [String] = []
         let projects: [String]
@@ -196,9 +200,13 @@ public struct RunStore: Sendable {
             }
             closedir(directory)
         }
-        let listing = listWithIndex(folders, scope: project.map { [Self.safeName($0)] }, withConfig: withConfig)
+        let scope = project.map { [Self.safeName($0)] }
+        let listing =
+            newest.flatMap { listNewest(folders, limit: $0, scope: scope, withConfig: withConfig) }
+            ?? listWithIndex(folders, scope: scope, withConfig: withConfig)
         return RunListing(
-            items: listing.items, withConfig: withConfig, problems: problems + listing.problems, filesRead: listing.filesRead)
+            items: newest.map { Array(listing.items.prefix($0)) } ?? listing.items, withConfig: withConfig,
+            problems: problems + listing.problems, filesRead: listing.filesRead, total: listing.total)
     }
 
     /// The run in `folder`, decoded whole or only as far as a listing needs; a damaged run when its
