@@ -11,7 +11,8 @@ package struct RunListing: RandomAccessCollection, Sendable {
     /// One listed run: its index fields and folder, or a run read whole (a damaged one).
     enum Item: Sendable {
         case fields(ArraySlice<UInt8>, folder: String)
-        case run(RunStore.StoredRun)
+        /// Boxed: a whole run is hundreds of bytes, and thousands of items are made, copied and sorted.
+        indirect case run(RunStore.StoredRun)
     }
 
     let items: [Item]
@@ -161,8 +162,8 @@ extension RunStore {
         let descriptors = projectDescriptors
         defer { for descriptor in descriptors.values where descriptor >= 0 { close(descriptor) } }
         // Each chunk writes only its own slots.
+        // Each slot is initialized by the one chunk that lists its folder (touching the memory once).
         nonisolated(unsafe) let listed = UnsafeMutableBufferPointer<ListedFolder?>.allocate(capacity: count)
-        listed.initialize(repeating: nil)
         defer {
             _ = listed.deinitialize()
             listed.deallocate()
@@ -174,8 +175,9 @@ extension RunStore {
             for position in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
                 let (project, name) = folders[position]
                 let path = project + "/" + name
-                listed[position] = Self.listFolder(
-                    rootPath + "/" + path, path: path, directory: descriptors[project] ?? -1, name: name, index: index)
+                (listed.baseAddress! + position).initialize(
+                    to: Self.listFolder(
+                        rootPath + "/" + path, path: path, directory: descriptors[project] ?? -1, name: name, index: index))
             }
         }
 
