@@ -218,16 +218,25 @@ struct RunIndexTests {
                 fixture, ["log", "--steps", "300", "--sleep", "0.002", "--name", "writer-\(index)"],
                 environment: ["TIPI_DIR": store.root.path, "TIPI_BACKENDS": ""])
         }
-        // Three listers at once, each writing the index when it pays, until the writers are done.
+        // Three listers at once, each writing the index when it pays, until the writers are done; the third
+        // lists the newest 22 alone (as `tipi runs --limit 22`), which checks only those against their run.json.
         let failures = await withTaskGroup(of: [String].self) { group in
-            for _ in 0..<3 {
+            for lister in 0..<3 {
                 group.addTask {
                     var failures: [String] = []
                     for _ in 0..<40 {
-                        let listing = store.listRuns(project: nil, withConfig: true)
+                        let listing: (runs: [RunStore.StoredRun], problems: [String])
+                        if lister == 2 {
+                            let newest = store.listing(withConfig: true, newest: 22)
+                            listing = (Array(newest), newest.problems)
+                            if newest.count != min(22, newest.total) || !(20...24).contains(newest.total) { failures.append("newest: \(newest.count) of \(newest.total)") }
+                        } else {
+                            let whole = store.listRuns(project: nil, withConfig: true)
+                            listing = (whole.runs, whole.problems)
+                        }
                         if !listing.problems.isEmpty { failures.append("problems: \(listing.problems)") }
                         let shownOld = self.shown(listing.runs.filter { run in old.contains { $0.id == run.metadata.id } })
-                        if shownOld != oldShown { failures.append("old runs listed differently") }
+                        if shownOld != Array(oldShown.prefix(shownOld.count)) { failures.append("old runs listed differently") }
                         // (A run being created has no run.json for an instant: listed as damaged, with or without
                         // the index; an old run never is.)
                         if listing.runs.contains(where: { $0.status == .damaged && $0.metadata.project != "fixture" }) {
@@ -247,6 +256,7 @@ struct RunIndexTests {
         let afterWriters = store.listRuns(project: nil, withConfig: true)
         #expect(afterWriters.runs.count == 24)
         #expect(afterWriters.runs.allSatisfy { $0.status == .finished })
+        #expect(shown(Array(store.listing(withConfig: true, newest: 22))) == Array(shown(afterWriters.runs).prefix(22)))
         #expect(shown(afterWriters.runs) == listedWithoutIndex(store))
         // Once the new run.json files have settled, they are indexed and served from the index too.
         try await Task.sleep(for: .milliseconds(2_200))

@@ -179,7 +179,7 @@ struct SlurmLauncher {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tipi-slurm-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         guard let handle = try? FileHandle(forWritingTo: output) else { return (127, "cannot capture \(path)'s output") }
         defer { try? handle.close() }
