@@ -23,4 +23,20 @@ struct RunTimestampTests {
             #expect(RunsTable.timestamp(time) == formatter(time), "\(time)")
         }
     }
+
+    @Test("ages, durations and plots of hand-edited extremes (±1e308, ±inf, NaN) are text, never a trap")
+    func extremesAreText() {
+        let extremes: [Double] = [-.greatestFiniteMagnitude, -1e300, -1, 0, 59.9, 3599, 86_399, 1e15, 1e300, .greatestFiniteMagnitude, .infinity, -.infinity, .nan]
+        for seconds in extremes {
+            #expect(!RunsTable.age(seconds).isEmpty && !RunsTable.duration(seconds).isEmpty, "\(seconds)")
+        }
+        #expect(RunsTable.age(.nan) == "-" && RunsTable.duration(.infinity) == "-")
+        #expect(RunsTable.age(3 * 86_400) == "3d ago" && RunsTable.duration(3_725) == "1h02m")
+        #expect(RunsTable.age(1e300) == "1.16e+295d ago" && RunsTable.duration(1e300) == "2.78e+296h")
+        for values in [[-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude], [1e308, -1e308, 0], [.nan, 1e308], [5e-324, -5e-324]] {
+            let lines = TerminalPlot.render(
+                [.init(label: "loss", steps: Array(0..<values.count), values: values)], title: "loss", width: 40, height: 6, colors: false)
+            #expect(lines.count > 1, "\(values)")
+        }
+    }
 }

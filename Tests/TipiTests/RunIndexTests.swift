@@ -123,7 +123,7 @@ struct RunIndexTests {
 
     @Test(
         "a damaged, truncated, empty, foreign or unreadable index is ignored and rebuilt",
-        arguments: ["truncated", "flipped", "empty", "foreign", "garbage", "folder", "huge count"])
+        arguments: ["truncated", "flipped", "empty", "foreign", "garbage", "folder", "huge count", "sparse 3 GiB"])
     func damagedIndex(_ damage: String) throws {
         let store = temporaryStore()
         _ = try oldRuns(store, count: 5)
@@ -154,6 +154,8 @@ struct RunIndexTests {
         } else {
             try Data(bytes).write(to: URL(fileURLWithPath: path))
         }
+        // Its header intact, zeros to 3 GiB (no disk used): refused from its header, not read.
+        if damage == "sparse 3 GiB" { #expect(truncate(path, 3 << 30) == 0) }
         let listing = store.listRuns(project: nil, withConfig: true)
         #expect(listing.filesRead == 5)
         #expect(listing.problems.isEmpty)
@@ -326,19 +328,76 @@ struct RunIndexTests {
         #expect(try #require(RunIndex.load(root: store.root)).slots.keys.filter { $0.hasPrefix("other/") }.count == others.count)
     }
 
-    @Test("the newest N without an index, or with many runs it does not know: every run is listed and indexed")
+    @Test("the newest N without an index, or with many runs it does not know: those are read (on every core) and indexed")
     func newestRunsWithoutIndex() throws {
         let store = temporaryStore()
         _ = try oldRuns(store, count: 3)
         _ = store.listing(withConfig: false)
-        _ = try oldRuns(store, count: RunStore.newRunsReadAlone + 1, project: "more")
+        _ = try oldRuns(store, count: 65, project: "more")
         let many = store.listing(withConfig: false, newest: 2)
-        #expect(many.filesRead == RunStore.newRunsReadAlone + 1 && many.count == 2 && many.total == 68)
+        #expect(many.filesRead == 65 && many.count == 2 && many.total == 68)
         #expect(store.listing(withConfig: false).filesRead == 0)
         unlink(indexPath(store))
         let first = store.listing(withConfig: false, newest: 2)
         #expect(first.filesRead == 68 && first.count == 2)
         #expect(store.listing(withConfig: false, newest: 2).filesRead == 0)
+    }
+
+    @Test(
+        "an entry not yet trusted is never carried into a later index unread (one-second timestamps)",
+        arguments: ["newest 3", "another project"])
+    func untrustedEntriesAreNotCarried(_ writer: String) throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 6)
+        let others = try oldRuns(store, count: 2, project: "other")
+        _ = store.listing(withConfig: true)  // the index, trusting all eight
+        // runs[0] (not among the newest 3) rewritten with its modification time set to the index's own: as on
+        // a file system with one-second timestamps, where a listing read it just before this rewrite, within
+        // the same second, and wrote an index whose entry has the file's key now and the content it read.
+        let file = runs[0].folder.appendingPathComponent("run.json").path
+        var indexInfo = stat()
+        #expect(stat(indexPath(store), &indexInfo) == 0)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"name\" : \"test-run\"", with: "\"name\" : \"late-run\"").write(
+            toFile: file, atomically: false, encoding: .utf8)
+        var times = [indexInfo.st_mtim, indexInfo.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let index = try #require(RunIndex.load(root: store.root))
+        let newKey = try #require(RunIndex.FileKey(directory: AT_FDCWD, path: file))
+        RunIndex.write(
+            index.slots.map { path, slot in
+                RunIndex.Entry(
+                    path: path, key: path.hasSuffix(runs[0].folder.lastPathComponent) ? newKey : slot.key, fields: index.fields(slot))
+            }, root: store.root)
+        #expect(utimensat(AT_FDCWD, indexPath(store), &times, 0) == 0)
+        #expect(store.listing(withConfig: true).first { $0.metadata.id == runs[0].id }?.metadata.name == "late-run")
+        // A listing that writes an index seconds later (a run went away) must not carry that entry over
+        // unread: the next whole listing reads the file and shows the new name.
+        sleep(3)
+        if writer == "newest 3" {
+            try FileManager.default.removeItem(at: runs[1].folder)
+            _ = store.listing(withConfig: true, newest: 3)
+        } else {
+            try FileManager.default.removeItem(at: others[0].folder)
+            _ = store.listing(project: "other", withConfig: true)
+        }
+        #expect(try #require(RunIndex.load(root: store.root)).modified > indexInfo.st_mtim.tv_sec * 1_000_000_000 + 2_000_000_000)
+        #expect(store.listing(withConfig: true).first { $0.metadata.id == runs[0].id }?.metadata.name == "late-run")
+    }
+
+    @Test("the newest N count and name what is no longer a run folder (a file, a dangling link), as the whole listing does")
+    func newestRunsSeeReplacedFolders() throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 8)
+        _ = store.listing(withConfig: false)
+        try FileManager.default.removeItem(at: runs[0].folder)
+        try "x".write(to: runs[0].folder, atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(at: runs[1].folder)
+        try FileManager.default.createSymbolicLink(atPath: runs[1].folder.path, withDestinationPath: "/nonexistent")
+        let newest = store.listing(withConfig: false, newest: 3)
+        let whole = store.listing(withConfig: false)
+        #expect(newest.total == whole.count && newest.total == 6)
+        #expect(newest.problems.count == 2 && newest.problems == whole.problems)
     }
 
     @Test("the lazy listing decodes each run as the whole listing does; its first N are the table's N, any source")

@@ -139,15 +139,22 @@ enum RunsTable {
         return String(format: "%.3e", value)
     }
 
+    /// How long ago, from seconds; `-` when unknown (a start or end time that is not a number in run.json).
     static func age(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-" }
         let seconds = max(seconds, 0)
         if seconds < 60 { return "\(Int(seconds))s ago" }
         if seconds < 3600 { return "\(Int(seconds / 60))m ago" }
         if seconds < 86400 { return "\(Int(seconds / 3600))h ago" }
-        return "\(Int(seconds / 86400))d ago"
+        // Days past Int's range (a start time of -1e308 in a hand-edited run.json) in exponent form.
+        let days = seconds / 86400
+        return days < 1e15 ? "\(Int(days))d ago" : String(format: "%.3gd ago", days)
     }
 
+    /// A duration, from seconds; `-` when unknown.
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "-" }
+        if seconds >= 1e15 { return String(format: "%.3gh", seconds / 3600) }
         let total = Int(max(seconds, 0))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }

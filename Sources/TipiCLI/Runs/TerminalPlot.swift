@@ -119,7 +119,10 @@ enum TerminalPlot {
 
     private static func dotY(_ value: Double, bottom: Double, top: Double, dots: Int) -> Int {
         let fraction = (value - bottom) / (top - bottom)
-        return min(max(Int(((1 - fraction) * Double(dots - 1)).rounded()), 0), dots - 1)
+        // Clamped as a Double first: values near ±Double.greatestFiniteMagnitude overflow the span to
+        // infinity (a NaN fraction lands on the bottom row), and no Double beyond Int's range reaches Int().
+        let row = ((1 - fraction) * Double(dots - 1)).rounded()
+        return row.isNaN ? dots - 1 : Int(min(max(row, 0), Double(dots - 1)))
     }
 
     /// Braille dot bits: columns 0–1, rows 0–3.

@@ -92,9 +92,18 @@ struct RunIndex: @unchecked Sendable {
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size < Int.max / 2 else { return nil }
-        // Read into one array of the file's size, from the descriptor its time came from (an index is
-        // replaced by rename, never rewritten in place); one byte more to see a file longer than it said.
+        // The header first: a file that is not an index, or whose length is not the one its header gives (a
+        // sparse 3 GB file, say), is refused before it is read.
         let size = Int(info.st_size)
+        let headerSize = magic.count + 16
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard size >= headerSize, pread(descriptor, &header, headerSize, 0) == headerSize,
+            Array(header.prefix(magic.count)) == magic,
+            header.withUnsafeBytes({ UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: magic.count, as: UInt64.self)) })
+                == UInt64(size - headerSize)
+        else { return nil }
+        // Then into one array of the file's size, from the descriptor its time came from (an index is
+        // replaced by rename, never rewritten in place); one byte more to see a file longer than it said.
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, initialized in
             while initialized < buffer.count {
@@ -141,7 +150,18 @@ struct RunIndex: @unchecked Sendable {
 
     /// Whether the entry at `path` describes the `run.json` whose key is `key` now.
     func trusts(_ slot: Slot, key: FileKey) -> Bool {
-        slot.key == key && key.modified < modified - Self.settleNanoseconds
+        slot.key == key && isSettled(slot)
+    }
+
+    /// Whether the entry's `run.json` was modified long enough before this index was written for a file
+    /// with the same key to be the one read (see ``settleNanoseconds``).
+    func isSettled(_ slot: Slot) -> Bool {
+        slot.key.modified < modified - Self.settleNanoseconds
+    }
+
+    /// The encoded fields of `slot`.
+    func fields(_ slot: Slot) -> ArraySlice<UInt8> {
+        bytes[slot.start..<slot.start + slot.count]
     }
 
     /// The metadata stored for `slot`; `nil` when its fields cannot be decoded.

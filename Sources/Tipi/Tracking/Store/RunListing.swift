@@ -128,6 +128,10 @@ private struct ListingDigest {
 }
 
 extension RunStore {
+    /// A folder a listing found in a project folder, and whether `readdir` said it is a folder (`false` also
+    /// when it could not say: a symbolic link, or a file system that does not give types).
+    typealias FolderName = (project: String, name: String, isFolder: Bool)
+
     /// What listing one run folder gave: the run (or a problem), and its entry for the next index.
     private struct ListedFolder {
         var result: Result<RunListing.Item, RunStoreProblem>
@@ -150,162 +154,108 @@ extension RunStore {
     ///
     /// - Parameter scope: the project folders listed (`nil`: all); entries of other projects are kept as
     ///   they were.
-    func listWithIndex(_ folders: [(project: String, name: String)], scope: [String]?, withConfig: Bool) -> RunListing {
+    func listWithIndex(_ folders: [FolderName], scope: [String]?, withConfig: Bool) -> RunListing {
         let index = RunIndex.load(root: root)
-        let rootPath = root.path
-        let count = folders.count
-        // Each project folder opened once: `stat` relative to it walks two path components, not the whole path.
-        var projectDescriptors: [String: Int32] = [:]
-        for folder in folders where projectDescriptors[folder.project] == nil {
-            projectDescriptors[folder.project] = open(rootPath + "/" + folder.project, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        }
-        let descriptors = projectDescriptors
-        defer { for descriptor in descriptors.values where descriptor >= 0 { close(descriptor) } }
-        // Each chunk writes only its own slots.
-        // Each slot is initialized by the one chunk that lists its folder (touching the memory once).
-        nonisolated(unsafe) let listed = UnsafeMutableBufferPointer<ListedFolder?>.allocate(capacity: count)
-        defer {
-            _ = listed.deinitialize()
-            listed.deallocate()
-        }
-        // Thousands of stat calls (and, for changed runs, reads and decodes): spread over the cores, each
-        // chunk writing its own slots of `listed`.
-        let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for position in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                let (project, name) = folders[position]
-                let path = project + "/" + name
-                (listed.baseAddress! + position).initialize(
-                    to: Self.listFolder(
-                        rootPath + "/" + path, path: path, directory: descriptors[project] ?? -1, name: name, index: index))
-            }
-        }
-
+        let listed = listFolders(folders, positions: nil, index: index)
         var settled = false
         var kept = 0
         var filesRead = 0
         let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
-        for position in 0..<count {
-            guard let item = listed[position] else { continue }
-            if item.readFile { filesRead += 1 }
-            guard let entry = item.entry else { continue }
-            if item.fresh, entry.key.modified < settledBefore { settled = true }
-            if item.wasIndexed { kept += 1 }
+        for position in listed.indices {
+            if listed[position].readFile { filesRead += 1 }
+            guard let key = listed[position].entry?.key else { continue }
+            if listed[position].fresh, key.modified < settledBefore { settled = true }
+            if listed[position].wasIndexed { kept += 1 }
         }
         if settled || Self.indexedInScope(index, scope: scope) > kept {
-            var entries = Self.otherProjects(index, scope: scope)
-            entries.reserveCapacity(entries.count + count)
-            for position in 0..<count {
-                if let entry = listed[position]?.entry { entries.append(entry) }
+            var entries = Self.keptEntries(index, outside: scope)
+            entries.reserveCapacity(entries.count + listed.count)
+            for position in listed.indices {
+                if let entry = listed[position].entry { entries.append(entry) }
             }
             RunIndex.write(entries, root: root)
         }
         // Newest first; the same start time keeps the folders' order (as a stable sort of the runs did).
         var order: [(startTime: Double, position: Int)] = []
-        order.reserveCapacity(count)
+        order.reserveCapacity(listed.count)
         var problems: [String] = []
-        for position in 0..<count {
-            guard let item = listed[position] else { continue }
-            switch item.result {
-            case .success: order.append((item.startTime, position))
+        for position in listed.indices {
+            switch listed[position].result {
+            case .success: order.append((listed[position].startTime, position))
             case .failure(let problem): problems.append(problem.text)
             }
         }
         order.sort { $0.startTime > $1.startTime || ($0.startTime == $1.startTime && $0.position < $1.position) }
-        let items = order.map { listed[$0.position]!.result.success! }
+        let items = order.map { listed[$0.position].result.success! }
         return RunListing(items: items, withConfig: withConfig, problems: problems, filesRead: filesRead)
     }
 
-    /// How many entries of `index` lie in `scope` (project folders; `nil`: all).
-    private static func indexedInScope(_ index: RunIndex?, scope: [String]?) -> Int {
-        guard let index else { return 0 }
-        guard let scope else { return index.slots.count }
-        return index.slots.keys.count { scope.contains(String($0.prefix { $0 != "/" })) }
-    }
-
-    /// The entries of `index` outside `scope`, as they are (a listing of one project keeps the others').
-    private static func otherProjects(_ index: RunIndex?, scope: [String]?) -> [RunIndex.Entry] {
-        guard let index, let scope else { return [] }
-        return index.slots.compactMap { path, slot in
-            scope.contains(String(path.prefix { $0 != "/" }))
-                ? nil : RunIndex.Entry(path: path, key: slot.key, fields: index.bytes[slot.start..<slot.start + slot.count])
-        }
-    }
-
     /// The newest `limit` of the run `folders`, as ``listWithIndex(_:scope:withConfig:)`` lists them, checking
-    /// only those against their `run.json` (and every run the index does not know yet); `nil` when the index
-    /// cannot serve this listing, for the caller to list every run instead: no index, many runs it does not
-    /// know, or a checked run whose start time is not the one indexed (the order it was shown in is unsure).
+    /// only those against their `run.json` (and reading every run the index does not know yet); `nil` when
+    /// there is no index, or when a checked run's start time is not the one indexed (the order it was taken
+    /// in is then unsure), for the caller to list every run instead.
     ///
-    /// Runs are ordered by the start time their index entry holds without a `stat` each: Tipi writes a run's
+    /// Runs are ordered by the start time their index entry holds, without a `stat` each: Tipi writes a run's
     /// start time once, when the run starts, so the entry of a run that changed since still sorts it where
-    /// its `run.json` would. The runs shown are then each checked as a whole listing checks them.
-    func listNewest(_ folders: [(project: String, name: String)], limit: Int, scope: [String]?, withConfig: Bool) -> RunListing? {
+    /// its `run.json` would. The runs shown are then each checked as a whole listing checks them. Entries
+    /// of the runs not checked go into a new index only when the old index trusted them already (an entry
+    /// written within ``RunIndex/settleNanoseconds`` of its `run.json` must be read again, not be carried
+    /// into an index written later, which would trust it).
+    func listNewest(_ folders: [FolderName], limit: Int, scope: [String]?, withConfig: Bool) -> RunListing? {
         guard limit > 0, let index = RunIndex.load(root: root) else { return nil }
-        let rootPath = root.path
-        // Indexed runs sort by their entries' start times; the others are read now (a few new runs at most).
+        // Indexed runs sort by their entries' start times; the others are read now (new runs, damaged ones,
+        // and anything `readdir` did not call a folder).
         var order: [(startTime: Double, position: Int)] = []
         order.reserveCapacity(folders.count)
         var unindexed: [Int] = []
         var slots: [RunIndex.Slot?] = []
         slots.reserveCapacity(folders.count)
         for (position, folder) in folders.enumerated() {
-            let slot = index.slots[folder.project + "/" + folder.name]
+            let slot = folder.isFolder ? index.slots[folder.project + "/" + folder.name] : nil
             slots.append(slot)
-            if let slot, let startTime = RunIndex.startTime(index.bytes[slot.start..<slot.start + slot.count]) {
+            if let slot, let startTime = RunIndex.startTime(index.fields(slot)) {
                 order.append((startTime, position))
             } else {
                 unindexed.append(position)
-                if unindexed.count > Self.newRunsReadAlone { return nil }
             }
         }
         var listed: [Int: ListedFolder] = [:]
         var problems: [String] = []
-        var directories: [String: Int32] = [:]
-        defer { for descriptor in directories.values where descriptor >= 0 { close(descriptor) } }
-        func list(_ position: Int) -> ListedFolder {
-            let (project, name) = folders[position]
-            if directories[project] == nil {
-                directories[project] = open(rootPath + "/" + project, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            }
-            let path = project + "/" + name
-            let item = Self.listFolder(rootPath + "/" + path, path: path, directory: directories[project]!, name: name, index: index)
+        for (offset, item) in listFolders(folders, positions: unindexed, index: index).enumerated() {
+            let position = unindexed[offset]
             listed[position] = item
-            return item
-        }
-        for position in unindexed {
-            let item = list(position)
             switch item.result {
             case .success: order.append((item.startTime, position))
             case .failure(let problem): problems.append(problem.text)
             }
         }
         order.sort { $0.startTime > $1.startTime || ($0.startTime == $1.startTime && $0.position < $1.position) }
-        // The newest, each checked now: a run whose start time is not the indexed one (rewritten by hand,
+        // The newest, each checked now: a run whose start time is not the indexed one (edited by hand,
         // damaged, gone) may belong elsewhere in the order, so the whole listing is made instead.
+        let shown = order.prefix(limit)
+        let unchecked = shown.map(\.position).filter { listed[$0] == nil }
+        for (offset, item) in listFolders(folders, positions: unchecked, index: index).enumerated() {
+            listed[unchecked[offset]] = item
+        }
         var items: [RunListing.Item] = []
-        items.reserveCapacity(min(limit, order.count))
-        for (startTime, position) in order.prefix(limit) {
-            let item = listed[position] ?? list(position)
-            guard case .success(let listedItem) = item.result, item.startTime == startTime, item.entry != nil || slots[position] == nil
+        items.reserveCapacity(shown.count)
+        for (startTime, position) in shown {
+            guard let item = listed[position], case .success(let listedItem) = item.result, item.startTime == startTime,
+                item.entry != nil || slots[position] == nil
             else { return nil }
             items.append(listedItem)
         }
         // A new index when runs were read that the next listing can trust, or indexed runs went away.
         let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
         let settled = listed.values.contains { $0.fresh && ($0.entry?.key.modified ?? .max) < settledBefore }
-        let kept = slots.count { $0 != nil }
-        if settled || Self.indexedInScope(index, scope: scope) > kept {
-            var entries = Self.otherProjects(index, scope: scope)
+        if settled || Self.indexedInScope(index, scope: scope) > slots.count(where: { $0 != nil }) {
+            var entries = Self.keptEntries(index, outside: scope)
             entries.reserveCapacity(entries.count + folders.count)
             for (position, folder) in folders.enumerated() {
                 if let item = listed[position] {
                     if let entry = item.entry { entries.append(entry) }
-                } else if let slot = slots[position] {  // not checked now: kept as it was
-                    entries.append(
-                        RunIndex.Entry(
-                            path: folder.project + "/" + folder.name, key: slot.key,
-                            fields: index.bytes[slot.start..<slot.start + slot.count]))
+                } else if let slot = slots[position], index.isSettled(slot) {
+                    entries.append(RunIndex.Entry(path: folder.project + "/" + folder.name, key: slot.key, fields: index.fields(slot)))
                 }
             }
             RunIndex.write(entries, root: root)
@@ -315,9 +265,55 @@ extension RunStore {
             total: order.count)
     }
 
-    /// Past this many runs the index does not know, a listing of the newest lists every run (reading them on
-    /// every core, and writing an index of them all).
-    static let newRunsReadAlone = 64
+    /// How many entries of `index` lie in `scope` (project folders; `nil`: all).
+    private static func indexedInScope(_ index: RunIndex?, scope: [String]?) -> Int {
+        guard let index else { return 0 }
+        guard let scope else { return index.slots.count }
+        return index.slots.keys.count { scope.contains(String($0.prefix { $0 != "/" })) }
+    }
+
+    /// The entries of `index` outside `scope` that it trusts, as they are: a listing of one project keeps the
+    /// other projects' (an entry the old index did not trust yet is left out, to be read again).
+    private static func keptEntries(_ index: RunIndex?, outside scope: [String]?) -> [RunIndex.Entry] {
+        guard let index, let scope else { return [] }
+        return index.slots.compactMap { path, slot in
+            scope.contains(String(path.prefix { $0 != "/" })) || !index.isSettled(slot)
+                ? nil : RunIndex.Entry(path: path, key: slot.key, fields: index.fields(slot))
+        }
+    }
+
+    /// Lists the folders at `positions` of `folders` (all of them when `nil`), each as ``listFolder`` does:
+    /// on every core when there are many (thousands of `stat` calls, and reads and decodes of changed runs).
+    private func listFolders(_ folders: [FolderName], positions: [Int]?, index: RunIndex?) -> [ListedFolder] {
+        let count = positions?.count ?? folders.count
+        guard count > 0 else { return [] }
+        let rootPath = root.path
+        // Each project folder opened once: `stat` relative to it walks two path components, not the whole path.
+        var projectDescriptors: [String: Int32] = [:]
+        for offset in 0..<count {
+            let project = folders[positions?[offset] ?? offset].project
+            if projectDescriptors[project] == nil {
+                projectDescriptors[project] = open(rootPath + "/" + project, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            }
+        }
+        let descriptors = projectDescriptors
+        defer { for descriptor in descriptors.values where descriptor >= 0 { close(descriptor) } }
+        let chunks = count < 32 ? 1 : min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        return [ListedFolder](unsafeUninitializedCapacity: count) { buffer, initialized in
+            // Each slot is initialized by the one chunk that lists its folder (touching the memory once).
+            nonisolated(unsafe) let slots = buffer
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for offset in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                    let (project, name, _) = folders[positions?[offset] ?? offset]
+                    let path = project + "/" + name
+                    (slots.baseAddress! + offset).initialize(
+                        to: Self.listFolder(
+                            rootPath + "/" + path, path: path, directory: descriptors[project] ?? -1, name: name, index: index))
+                }
+            }
+            initialized = count
+        }
+    }
 
     /// One run folder, from the index when its entry is trusted, else from its `run.json`.
     private static func listFolder(

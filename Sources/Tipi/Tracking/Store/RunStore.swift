@@ -177,7 +177,7 @@ public struct RunStore: Sendable {
         } else {
             projects = []
         }
-        var folders: [(project: String, name: String)] = []
+        var folders: [FolderName] = []
         for project in projects {
             let projectFolder = root.appendingPathComponent(project, isDirectory: true)
             var isDirectory: ObjCBool = false
@@ -196,7 +196,7 @@ public struct RunStore: Sendable {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
                     String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 }
-                if !name.hasPrefix(".") { folders.append((project, name)) }
+                if !name.hasPrefix(".") { folders.append((project, name, entry.pointee.d_type == UInt8(DT_DIR))) }
             }
             closedir(directory)
         }
