@@ -30,6 +30,11 @@ public struct FakeNVML: Sendable {
         index: 0, uuid: "GPU-d787f051-447a-01b5-cbb2-1ced6301a160", name: "NVIDIA H200", total: 150_754_820_096,
         free: 150_109_880_320, used: 644_939_776, utilization: 0)
 
+    /// What NVML reported for it at the moment ``FakeNvidiaSMI/h200Loaded`` was printed.
+    public static let h200Loaded = GPU(
+        index: 0, uuid: "GPU-d787f051-447a-01b5-cbb2-1ced6301a160", name: "NVIDIA H200", total: 150_754_820_096,
+        free: 22_516_203_520, used: 128_238_616_576, utilization: 0)
+
     /// The folder holding the library (a fresh temporary directory).
     public let directory: String
     /// The library's path.

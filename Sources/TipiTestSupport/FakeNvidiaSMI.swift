@@ -28,6 +28,10 @@ public struct FakeNvidiaSMI: Sendable {
     /// free; the 615 MiB between them (`nvidia-smi -q` says 616) are reserved by the driver.
     public static let h200 = "0, GPU-d787f051-447a-01b5-cbb2-1ced6301a160, NVIDIA H200, 143771, 0, 143156, 0"
 
+    /// The same H200 (driver 580.159.04) while PyTorch held 85 % of it: memory.used leaves out the 616 MiB
+    /// reserved (121683 MiB, 84.6 %); total − free is 122297 MiB, 85.1 %.
+    public static let h200Loaded = "0, GPU-d787f051-447a-01b5-cbb2-1ced6301a160, NVIDIA H200, 143771, 121683, 21474, 0"
+
     /// Writes a script that prints `output` and exits with `status` (after `delay` seconds).
     public init(output: String = FakeNvidiaSMI.threeGPUs, status: Int32 = 0, delay: Double = 0) throws {
         try self.init(bytes: Array((output + "\n").utf8), status: status, delay: delay)

@@ -36,4 +36,24 @@ struct DeviceSourcesAgreementTests {
         #expect(DeviceManager.gibibytes(try #require(viaNVML.memoryFree)) == "139.8 GiB")
         #expect(DeviceManager.gibibytes(try #require(viaSMI.memoryUsed)) == DeviceManager.gibibytes(try #require(viaNVML.memoryUsed)))
     }
+
+    @Test("the H200 with 85 % held by PyTorch: both sources see 85.1 % used, so a limit of 85 % gives the CPU through either")
+    func h200Loaded() throws {
+        #expect(Environment.value("TIPI_NVML") != "0", "TIPI_NVML=0 is set: NVML discovery is off in this process")
+        let nvml = try FakeNVML(gpus: [FakeNVML.h200Loaded])
+        defer { nvml.remove() }
+        let smi = try FakeNvidiaSMI(output: FakeNvidiaSMI.h200Loaded)
+        defer { smi.remove() }
+        // (Through total − memory.used, nvidia-smi's reading was 84.6 %: under the limit, the GPU chosen.)
+        for discovery in [NVMLDiscovery(library: nvml.path), NvidiaSMIDiscovery(executable: smi.path, timeout: 30)] as [any GPUDiscovery] {
+            let warnings = Warnings()
+            let m = DeviceManager(
+                discoveries: [discovery],
+                claims: DeviceClaims(directory: FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID())").path),
+                environment: { _ in nil }, warn: { message in warnings.lines.withLock { $0.append(message) } },
+                maxMemoryUsage: 0.85)
+            #expect(m.getDevice().kind == .cpu, "\(discovery.name)")
+            #expect(warnings.all.first?.contains("(cuda:0 85% used)") == true, "\(discovery.name): \(warnings.all)")
+        }
+    }
 }
