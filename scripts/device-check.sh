@@ -35,7 +35,7 @@ uname -srm
 
 step "nvidia-smi"
 nvidia-smi
-nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits
+nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu --format=csv,noheader,nounits
 
 step "tipi devices (NVML)"
 "$tipi" devices
@@ -47,7 +47,7 @@ TIPI_NVML=0 "$tipi" devices --json
 step "time to answer, median of 5"
 echo "tipi devices, NVML:       $(median_ms "$tipi" devices)"
 echo "tipi devices, nvidia-smi: $(TIPI_NVML=0 median_ms "$tipi" devices)"
-echo "nvidia-smi --query-gpu:   $(median_ms nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv,noheader,nounits)"
+echo "nvidia-smi --query-gpu:   $(median_ms nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu --format=csv,noheader,nounits)"
 
 step "CUDA_VISIBLE_DEVICES"
 uuid=$(nvidia-smi --query-gpu=uuid --format=csv,noheader | head -1)

@@ -11,12 +11,26 @@ public struct FakeNvidiaSMI: Sendable {
     /// The file whose bytes the script prints.
     public var outputPath: String { directory + "/output" }
 
-    /// Three GPUs with different free memory: GPU 1 is the freest, GPU 2 the fullest.
+    /// The fields the script accepts, as Tipi asks for them (`--query-gpu=…`); any other query fails with
+    /// exit status 2 (a change to Tipi's query must be made here too, on purpose). Each line of output has
+    /// these columns: index, uuid, name, memory.total, memory.used, memory.free (MiB), utilization.gpu (%).
+    public static let query = "index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu"
+
+    /// Three GPUs with different free memory: GPU 1 is the freest, GPU 2 the fullest. Nothing is reserved
+    /// by the driver here (free = total − used); ``h200`` has reserved memory.
     public static let threeGPUs = """
-        0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 36537, 0
-        1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 1, 37
-        2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 70000, 5
+        0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 36537, 45383, 0
+        1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 1, 81919, 37
+        2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 70000, 11920, 5
         """
+
+    /// What a real, idle NVIDIA H200 printed (driver 580.159.04): 143771 MiB in total, none used, 143156 MiB
+    /// free; the 615 MiB between them (`nvidia-smi -q` says 616) are reserved by the driver.
+    public static let h200 = "0, GPU-d787f051-447a-01b5-cbb2-1ced6301a160, NVIDIA H200, 143771, 0, 143156, 0"
+
+    /// The same H200 (driver 580.159.04) while PyTorch held 85 % of it: memory.used leaves out the 616 MiB
+    /// reserved (121683 MiB, 84.6 %); total − free is 122297 MiB, 85.1 %.
+    public static let h200Loaded = "0, GPU-d787f051-447a-01b5-cbb2-1ced6301a160, NVIDIA H200, 143771, 121683, 21474, 0"
 
     /// Writes a script that prints `output` and exits with `status` (after `delay` seconds).
     public init(output: String = FakeNvidiaSMI.threeGPUs, status: Int32 = 0, delay: Double = 0) throws {
@@ -29,7 +43,7 @@ public struct FakeNvidiaSMI: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = """
             #!/bin/sh
-            case "$*" in *--query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu*) ;; *) echo "unsupported query: $*" >&2; exit 2 ;; esac
+            case " $* " in *" --query-gpu=\(Self.query) "*) ;; *) echo "unsupported query: $*" >&2; exit 2 ;; esac
             \(delay > 0 ? "sleep \(delay)" : "")
             cat '\(outputPath)'
             exit \(status)

@@ -40,6 +40,28 @@ struct DevicesCommandTests {
         #expect(result.standardOutput.contains("found through: nvidia-smi"))
     }
 
+    @Test("the H200's real readings: nvidia-smi and NVML show the same memory (the driver's reserved 615 MiB as used)")
+    func reservedMemory() throws {
+        let fake = try FakeNvidiaSMI(output: FakeNvidiaSMI.h200)
+        defer { fake.remove() }
+        let nvml = try FakeNVML(gpus: [FakeNVML.h200])
+        defer { nvml.remove() }
+        var outputs: [String] = []
+        for (extra, source) in [([:], "nvidia-smi"), (["TIPI_NVML": "1", "TIPI_NVML_LIBRARY": nvml.path], "nvml")] {
+            let result = try Executables.run(
+                try tipi(), ["devices"], environment: environment(fake, claims: claimsDirectory(), extra: extra),
+                removing: ["CUDA_VISIBLE_DEVICES", "TIPI_DEVICE"])
+            #expect(result.status == 0, "\(result.standardError)")
+            let lines = result.standardOutput.split(separator: "\n").map(String.init)
+            let gpu = try #require(lines.first { $0.hasPrefix("cuda:0 ") })
+            #expect(gpu.contains(" 0.6 / 140.4 GiB "), "\(gpu)")
+            #expect(result.standardOutput.contains("getDevice() would pick cuda:0: the most free memory among unclaimed GPUs, 139.8 GiB free of 140.4 GiB, 0% busy"))
+            #expect(result.standardOutput.contains("found through: \(source)\n"))
+            outputs.append(([gpu] + lines.filter { $0.hasPrefix("getDevice()") }).joined(separator: "\n"))
+        }
+        #expect(outputs.count == 2 && outputs[0] == outputs[1])
+    }
+
     @Test("--json, with CUDA_VISIBLE_DEVICES renumbering the GPUs")
     func json() throws {
         let fake = try FakeNvidiaSMI()

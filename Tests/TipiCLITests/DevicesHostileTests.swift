@@ -59,7 +59,7 @@ struct DevicesHostileTests {
 
     @Test("escape codes in GPU names never reach the terminal raw; a 5 MB line is not echoed")
     func printable() throws {
-        let evil = try FakeNvidiaSMI(output: "0, GPU-e, \u{1B}[2J\u{1B}]0;owned\u{7}Evil GPU, 81920, 1, 0")
+        let evil = try FakeNvidiaSMI(output: "0, GPU-e, \u{1B}[2J\u{1B}]0;owned\u{7}Evil GPU, 81920, 1, 81919, 0")
         defer { evil.remove() }
         let table = try run(["devices"], evil, [:])
         #expect(table.status == 0)
@@ -72,7 +72,7 @@ struct DevicesHostileTests {
         #expect(result.status == 0)
         #expect(result.standardOutput.utf8.count + result.standardError.utf8.count < 4000)
         #expect(!result.standardOutput.contains("\u{1B}"))
-        #expect(result.standardOutput.contains("has 1 fields, expected 6"))
+        #expect(result.standardOutput.contains("has 1 fields, expected 7"))
 
         // A TIPI_DEVICE with escape codes is quoted escaped (and cut) in the error.
         let forced = try run(["devices", "--claim", "0"], evil, ["TIPI_DEVICE": "\u{1B}[2J\u{1B}]0;x\u{7}" + String(repeating: "z", count: 10_000)])
@@ -84,7 +84,7 @@ struct DevicesHostileTests {
     @Test("GPUs of different models without CUDA_DEVICE_ORDER=PCI_BUS_ID: a warning saying what to set")
     func deviceOrder() throws {
         let mixed = try FakeNvidiaSMI(
-            output: "0, GPU-a, NVIDIA A100, 81920, 100, 0\n1, GPU-b, NVIDIA H100, 81920, 1, 0")
+            output: "0, GPU-a, NVIDIA A100, 81920, 100, 81820, 0\n1, GPU-b, NVIDIA H100, 81920, 1, 81919, 0")
         defer { mixed.remove() }
         let warned = try run(["devices", "--claim", "0"], mixed, [:])
         #expect(warned.standardOutput == "cuda:1\n")

@@ -35,7 +35,7 @@ struct RunProvenanceTests {
     @Test("a failed pipeline run: each process's status, time and error; the CPU and why; command, OS, Swift, packages; git of the package")
     func pipeline() throws {
         // Every GPU nearly full: getDevice() in `train` falls back to the CPU, and the run says why.
-        let fake = try FakeNvidiaSMI(output: "0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 81000, 99")
+        let fake = try FakeNvidiaSMI(output: "0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 81000, 920, 99")
         let path = try scratch.write(
             "fail.toml",
             """

@@ -293,9 +293,9 @@ struct SweepTests {
     func gpus() throws {
         let fake = try FakeNvidiaSMI(
             output: """
-                0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 1000, 0
-                1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 2000, 0
-                2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 3000, 0
+                0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 1000, 80920, 0
+                1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 2000, 79920, 0
+                2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 3000, 78920, 0
                 """)
         defer { fake.remove() }
         let claims = folder.appendingPathComponent("claims").path

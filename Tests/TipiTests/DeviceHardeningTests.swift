@@ -28,7 +28,7 @@ struct NvidiaSMIHostileOutputTests {
     @Test("memory of 2^43 MiB or more: the line is skipped with a warning, never a trap")
     func overflow() {
         for value in ["8796093022208", "9223372036854775807", "99999999999999999999999"] {
-            let (gpus, warnings) = NvidiaSMIParser.parse("0, GPU-a, A100, \(value), 1, 0\n1, GPU-b, A100, 81920, 1, 0")
+            let (gpus, warnings) = NvidiaSMIParser.parse("0, GPU-a, A100, \(value), 1, 81919, 0\n1, GPU-b, A100, 81920, 1, 81919, 0")
             if value.count > 19 {
                 // Not a 64-bit number at all: unknown memory, the GPU kept.
                 #expect(gpus.count == 2)
@@ -38,14 +38,18 @@ struct NvidiaSMIHostileOutputTests {
                 #expect(warnings.first?.contains("line 1: the memory is not a number of MiB that fits in 64 bits") == true)
             }
         }
-        let (gpus, _) = NvidiaSMIParser.parse("0, GPU-a, A100, 81920, 8796093022208, 0")
+        let (gpus, _) = NvidiaSMIParser.parse("0, GPU-a, A100, 81920, 8796093022208, 0, 0")
         #expect(gpus.isEmpty)
+        // The free column too: a figure too large to be true makes the line unusable, never a trap.
+        let (free, freeWarnings) = NvidiaSMIParser.parse("0, GPU-a, A100, 81920, 0, 8796093022208, 0")
+        #expect(free.isEmpty)
+        #expect(freeWarnings == ["nvidia-smi line 1: the memory is not a number of MiB that fits in 64 bits: 0, GPU-a, A100, 81920, 0, 8796093022208, 0"])
     }
 
     @Test("a repeated line (same index or same UUID) is not a second GPU")
     func duplicate() {
-        let line = "0, GPU-aaaa, NVIDIA A100, 81920, 100, 1"
-        let (gpus, warnings) = NvidiaSMIParser.parse([line, line, "1, GPU-aaaa, NVIDIA A100, 81920, 100, 1"].joined(separator: "\n"))
+        let line = "0, GPU-aaaa, NVIDIA A100, 81920, 100, 81820, 1"
+        let (gpus, warnings) = NvidiaSMIParser.parse([line, line, "1, GPU-aaaa, NVIDIA A100, 81920, 100, 81820, 1"].joined(separator: "\n"))
         #expect(gpus.count == 1)
         #expect(warnings.count == 2)
         #expect(warnings[0].contains("line 2 repeats the GPU of line 1"))
@@ -64,7 +68,7 @@ struct NvidiaSMIHostileOutputTests {
 
     @Test("escape codes in a GPU name are escaped, not kept raw")
     func escapes() {
-        let (gpus, _) = NvidiaSMIParser.parse("0, GPU-a\u{1B}[31m, \u{1B}]0;pwned\u{7}A100\u{1B}[2J\u{9B}1m, 81920, 1, 0")
+        let (gpus, _) = NvidiaSMIParser.parse("0, GPU-a\u{1B}[31m, \u{1B}]0;pwned\u{7}A100\u{1B}[2J\u{9B}1m, 81920, 1, 81919, 0")
         let gpu = gpus.first
         #expect(gpu?.name == "\\u{1B}]0;pwned\\u{7}A100\\u{1B}[2J\\u{9B}1m")
         #expect(gpu?.uuid == "GPU-a\\u{1B}[31m")
@@ -117,9 +121,9 @@ struct DeviceStabilityTests {
         // This process filled GPU 1; GPU 0 is now the freest.
         try fake.setOutput(
             """
-            0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 100, 0
-            1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 80000, 99
-            2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 70000, 5
+            0, GPU-aaaaaaaa-0000-0000-0000-000000000000, NVIDIA A100-SXM4-80GB, 81920, 100, 81820, 0
+            1, GPU-bbbbbbbb-1111-1111-1111-111111111111, NVIDIA A100-SXM4-80GB, 81920, 80000, 1920, 99
+            2, GPU-cccccccc-2222-2222-2222-222222222222, NVIDIA A100-SXM4-80GB, 81920, 70000, 11920, 5
             """)
         let second = m.getDevice()
         #expect(second.uuid == first.uuid)

@@ -5,7 +5,11 @@ import Foundation
 /// The binary is `TIPI_NVIDIA_SMI` or `nvidia-smi` on `PATH`; a run that takes longer than
 /// `TIPI_NVIDIA_SMI_TIMEOUT` seconds (default 5) is killed, so a wedged driver never hangs the program.
 struct NvidiaSMIDiscovery: GPUDiscovery {
-    static let query = "index,uuid,name,memory.total,memory.used,utilization.gpu"
+    /// The fields asked for. `memory.free` is what a program can allocate: like NVML's, it leaves out the
+    /// memory the driver reserves for itself (616 MiB on an H200 with driver 580), which recent drivers leave
+    /// out of `memory.used` too, so total − used would overstate it. `memory.reserved` is not asked for: older
+    /// drivers reject the field, and with it the whole query.
+    static let query = "index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu"
     var executable: String?
     var timeout: Double
 
@@ -61,16 +65,33 @@ struct NvidiaSMIDiscovery: GPUDiscovery {
     }
 }
 
-/// Parses `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,utilization.gpu --format=csv…`.
+/// Parses `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu --format=csv…`.
 ///
 /// Accepts the output with or without a header and with or without units (`81920 MiB`, `37 %`).
 /// Unavailable values (`[N/A]`, `[Not Supported]`, `[Insufficient Permissions]`) become `nil`.
 /// Lines that cannot be read (too few fields, an index that is not a number, memory beyond what fits in
-/// bytes, an index or UUID already seen) are skipped with a warning naming the line and quoting at most
-/// ``quoteLimit`` characters of it. GPU names are made printable (control characters escaped).
+/// bytes, more memory free than in total, an index or UUID already seen) are skipped with a warning naming
+/// the line and quoting at most ``quoteLimit`` characters of it. GPU names are made printable (control
+/// characters escaped).
+///
+/// Memory has NVML's meaning (`nvmlDeviceGetMemoryInfo`, version 1), so both sources agree on one GPU:
+/// - free is `memory.free`, what a program can allocate;
+/// - used is total − free, so it includes the memory the driver reserves (recent drivers leave that out of
+///   `memory.used`, and total − `memory.used` would overstate free memory by it);
+/// - when `memory.free` is unknown but total and `memory.used` are known, free falls back to
+///   total − `memory.used` (at least 0), and used is total − free as above. The figure may overstate free
+///   memory by the reserved memory (under 1 %), but it ranks a GPU better than no figure, which ranks it
+///   last. No driver is known to print this; it is how Tipi read every driver before it asked for `memory.free`;
+/// - when total is unknown, free is still `memory.free` and used is unknown.
 enum NvidiaSMIParser {
     /// How much of a bad line a warning quotes.
     static let quoteLimit = 120
+
+    /// The fields of a line: index, uuid, name (which may hold commas), and ``trailingFields`` after it.
+    static let fieldCount = 7
+
+    /// The fields after the name: memory.total, memory.used, memory.free, utilization.gpu.
+    static let trailingFields = 4
 
     static func parse(_ output: String) -> (gpus: [GPUInfo], warnings: [String]) {
         var gpus: [GPUInfo] = []
@@ -85,19 +106,26 @@ enum NvidiaSMIParser {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
-            guard fields.count >= 6 else {
-                warnings.append("nvidia-smi line \(number) has \(fields.count) fields, expected 6: \(quoted)")
+            guard fields.count >= fieldCount else {
+                warnings.append("nvidia-smi line \(number) has \(fields.count) fields, expected \(fieldCount): \(quoted)")
                 continue
             }
-            // Names may in principle contain commas: the name is everything between the uuid and the last three.
-            let name = TerminalText.printable(fields[2..<(fields.count - 3)].joined(separator: ", "))
+            // Names may in principle contain commas: the name is everything between the uuid and the last four.
+            let trailing = fields.count - trailingFields
+            let name = TerminalText.printable(fields[2..<trailing].joined(separator: ", "))
             guard let index = Int(fields[0]), index >= 0 else {
                 warnings.append(
                     "nvidia-smi line \(number): '\(TerminalText.excerpt(fields[0], limit: 20))' is not a GPU index: \(quoted)")
                 continue
             }
-            guard let total = mebibytes(fields[fields.count - 3]), let used = mebibytes(fields[fields.count - 2]) else {
+            guard let total = mebibytes(fields[trailing]), let used = mebibytes(fields[trailing + 1]),
+                let free = mebibytes(fields[trailing + 2])
+            else {
                 warnings.append("nvidia-smi line \(number): the memory is not a number of MiB that fits in 64 bits: \(quoted)")
+                continue
+            }
+            guard let memory = memory(total: total.value, used: used.value, free: free.value) else {
+                warnings.append("nvidia-smi line \(number): more memory free than in total, so its figures cannot be trusted: \(quoted)")
                 continue
             }
             let uuid = fields[1].hasPrefix("[") || fields[1].isEmpty ? nil : TerminalText.printable(fields[1])
@@ -109,11 +137,29 @@ enum NvidiaSMIParser {
             if let uuid { lineOfUUID[uuid] = number }
             gpus.append(
                 GPUInfo(
-                    index: index, uuid: uuid, name: name, memoryTotal: total.value, memoryUsed: used.value,
-                    memoryFree: total.value.flatMap { total in used.value.map { max(total - $0, 0) } },
-                    utilization: percent(fields[fields.count - 1])))
+                    index: index, uuid: uuid, name: name, memoryTotal: total.value, memoryUsed: memory.used,
+                    memoryFree: memory.free, utilization: percent(fields[trailing + 3])))
         }
         return (gpus, warnings)
+    }
+
+    /// Used and free bytes in NVML's meaning from the three memory columns (see ``NvidiaSMIParser``);
+    /// `nil` when more is free than there is in total, which no driver reports: the line's columns are not
+    /// what they seem (an unexpected extra column, say), so none of its figures is believed.
+    static func memory(total: Int64?, used: Int64?, free: Int64?) -> (used: Int64?, free: Int64?)? {
+        switch (total, free) {
+        case let (total?, free?):
+            guard free <= total else { return nil }
+            return (total - free, free)
+        case (_, let free?):
+            return (nil, free)
+        case let (total?, nil):
+            guard let used else { return (nil, nil) }
+            let free = max(total - used, 0)
+            return (total - free, free)
+        case (nil, nil):
+            return (used, nil)
+        }
     }
 
     /// A memory field that could be read: its bytes, or `nil` bytes when the value is unknown (a bracketed
