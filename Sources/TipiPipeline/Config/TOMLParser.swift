@@ -35,7 +35,7 @@ struct TOMLParser {
 
     private init(text: String, file: String) {
         bytes = Array(text.utf8)
-        origin = SourceLocation.Origin(file: file)
+        origin = SourceLocation.Origin.make(file: file)
         keyParts.reserveCapacity(8)
     }
 
