@@ -152,8 +152,8 @@ extension RunStore {
     /// The runs come sorted newest first (by start time; folders of the same start time in `folders`' order),
     /// not yet decoded.
     ///
-    /// - Parameter scope: the project folders listed (`nil`: all); entries of other projects are kept as
-    ///   they were.
+    /// - Parameter scope: the project folders listed (`nil`: all); entries of other projects that the index
+    ///   trusts are kept as they were.
     func listWithIndex(_ folders: [FolderName], scope: [String]?, withConfig: Bool) -> RunListing {
         let index = RunIndex.load(root: root)
         let listed = listFolders(folders, positions: nil, index: index)
@@ -324,7 +324,7 @@ extension RunStore {
         let key = RunIndex.FileKey(directory: directory, path: name + "/" + metadataFile)
         let slot = index?.slots[path]
         if let key, let index, let slot, index.trusts(slot, key: key) {
-            let fields = index.bytes[slot.start..<slot.start + slot.count]
+            let fields = index.fields(slot)
             if let startTime = RunIndex.startTime(fields) {
                 return ListedFolder(
                     result: .success(.fields(fields, folder: folderPath)), startTime: startTime,
