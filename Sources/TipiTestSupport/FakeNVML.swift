@@ -50,6 +50,8 @@ public struct FakeNVML: Sendable {
         guard let compiler = Self.compiler else { throw FakeNVMLError("no C compiler to build the fake NVML library") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("fake-nvml-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var built = false
+        defer { if !built { try? FileManager.default.removeItem(atPath: directory) } }
         let source = directory + "/nvml.c"
         try Self.source(gpus).write(toFile: source, atomically: true, encoding: .utf8)
         let process = Process()
@@ -61,6 +63,7 @@ public struct FakeNVML: Sendable {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FakeNVMLError("\(compiler) failed: \(message)") }
+        built = true
     }
 
     /// The C source: one table of GPUs, and the NVML functions Tipi looks up, answering from it.

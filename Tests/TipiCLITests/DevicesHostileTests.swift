@@ -123,8 +123,7 @@ struct DevicesHostileTests {
             int nvmlDeviceGetCount_v2(unsigned *count) { *count = 0; return 0; }
             int nvmlDeviceGetHandleByIndex_v2(unsigned index, void **device) { return 1; }
             """.write(toFile: directory + "/nvml.c", atomically: true, encoding: .utf8)
-        let compiler = ["/usr/bin/cc", "/usr/bin/clang", "/usr/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let cc = try #require(compiler, "no C compiler to build the fake NVML library")
+        let cc = try #require(FakeNVML.compiler, "no C compiler to build the fake NVML library")
         let built = try Executables.run(cc, ["-shared", "-fPIC", "-o", directory + "/libnvidia-ml.so.1", directory + "/nvml.c"], removing: [])
         try #require(built.status == 0, "\(built.standardError)")
         let start = Date()

@@ -87,11 +87,11 @@ enum NvidiaSMIParser {
     /// How much of a bad line a warning quotes.
     static let quoteLimit = 120
 
-    /// The fields of a line: index, uuid, name (which may hold commas), and ``trailingFields`` after it.
-    static let fieldCount = 7
-
     /// The fields after the name: memory.total, memory.used, memory.free, utilization.gpu.
     static let trailingFields = 4
+
+    /// The fields of a line: index, uuid, name (which may hold commas), and ``trailingFields`` after it.
+    static let fieldCount = 3 + trailingFields
 
     static func parse(_ output: String) -> (gpus: [GPUInfo], warnings: [String]) {
         var gpus: [GPUInfo] = []

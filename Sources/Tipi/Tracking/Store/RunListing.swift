@@ -157,23 +157,16 @@ extension RunStore {
     func listWithIndex(_ folders: [FolderName], scope: [String]?, withConfig: Bool) -> RunListing {
         let index = RunIndex.load(root: root)
         let listed = listFolders(folders, positions: nil, index: index)
-        var settled = false
         var kept = 0
         var filesRead = 0
-        let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
         for position in listed.indices {
             if listed[position].readFile { filesRead += 1 }
-            guard let key = listed[position].entry?.key else { continue }
-            if listed[position].fresh, key.modified < settledBefore { settled = true }
-            if listed[position].wasIndexed { kept += 1 }
+            if listed[position].entry != nil, listed[position].wasIndexed { kept += 1 }
         }
-        if settled || Self.indexedInScope(index, scope: scope) > kept {
-            var entries = Self.keptEntries(index, outside: scope)
-            entries.reserveCapacity(entries.count + listed.count)
+        rewriteIndex(index, scope: scope, read: listed, kept: kept) { entries in
             for position in listed.indices {
                 if let entry = listed[position].entry { entries.append(entry) }
             }
-            RunIndex.write(entries, root: root)
         }
         // Newest first; the same start time keeps the folders' order (as a stable sort of the runs did).
         var order: [(startTime: Double, position: Int)] = []
@@ -245,12 +238,7 @@ extension RunStore {
             else { return nil }
             items.append(listedItem)
         }
-        // A new index when runs were read that the next listing can trust, or indexed runs went away.
-        let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
-        let settled = listed.values.contains { $0.fresh && ($0.entry?.key.modified ?? .max) < settledBefore }
-        if settled || Self.indexedInScope(index, scope: scope) > slots.count(where: { $0 != nil }) {
-            var entries = Self.keptEntries(index, outside: scope)
-            entries.reserveCapacity(entries.count + folders.count)
+        rewriteIndex(index, scope: scope, read: listed.values, kept: slots.count { $0 != nil }) { entries in
             for (position, folder) in folders.enumerated() {
                 if let item = listed[position] {
                     if let entry = item.entry { entries.append(entry) }
@@ -258,11 +246,24 @@ extension RunStore {
                     entries.append(RunIndex.Entry(path: folder.project + "/" + folder.name, key: slot.key, fields: index.fields(slot)))
                 }
             }
-            RunIndex.write(entries, root: root)
         }
         return RunListing(
             items: items, withConfig: withConfig, problems: problems, filesRead: listed.values.count { $0.readFile },
             total: order.count)
+    }
+
+    /// Writes a new index when it pays: when runs were read now that the next listing can trust (their
+    /// `run.json` settled), or when fewer of the old index's runs in `scope` were `kept` than it had (runs
+    /// went away). The new index holds the other projects' trusted entries and what `addEntries` adds.
+    private func rewriteIndex<Listed: Collection<ListedFolder>>(
+        _ index: RunIndex?, scope: [String]?, read listed: Listed, kept: Int, addEntries: (inout [RunIndex.Entry]) -> Void
+    ) {
+        let settledBefore = Int64(Date().timeIntervalSince1970 * 1e9) - RunIndex.settleNanoseconds
+        let settled = listed.contains { $0.fresh && ($0.entry?.key.modified ?? .max) < settledBefore }
+        guard settled || Self.indexedInScope(index, scope: scope) > kept else { return }
+        var entries = Self.keptEntries(index, outside: scope)
+        addEntries(&entries)
+        RunIndex.write(entries, root: root)
     }
 
     /// How many entries of `index` lie in `scope` (project folders; `nil`: all).
