@@ -288,6 +288,19 @@ public final class Run: Sendable {
         writer.update { $0.pipeline = record }
     }
 
+    /// Has the run's writer take the pipeline's record from `source` at each round (about once a second)
+    /// and at ``finish(status:)``, when it changed: a process's status is on disk within the bound of the
+    /// metrics, however long the process after it runs, and costs nothing while nothing changes.
+    package func followPipeline(_ source: @escaping PipelineRecordSource) {
+        writer.followPipeline(source)
+    }
+
+    /// Takes the pipeline's record from the source followed (``followPipeline(_:)``) now, whether or not it
+    /// changed: what the next `run.json` holds (written within a second, or by ``finish(status:)``).
+    package func takePipelineRecord() {
+        writer.takePipelineRecord()
+    }
+
     /// Records the run this one continues (`resumed_from`); pipelines call this once, at the start.
     public func recordResume(from previous: String) {
         writer.update { $0.resumedFrom = previous }
@@ -372,3 +385,7 @@ public final class Run: Sendable {
         Platform.coarseWallTime()
     }
 }
+
+/// Where a run's writer takes a pipeline's record from as the pipeline runs (``Run/followPipeline(_:)``):
+/// the record when it changed since the last call, or whether or not it did when `always`; `nil` otherwise.
+package typealias PipelineRecordSource = @Sendable (_ always: Bool) -> RunMetadata.PipelineRecord?

@@ -47,6 +47,15 @@ final class RunWriter: Sendable {
         var warnedLoss = false
         var warnings: Set<String> = []
         var spare = MetricBatch()
+        /// A pipeline's record, taken at each round when it changed (``Run/followPipeline(_:)``).
+        var pipelineSource: PipelineRecordSource?
+
+        /// The source's record when it changed since the last call (or `always`): into the metadata.
+        mutating func takePipelineRecord(always: Bool) {
+            guard let record = pipelineSource?(always) else { return }
+            metadata.pipeline = record
+            metadataDirty = true
+        }
     }
 
     /// Opens the run's metric file and writes the first `run.json`; on failure nothing stays open.
@@ -141,6 +150,7 @@ final class RunWriter: Sendable {
 
         let now = Date().timeIntervalSince1970
         let (warnWrite, warnLoss, snapshot) = state.withLock { state -> (Bool, Bool, RunMetadata?) in
+            state.takePipelineRecord(always: false)
             state.keyNames = keys
             if state.summaries.count < keys.count {
                 state.summaries += [MetricSummary?](repeating: nil, count: keys.count - state.summaries.count)
@@ -221,6 +231,16 @@ final class RunWriter: Sendable {
         }
     }
 
+    /// From now on each round takes the pipeline's record from `source` when it changed.
+    func followPipeline(_ source: @escaping PipelineRecordSource) {
+        state.withLock { $0.pipelineSource = source }
+    }
+
+    /// Takes the pipeline's record from the source followed now, for the next `run.json`.
+    func takePipelineRecord() {
+        state.withLock { $0.takePipelineRecord(always: true) }
+    }
+
     var currentMetadata: RunMetadata {
         state.withLock { state in
             var metadata = state.metadata
@@ -298,6 +318,8 @@ final class RunWriter: Sendable {
             backendStates[backend.kind.rawValue] = backendState
         }
         let metadata = state.withLock { state -> RunMetadata in
+            state.takePipelineRecord(always: false)
+            state.pipelineSource = nil
             state.finishing = true
             state.metadata.status = status
             state.metadata.endTime = Date().timeIntervalSince1970

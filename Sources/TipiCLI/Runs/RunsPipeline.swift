@@ -7,6 +7,12 @@ enum RunsPipeline {
         var lines = ["", "pipeline \(pipeline.name)"]
         if let file = pipeline.configFile { lines.append("  config:  \(file)") }
         for override in pipeline.overrides { lines.append("  --set    \(TerminalText.excerpt(override, limit: 200))") }
+        // A pipeline's first `run.json` names no process: the list follows within a second (or with the last
+        // `run.json` of a shorter run).
+        if pipeline.processes.isEmpty {
+            lines.append("  no process recorded yet (the processes are recorded within a second of the start)")
+            return lines
+        }
         var rows = [["PROCESS", "TYPE", "STATUS", "TIME", ""]]
         for process in pipeline.processes {
             var note = ""

@@ -33,29 +33,33 @@ struct PipelineExecutor {
         let settings = pipeline.settings
         let plan = options.plan
         let skipped = plan?.skipped ?? []
+        // Not yet in `run.json` unless a resume skips some (see below): changed.
         let records = ProcessRecords(
             pipeline.processes.enumerated().map { index, entry in
                 index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
-            })
+            }, changed: plan == nil)
         let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
-        let pipelineRecord: @Sendable () -> RunMetadata.PipelineRecord = {
-            RunMetadata.PipelineRecord(
-                name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: records.state.withLock { $0 })
+        let pipelineRecord: @Sendable ([RunMetadata.ProcessRecord]) -> RunMetadata.PipelineRecord = { processes in
+            RunMetadata.PipelineRecord(name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: processes)
         }
         let run: Run
         // Its text is written along: `run.json` starts from it, and the values are made only if asked for.
         var resolved = ResolvedConfig(pipeline)
         do {
-            // The process records (every one `pending`) and the run this one resumes are in the first
-            // `run.json`, on disk when the run starts: a run killed at once is still known as this pipeline's
-            // (and can be resumed with its --set values).
+            // The pipeline's record and the run this one resumes are in the first `run.json`, on disk when
+            // the run starts: a run killed at once is still known as this pipeline's (and can be resumed with
+            // its --set values). Its process records (every one `pending`) are not, unless a resume skips
+            // some: they are most of a large pipeline's `run.json`, so they go with the writer's first round
+            // (within a second; see `followPipeline` below), or with the last `run.json` of a shorter run. A
+            // resume of a run that recorded no process runs them all.
+            let started = pipelineRecord(plan == nil ? [] : records.current)
             run = try Run.start(
                 project: settings.project ?? options.name, name: settings.runName,
                 tags: settings.tags, notes: settings.notes, backends: settings.backends, options: settings.options,
                 store: options.store,
                 completing: { metadata in
                     metadata.storedConfig = resolved.config
-                    metadata.pipeline = pipelineRecord()
+                    metadata.pipeline = started
                     if let resume { metadata.resumedFrom = resume }
                 })
         } catch {
@@ -73,7 +77,9 @@ struct PipelineExecutor {
         // A pipeline program keeps its console output in the run's folder (output.log); in-process callers
         // that bring their own display (tests, the dashboard) keep their own.
         if options.display == nil { run.keepConsoleOutput() }
-        let record: @Sendable () -> Void = { run.recordPipeline(pipelineRecord()) }
+        // The writer takes the records at each round (about once a second) when they changed, and at the end.
+        run.followPipeline { always in records.take(always: always).map(pipelineRecord) }
+        let record: @Sendable () -> Void = { run.takePipelineRecord() }
         let display =
             options.display
             ?? ProgressDisplay(textOutput: FileDescriptorOutput.standardOutput, mode: settings.enableProgress ? nil : .off)
@@ -144,7 +150,7 @@ struct PipelineExecutor {
         if stopped { markInterrupted(records) }
         record()
         run.finish(status: problems.isEmpty ? .finished : .failed)
-        display.write(PipelineSummary.text(records.state.withLock { $0 }, run: run, settings: settings))
+        display.write(PipelineSummary.text(records.current, run: run, settings: settings))
         if stopped {
             for problem in problems { display.write(problem.description, to: .progress) }
             InterruptHooks.remove(hook)
@@ -155,7 +161,7 @@ struct PipelineExecutor {
 
     /// Marks the running process as interrupted.
     private static func markInterrupted(_ records: ProcessRecords) {
-        records.state.withLock { records in
+        records.update { records in
             for index in records.indices where records[index].status == "running" { records[index].status = "interrupted" }
         }
     }
@@ -170,7 +176,7 @@ struct PipelineExecutor {
         _ records: ProcessRecords, _ index: Int, status: String, seconds: Double? = nil, error: String? = nil
     ) {
         let seconds = seconds.map { $0.isFinite ? ($0 * 1e6).rounded() / 1e6 : $0 }
-        records.state.withLock { records in
+        records.update { records in
             records[index].status = status
             if let seconds { records[index].seconds = seconds }
             if let error { records[index].error = error }
@@ -186,8 +192,8 @@ struct PipelineExecutor {
 }
 
 /// The processes of a pipeline, run in order in one task: each one's skip check and run with its context
-/// bound, its status recorded in memory (written to `run.json` by the caller's `record`, at most once a
-/// second, and on failure), the overall bar advanced.
+/// bound, its status recorded in memory (which the run's writer takes into `run.json` within a second; on
+/// a failure the caller's `record` hands it over at once), the overall bar advanced.
 struct ProcessLoop: @unchecked Sendable {
     let pipeline: BuiltPipeline
     /// How many processes a resume skips (completed in the run it continues).
@@ -211,15 +217,6 @@ struct ProcessLoop: @unchecked Sendable {
         let prefix = "/" + String(count) + ": "
         // The overall bar's text names the process; a display that shows nothing needs none (a String each).
         let describes = display.mode != .off
-        // Between the start and the end, the records are rewritten at most once a second (they are O(n)).
-        // `now`: a clock reading just taken (two per process, not one per question).
-        var lastRecord = ProcessLoop.now()
-        func recordSoon(now: Double) {
-            if now - lastRecord >= 1 {
-                record()
-                lastRecord = now
-            }
-        }
         // One context for all processes, each given its name: one run binding, not one per process.
         var context = PipelineContext(progress: display, device: device, run: run)
         for (index, entry) in pipeline.processes.enumerated() {
@@ -232,23 +229,20 @@ struct ProcessLoop: @unchecked Sendable {
             }
             context.processName = entry.key
             let start = ProcessLoop.now()
-            var end = start
             var status = "completed"
             do {
                 status = try await withPipelineContext(context) { () async throws -> String in
                     if !entry.force, try await entry.process.skip() { return "skipped" }
                     PipelineExecutor.set(records, index, status: "running")
-                    recordSoon(now: start)
                     try await PipelineExecutor.execute(entry.process)
                     return Lifecycle.stopSignal != 0 ? "interrupted" : "completed"
                 }
                 if status == "completed", !pipeline.permanences.isEmpty {
                     let checkpoint = try await PermanenceState.checkpoint(
                         pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
-                    records.state.withLock { $0[index].checkpoint = checkpoint }
+                    records.update { $0[index].checkpoint = checkpoint }
                 }
-                end = ProcessLoop.now()
-                PipelineExecutor.set(records, index, status: status, seconds: end - start)
+                PipelineExecutor.set(records, index, status: status, seconds: ProcessLoop.now() - start)
             } catch where Lifecycle.stopSignal != 0 {
                 // The process ended because of the stop (a cancelled sleep, say): not a failure.
                 PipelineExecutor.set(records, index, status: "interrupted", seconds: ProcessLoop.now() - start)
@@ -264,19 +258,49 @@ struct ProcessLoop: @unchecked Sendable {
                 ]
             }
             if Lifecycle.stopSignal != 0 { break }
-            recordSoon(now: end)
             overall.update()
         }
         return []
     }
 }
 
-/// The processes' records, shared with the interrupt hook.
+/// The processes' records: changed by the loop and the interrupt hook, taken by the run's writer when they
+/// changed (about once a second; see ``Run/followPipeline(_:)``).
 final class ProcessRecords: Sendable {
-    let state: Mutex<[RunMetadata.ProcessRecord]>
+    private struct State {
+        var records: [RunMetadata.ProcessRecord]
+        /// Whether the records changed since the writer last took them.
+        var changed: Bool
+    }
 
-    init(_ records: [RunMetadata.ProcessRecord]) {
-        state = Mutex(records)
+    private let state: Mutex<State>
+
+    /// `changed`: whether the writer is yet to take `records`.
+    init(_ records: [RunMetadata.ProcessRecord], changed: Bool) {
+        state = Mutex(State(records: records, changed: changed))
+    }
+
+    /// The records now.
+    var current: [RunMetadata.ProcessRecord] {
+        state.withLock { $0.records }
+    }
+
+    /// Changes the records.
+    func update(_ change: (inout [RunMetadata.ProcessRecord]) -> Void) {
+        state.withLock { state in
+            change(&state.records)
+            state.changed = true
+        }
+    }
+
+    /// The records, when they changed since the last call or when `always`; `nil` otherwise. (A copy that
+    /// shares the memory: the next change copies it, once, in the loop, not under the writer's lock.)
+    func take(always: Bool) -> [RunMetadata.ProcessRecord]? {
+        state.withLock { state in
+            guard always || state.changed else { return nil }
+            state.changed = false
+            return state.records
+        }
     }
 }
 

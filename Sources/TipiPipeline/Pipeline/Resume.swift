@@ -116,7 +116,8 @@ enum Resume {
         let keys = resumed.processes.map(\.key)
         let recordedProcesses = record.processes.map { "\($0.key) (\($0.type))" }
         let configProcesses = resumed.processes.map { "\($0.key) (\($0.typeName))" }
-        guard recordedProcesses == configProcesses else {
+        // A run stopped before its first record of the processes (within its first second) completed none.
+        guard record.processes.isEmpty || recordedProcesses == configProcesses else {
             throw refuse(
                 "cannot resume run \(id): its processes (\(describe(recordedProcesses))) are not the config's (\(describe(configProcesses)))",
                 help: "a process's type cannot change on resume; start a new run without --resume")
