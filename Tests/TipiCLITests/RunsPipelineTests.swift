@@ -1,0 +1,27 @@
+import Testing
+import Tipi
+
+@testable import TipiCLI
+
+/// The pipeline part of `tipi runs show RUN`.
+@Suite("The pipeline part of runs show")
+struct RunsPipelineTests {
+    @Test("each process's status and time; a record without processes says they are not recorded yet")
+    func lines() {
+        var record = RunMetadata.PipelineRecord(
+            name: "spirals", configFile: "configs/pipeline.toml", overrides: ["processes.training.params.epochs=2"], resumedFrom: nil,
+            processes: [
+                .init(key: "training", type: "fit", status: "completed", seconds: 1.5),
+                .init(key: "evaluation", type: "score", status: "pending"),
+            ])
+        #expect(RunsPipeline.lines(record) == [
+            "", "pipeline spirals", "  config:  configs/pipeline.toml", "  --set    processes.training.params.epochs=2",
+            "  PROCESS     TYPE   STATUS     TIME", "  training    fit    completed  1s", "  evaluation  score  pending    -",
+        ])
+        record.processes = []
+        #expect(RunsPipeline.lines(record) == [
+            "", "pipeline spirals", "  config:  configs/pipeline.toml", "  --set    processes.training.params.epochs=2",
+            "  no process recorded yet (the processes are recorded within a second of the start)",
+        ])
+    }
+}
