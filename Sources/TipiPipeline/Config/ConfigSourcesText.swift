@@ -18,16 +18,24 @@ import Tipi
 /// ```
 struct ConfigSourcesText: Equatable {
     /// `{` and the entries so far, `"key":"source"`, separated by commas.
-    private var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private var bytes: ByteBuffer = {
+        var bytes = ByteBuffer()
+        bytes.append(UInt8(ascii: "{"))
+        return bytes
+    }()
     /// Where each entry starts in `bytes` (at its key's opening quote) and where its key's text ends.
     private var entries: [(start: Int, keyEnd: Int)] = []
     /// The key of the next entry, escaped, without quotes: the segments pushed so far, joined by dots.
-    private var key: [UInt8] = []
+    private var key = ByteBuffer()
     /// Whether a segment held a dot (so that two entries may have the same key).
     private var mayRepeat = false
-    /// The file of the last file position written, and its text escaped (most values come from one file).
-    private var lastFile: String?
-    private var lastFileText: [UInt8] = []
+    /// The origin of the last location written (origins live as long as the program: one identity is one
+    /// origin), and its text: `file NAME:` for a file (its line and column follow), the whole source for an override.
+    private var lastOrigin: ObjectIdentifier?
+    private var lastOriginText: [UInt8] = []
+    private var lastOriginIsFile = false
+    /// Whether the last origin holds its locations' exact line and column (they do not fit in 32 bits).
+    private var lastOriginHasWide = false
 
     /// Where each value came from: how many entries.
     var count: Int { entries.count }
@@ -39,10 +47,15 @@ struct ConfigSourcesText: Equatable {
     @discardableResult
     mutating func push(_ segment: String) -> Mark {
         let mark = Mark(length: key.count, depth: depth)
-        if depth > 0 { key.append(UInt8(ascii: ".")) }
+        var segment = segment
+        segment.withUTF8 { utf8 in
+            if !mayRepeat, utf8.contains(UInt8(ascii: ".")) { mayRepeat = true }
+            key.write(atMost: 1 + ByteCursor.escapedMaximum(utf8.count)) { cursor in
+                if depth > 0 { cursor.put(UInt8(ascii: ".")) }
+                cursor.escaped(utf8)
+            }
+        }
         depth += 1
-        if !mayRepeat, segment.utf8.contains(UInt8(ascii: ".")) { mayRepeat = true }
-        JSONText.appendEscaped(segment, to: &key)
         return mark
     }
 
@@ -60,7 +73,7 @@ struct ConfigSourcesText: Equatable {
 
     /// The key back to what it was when ``push(_:)`` returned `mark`.
     mutating func pop(to mark: Mark) {
-        key.removeSubrange(mark.length...)
+        key.truncate(to: mark.length)
         depth = mark.depth
     }
 
@@ -73,31 +86,68 @@ struct ConfigSourcesText: Equatable {
     /// An entry for the current key: the value's position in a file, or the `--set` (or sweep) argument
     /// that gave it; `default` without a location.
     mutating func add(_ location: SourceLocation?) {
-        beginEntry()
-        bytes.append(UInt8(ascii: "\""))
-        if let location {
-            if let override = location.override {
-                JSONText.appendEscaped(location.overrideOrigin, to: &bytes)
-                bytes.append(UInt8(ascii: " "))
-                JSONText.appendEscaped(override, to: &bytes)
-            } else {
-                let file = location.file
-                if file != lastFile {
-                    lastFileText.removeAll(keepingCapacity: true)
-                    JSONText.appendEscaped(file, to: &lastFileText)
-                    lastFile = file
-                }
-                Self.put(Self.filePrefix, into: &bytes)
-                Self.put(lastFileText, into: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                JSONText.appendInteger(location.line, to: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                JSONText.appendInteger(location.column, to: &bytes)
-            }
-        } else {
-            Self.put(Self.defaultText, into: &bytes)
+        // `,"key":"` and `"` around the source.
+        let framing = 6 + key.count
+        guard let location else {
+            writeEntry(atMost: framing + Self.defaultText.count) { $0.put(Self.defaultText) }
+            return
         }
-        bytes.append(UInt8(ascii: "\""))
+        // The origin's text, made once for a run of locations of one origin (one file, most often). Told apart
+        // by identity: the origin itself is read (retained) only when it changes.
+        let originID = ObjectIdentifier(location.origin)
+        if originID != lastOrigin {
+            let origin = location.origin
+            lastOrigin = originID
+            lastOriginHasWide = origin.wide != nil
+            lastOriginText.removeAll(keepingCapacity: true)
+            if let override = origin.override {
+                JSONText.appendEscaped(origin.overrideOrigin, to: &lastOriginText)
+                lastOriginText.append(UInt8(ascii: " "))
+                JSONText.appendEscaped(override, to: &lastOriginText)
+                lastOriginIsFile = false
+            } else {
+                lastOriginText.append(contentsOf: Self.filePrefix)
+                JSONText.appendEscaped(origin.file, to: &lastOriginText)
+                lastOriginText.append(UInt8(ascii: ":"))
+                lastOriginIsFile = true
+            }
+        }
+        let isFile = lastOriginIsFile
+        let (line, column) =
+            !isFile ? (0, 0) : lastOriginHasWide ? (location.line, location.column) : (Int(location.compactLine), Int(location.compactColumn))
+        let maximum = framing + lastOriginText.count + (isFile ? 1 + 2 * ByteCursor.integerMaximum : 0)
+        lastOriginText.withUnsafeBufferPointer { originText in
+            writeEntry(atMost: maximum) { cursor in
+                cursor.put(originText)
+                if isFile {
+                    cursor.integer(line)
+                    cursor.put(UInt8(ascii: ":"))
+                    cursor.integer(column)
+                }
+            }
+        }
+    }
+
+    /// `,` (after the first entry), `"key":"`, what `source` writes (at most `maximum` bytes with the rest),
+    /// and `"`.
+    @inline(__always)
+    private mutating func writeEntry(atMost maximum: Int, _ source: (inout ByteCursor) -> Void) {
+        let start = bytes.count + (entries.isEmpty ? 0 : 1)
+        let keyEnd = start + 1 + key.count
+        entries.append((start, keyEnd))
+        let first = entries.count == 1
+        key.withUnsafeBufferPointer { key in
+            bytes.write(atMost: maximum) { cursor in
+                if !first { cursor.put(UInt8(ascii: ",")) }
+                cursor.put(UInt8(ascii: "\""))
+                cursor.put(key)
+                cursor.put(UInt8(ascii: "\""))
+                cursor.put(UInt8(ascii: ":"))
+                cursor.put(UInt8(ascii: "\""))
+                source(&cursor)
+                cursor.put(UInt8(ascii: "\""))
+            }
+        }
     }
 
     /// An entry for each leaf of `node` (the node itself when it is not a table), under the current key.
@@ -113,39 +163,21 @@ struct ConfigSourcesText: Equatable {
         }
     }
 
-    /// `text` appended to `bytes` from its storage (`append(contentsOf:)` of an array retains and releases it).
-    private static func put(_ text: [UInt8], into bytes: inout [UInt8]) {
-        text.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
-    }
-
     private static let filePrefix = Array("file ".utf8)
     private static let defaultText = Array("default".utf8)
-
-    /// `,` (after the first entry) and `"key":`.
-    private mutating func beginEntry() {
-        if !entries.isEmpty { bytes.append(UInt8(ascii: ",")) }
-        let start = bytes.count
-        bytes.append(UInt8(ascii: "\""))
-        Self.put(key, into: &bytes)
-        entries.append((start, bytes.count))
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-    }
 
     /// ``json``, taking the text out of this value (which is left empty): a large pipeline's sources are
     /// megabytes, not copied then.
     mutating func takeJSON() -> [UInt8] {
         guard !mayRepeat else { return json }
-        var text: [UInt8] = []
-        swap(&text, &bytes)
+        bytes.append(UInt8(ascii: "}"))
         entries = []
-        text.append(UInt8(ascii: "}"))
-        return text
+        return bytes.take()
     }
 
     /// The file's text: a JSON object, as compact as `JSONEncoder` writes one (`{"k":"v","k2":"v2"}`).
     var json: [UInt8] {
-        guard mayRepeat else { return bytes + [UInt8(ascii: "}")] }
+        guard mayRepeat else { return bytes.bytes + [UInt8(ascii: "}")] }
         // The last entry of each key, in the order of the entries.
         var last: [ArraySlice<UInt8>: Int] = [:]
         for (index, entry) in entries.enumerated() { last[bytes[entry.start..<entry.keyEnd]] = index }

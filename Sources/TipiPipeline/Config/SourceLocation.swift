@@ -77,8 +77,9 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// Not retained: every origin is kept for the life of the program (``Origin/make(file:override:overrideOrigin:wide:)``).
     private(set) unowned(unsafe) var origin: Origin
-    private var compactLine: Int32
-    private var compactColumn: Int32
+    /// The line and column when they fit in 32 bits (else 0, and the origin holds them: ``Origin/wide``).
+    private(set) var compactLine: Int32
+    private(set) var compactColumn: Int32
 
     public init(file: String, line: Int, column: Int, override: String? = nil, overrideOrigin: String = "--set") {
         self.init(origin: Origin.make(file: file, override: override, overrideOrigin: overrideOrigin), line: line, column: column)
