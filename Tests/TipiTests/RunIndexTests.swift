@@ -182,6 +182,28 @@ struct RunIndexTests {
         #expect(index.slots["mine/\(mine[0].folder.lastPathComponent)"] == nil)
     }
 
+    @Test("a run folder removed while a listing reads it is left out without a warning; a folder without run.json is damaged")
+    func folderRemovedWhileListed() throws {
+        let store = temporaryStore()
+        let runs = try oldRuns(store, count: 2)
+        // What a listing meets when the folder goes between `readdir` and its read: no folder at all.
+        try FileManager.default.removeItem(at: runs[0].folder)
+        guard case .failure(let gone) = RunStore.readRun(runs[0].folder, withConfig: false) else {
+            Issue.record("a removed folder was read")
+            return
+        }
+        #expect(gone.removed)
+        // A folder that is there without its run.json is a damaged run, not a removed one.
+        try FileManager.default.removeItem(at: runs[1].folder.appendingPathComponent("run.json"))
+        let damaged = try RunStore.readRun(runs[1].folder, withConfig: false).get()
+        #expect(damaged.status == .damaged)
+        // A listing given the removed folder's name (as `readdir` gave it) says nothing about it.
+        let listing = store.listWithIndex(
+            [("tests", runs[0].folder.lastPathComponent, true), ("tests", runs[1].folder.lastPathComponent, true)], scope: nil, withConfig: false)
+        #expect(listing.problems.isEmpty)
+        #expect(listing.items.count == 1)
+    }
+
     @Test("a run.json removed or replaced by a folder after indexing lists as damaged, as without an index")
     func runJSONGoneAfterIndexing() throws {
         let store = temporaryStore()

@@ -175,7 +175,7 @@ extension RunStore {
         for position in listed.indices {
             switch listed[position].result {
             case .success: order.append((listed[position].startTime, position))
-            case .failure(let problem): problems.append(problem.text)
+            case .failure(let problem): if !problem.removed { problems.append(problem.text) }
             }
         }
         order.sort { $0.startTime > $1.startTime || ($0.startTime == $1.startTime && $0.position < $1.position) }
@@ -219,7 +219,7 @@ extension RunStore {
             listed[position] = item
             switch item.result {
             case .success: order.append((item.startTime, position))
-            case .failure(let problem): problems.append(problem.text)
+            case .failure(let problem): if !problem.removed { problems.append(problem.text) }
             }
         }
         order.sort { $0.startTime > $1.startTime || ($0.startTime == $1.startTime && $0.position < $1.position) }

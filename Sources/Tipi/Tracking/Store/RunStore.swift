@@ -214,7 +214,12 @@ public struct RunStore: Sendable {
     static func readRun(_ folder: URL, withConfig: Bool) -> Result<StoredRun, RunStoreProblem> {
         var info = stat()
         guard stat(folder.path, &info) == 0 else {
-            return .failure(RunStoreProblem(text: "\(folder.path): cannot be read (\(String(cString: strerror(errno)))), skipped"))
+            let code = errno
+            // Gone, not merely unreadable: nothing at all by that name (a dangling link is still named).
+            var link = stat()
+            let removed = code == ENOENT && lstat(folder.path, &link) != 0
+            return .failure(
+                RunStoreProblem(text: "\(folder.path): cannot be read (\(String(cString: strerror(code)))), skipped", removed: removed))
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             return .failure(RunStoreProblem(text: "\(folder.path): not a run folder (a file in a project folder), skipped"))
@@ -224,6 +229,9 @@ public struct RunStore: Sendable {
         switch readSmallFile(file.path) {
         case .success(let bytes): data = bytes
         case .failure(let error):
+            if error.code == ENOENT, access(folder.path, F_OK) != 0 {
+                return .failure(RunStoreProblem(text: "\(folder.path): removed while it was read, skipped", removed: true))
+            }
             let reason = error.code == ENOENT ? "run.json is missing" : "run.json cannot be read (\(error.text))"
             return .success(damagedRun(folder, reason: reason, partial: nil))
         }
@@ -386,6 +394,9 @@ public struct MetricHistory: Sendable {
 
 struct RunStoreProblem: Error, Sendable, CustomStringConvertible {
     var text: String
+    /// The folder was removed while it was being read (another `tipi runs rm`, a cleanup script): a listing
+    /// leaves it out without a word, as it would have had it listed a moment later.
+    var removed = false
     var description: String { text }
 }
 
