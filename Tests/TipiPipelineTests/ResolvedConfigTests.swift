@@ -77,11 +77,12 @@ struct ResolvedConfigTests {
             if used.contains(key) { key += "#\(index)" }
             used.insert(key)
             text += "[processes.\"\(key)\"]\n"
-            switch next(5) {
+            switch next(6) {
             case 0: text += "type = \"fit\"\nepochs = \(next(2000) - 1000)\n"
             case 1: text += "type = \"fit\"\nparams = { rate = \(Double(next(1000)) / 7), epochs = \(next(9)) }\n"
             case 2: text += "type = \"score\"\n[processes.\"\(key)\".params]\nthreshold = \(["1e300", "-0.0", "0.1", "inf", "3"][next(5)])\n"
             case 3: text += "type = \"fail\"\nmessage = \"\(pieces[next(pieces.count)])\"\nforce = \(next(2) == 0)\n"
+            case 4: text += "type = \"fail\"\nparams = { message = \"\(key)\(pieces[next(pieces.count)])\" }\n"
             default: text += "type = \"noop\"\n"
             }
         }

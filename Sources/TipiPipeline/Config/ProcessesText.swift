@@ -6,10 +6,14 @@ import Tipi
 /// in its final place (no second copy of megabytes).
 ///
 /// Each process's table has a known shape (`force` when written, `params`, `type`): written directly, it
-/// costs no dictionary walk, key array or sort per process.
+/// costs no dictionary walk, key array or sort per process. A process whose params are numbers, strings and
+/// booleans (most) is written in one piece through a pointer (``ByteBuffer``); others through
+/// ``PrettyJSONWriter``, whose bytes are copied in.
 struct ProcessesText {
     /// The config's text: up to the `{` of `processes` when made, then each process's `"key" : {…}`.
-    private var writer: PrettyJSONWriter
+    private var text = ByteBuffer()
+    /// Where a process that is not written in one piece is written first.
+    private var scratch = PrettyJSONWriter()
     /// How many processes were added.
     private var count = 0
 
@@ -19,18 +23,104 @@ struct ProcessesText {
     /// The table after `writer`'s text, which ends with `"processes" : ` (see ``finish()``); room for `count`
     /// processes.
     init(after writer: PrettyJSONWriter, count: Int) {
-        self.writer = writer
         // ~110 bytes for a process with a param or two: grown once, not by copies as it fills.
-        self.writer.bytes.reserveCapacity(self.writer.bytes.count + 128 * count + 4096)
-        self.writer.bytes.append(UInt8(ascii: "{"))
+        text.reserveCapacity(writer.bytes.count + 128 * count + 4096)
+        writer.bytes.withUnsafeBufferPointer { text.append($0) }
+        text.append(UInt8(ascii: "{"))
     }
 
     /// A process's entry: its key, and its table of `force` (when written), `params` (sorted here, in place)
     /// and `type`. Processes must come in `JSONEncoder`'s key order (UTF-8 byte order), each key once.
     mutating func add(key: String, type: String, params: inout [(name: String, value: ConfigValue)], force: ConfigValue?) {
-        let indent = Self.indent
-        if count > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+        if params.count > 1 { params.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
+        // The type's text, escaped once for a run of processes of one type.
+        if type != lastType {
+            lastType = type
+            lastTypeText.removeAll(keepingCapacity: true)
+            JSONText.appendString(type, to: &lastTypeText)
+        }
+        if force == nil, let maximum = Self.onePieceSize(key: key, params: params) {
+            addInOnePiece(key: key, params: params, maximum: maximum + lastTypeText.count)
+        } else {
+            addThroughWriter(key: key, params: params, force: force)
+        }
         count += 1
+    }
+
+    /// The most bytes ``addInOnePiece(key:params:maximum:)`` writes, but for the type's text; `nil` when a
+    /// param is not a number, a string or a boolean.
+    private static func onePieceSize(key: String, params: [(name: String, value: ConfigValue)]) -> Int? {
+        // `,` and the key's line, the params' opening and closing, the closing line.
+        var size = 1 + 1 + 2 * indent + 2 + ByteCursor.escapedMaximum(key.utf8.count) + 3 + paramsOpening.count + 1
+            + paramsClosing.count + closing.count
+        for param in params {
+            size += 2 + 2 * (indent + 2) + 2 + ByteCursor.escapedMaximum(param.name.utf8.count) + 3
+            switch param.value {
+            case .int: size += ByteCursor.integerMaximum
+            case .bool: size += 5
+            case .string(let text): size += 2 + ByteCursor.escapedMaximum(text.utf8.count)
+            case .double, .array, .table: return nil
+            }
+        }
+        return size
+    }
+
+    /// A process without `force` whose params are numbers, strings and booleans, written at once.
+    private mutating func addInOnePiece(key: String, params: [(name: String, value: ConfigValue)], maximum: Int) {
+        let first = count == 0
+        lastTypeText.withUnsafeBufferPointer { typeText in
+            text.write(atMost: maximum) { cursor in
+                if !first { cursor.put(UInt8(ascii: ",")) }
+                Self.line(&cursor, indent: Self.indent)
+                cursor.put(UInt8(ascii: "\""))
+                cursor.escaped(key)
+                cursor.put(Self.keyEnd)
+                cursor.put(Self.paramsOpening)
+                if params.isEmpty { cursor.put(0x0A) }
+                for (position, param) in params.enumerated() {
+                    if position > 0 { cursor.put(UInt8(ascii: ",")) }
+                    Self.line(&cursor, indent: Self.indent + 2)
+                    cursor.put(UInt8(ascii: "\""))
+                    cursor.escaped(param.name)
+                    cursor.put(Self.keyEnd)
+                    switch param.value {
+                    case .int(let number): cursor.integer(number)
+                    case .bool(let flag): cursor.put(flag ? Self.trueText : Self.falseText)
+                    case .string(let value):
+                        cursor.put(UInt8(ascii: "\""))
+                        cursor.escaped(value)
+                        cursor.put(UInt8(ascii: "\""))
+                    case .double, .array, .table: preconditionFailure("not written in one piece")
+                    }
+                }
+                cursor.put(Self.paramsClosing)
+                cursor.put(typeText)
+                cursor.put(Self.closing)
+            }
+        }
+    }
+
+    /// A new line and `indent` levels of two spaces.
+    @inline(__always)
+    private static func line(_ cursor: inout ByteCursor, indent: Int) {
+        cursor.put(0x0A)
+        for _ in 0..<indent {
+            cursor.put(0x20)
+            cursor.put(0x20)
+        }
+    }
+
+    private static let keyEnd = Array("\" : ".utf8)
+    private static let trueText = Array("true".utf8)
+    private static let falseText = Array("false".utf8)
+
+    /// Any process, through ``PrettyJSONWriter`` (its bytes then copied into the text).
+    private mutating func addThroughWriter(key: String, params: [(name: String, value: ConfigValue)], force: ConfigValue?) {
+        let indent = Self.indent
+        var writer = PrettyJSONWriter()
+        swap(&writer, &scratch)
+        writer.bytes.removeAll(keepingCapacity: true)
+        if count > 0 { writer.bytes.append(UInt8(ascii: ",")) }
         writer.key(key, indent: indent)
         if let force {
             writer.bytes.append(UInt8(ascii: "{"))
@@ -45,7 +135,6 @@ struct ProcessesText {
         if params.isEmpty {
             writer.newline(indent: 0)
         } else {
-            if params.count > 1 { params.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
             for (position, param) in params.enumerated() {
                 if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
                 writer.key(param.name, indent: indent + 2)
@@ -53,14 +142,10 @@ struct ProcessesText {
             }
         }
         writer.put(Self.paramsClosing)
-        // The type's text, escaped once for a run of processes of one type.
-        if type != lastType {
-            lastType = type
-            lastTypeText.removeAll(keepingCapacity: true)
-            JSONText.appendString(type, to: &lastTypeText)
-        }
         writer.put(lastTypeText)
         writer.put(Self.closing)
+        writer.bytes.withUnsafeBufferPointer { text.append($0) }
+        swap(&writer, &scratch)
     }
 
     /// The type of the last process and its text (`"train"`).
@@ -82,7 +167,7 @@ struct ProcessesText {
     /// The writer, taken out, with the table closed after the last process (the rest of the config follows).
     mutating func finish() -> PrettyJSONWriter {
         var finished = PrettyJSONWriter()
-        swap(&finished, &writer)
+        finished.bytes = text.take()
         if count == 0 { finished.newline(indent: 0) }
         finished.newline(indent: Self.indent - 1)
         finished.bytes.append(UInt8(ascii: "}"))
