@@ -17,7 +17,8 @@ struct ProcessesText {
     /// How many processes were added.
     private var count = 0
 
-    /// The indentation of the process keys (the config is at 1 in `run.json`, `processes` at 2).
+    /// The indentation of the process keys (the config is at 1 in `run.json`, `processes` at 2). The one-piece
+    /// writer's literals are written for it.
     static let indent = 3
 
     /// The table after `writer`'s text, which ends with `"processes" : ` (see ``finish()``); room for `count`
@@ -50,11 +51,11 @@ struct ProcessesText {
     /// The most bytes ``addInOnePiece(key:params:maximum:)`` writes, but for the type's text; `nil` when a
     /// param is not a number, a string or a boolean.
     private static func onePieceSize(key: String, params: [(name: String, value: ConfigValue)]) -> Int? {
-        // `,` and the key's line, the params' opening and closing, the closing line.
-        var size = 1 + 1 + 2 * indent + 2 + ByteCursor.escapedMaximum(key.utf8.count) + 3 + paramsOpening.count + 1
-            + paramsClosing.count + closing.count
+        // `,` and the key's line, the params' opening and closing, the closing line: 73 bytes but for the key.
+        var size = 80 + ByteCursor.escapedMaximum(key.utf8.count)
         for param in params {
-            size += 2 + 2 * (indent + 2) + 2 + ByteCursor.escapedMaximum(param.name.utf8.count) + 3
+            // `,`, the param's line and its `" : `: 17 bytes but for the name.
+            size += 20 + ByteCursor.escapedMaximum(param.name.utf8.count)
             switch param.value {
             case .int: size += ByteCursor.integerMaximum
             case .bool: size += 5
@@ -71,21 +72,19 @@ struct ProcessesText {
         lastTypeText.withUnsafeBufferPointer { typeText in
             text.write(atMost: maximum) { cursor in
                 if !first { cursor.put(UInt8(ascii: ",")) }
-                Self.line(&cursor, indent: Self.indent)
-                cursor.put(UInt8(ascii: "\""))
+                // The literals are ``paramsOpening``, ``paramsClosing`` and ``closing`` at ``indent`` 3 (the
+                // tests compare this text with the writer's).
+                cursor.put("\n      \"")
                 cursor.escaped(key)
-                cursor.put(Self.keyEnd)
-                cursor.put(Self.paramsOpening)
+                cursor.put("\" : {\n        \"params\" : {")
                 if params.isEmpty { cursor.put(0x0A) }
                 for (position, param) in params.enumerated() {
-                    if position > 0 { cursor.put(UInt8(ascii: ",")) }
-                    Self.line(&cursor, indent: Self.indent + 2)
-                    cursor.put(UInt8(ascii: "\""))
+                    cursor.put(position > 0 ? ",\n          \"" : "\n          \"")
                     cursor.escaped(param.name)
-                    cursor.put(Self.keyEnd)
+                    cursor.put("\" : ")
                     switch param.value {
                     case .int(let number): cursor.integer(number)
-                    case .bool(let flag): cursor.put(flag ? Self.trueText : Self.falseText)
+                    case .bool(let flag): cursor.put(flag ? "true" : "false")
                     case .string(let value):
                         cursor.put(UInt8(ascii: "\""))
                         cursor.escaped(value)
@@ -93,26 +92,13 @@ struct ProcessesText {
                     case .double, .array, .table: preconditionFailure("not written in one piece")
                     }
                 }
-                cursor.put(Self.paramsClosing)
+                cursor.put("\n        },\n        \"type\" : ")
                 cursor.put(typeText)
-                cursor.put(Self.closing)
+                cursor.put("\n      }")
             }
         }
     }
 
-    /// A new line and `indent` levels of two spaces.
-    @inline(__always)
-    private static func line(_ cursor: inout ByteCursor, indent: Int) {
-        cursor.put(0x0A)
-        for _ in 0..<indent {
-            cursor.put(0x20)
-            cursor.put(0x20)
-        }
-    }
-
-    private static let keyEnd = Array("\" : ".utf8)
-    private static let trueText = Array("true".utf8)
-    private static let falseText = Array("false".utf8)
 
     /// Any process, through ``PrettyJSONWriter`` (its bytes then copied into the text).
     private mutating func addThroughWriter(key: String, params: [(name: String, value: ConfigValue)], force: ConfigValue?) {

@@ -1,3 +1,5 @@
+import Tipi
+
 /// A growing text of bytes that a writer fills through a pointer: one bounds and uniqueness check for a
 /// whole piece (an entry of `config-sources.json`, a key), where `[UInt8].append` checks both for every
 /// byte or run of bytes.
@@ -13,19 +15,19 @@
 ///     cursor.put(UInt8(ascii: "\""))
 /// }
 /// ```
-package struct ByteBuffer {
+struct ByteBuffer {
     /// The text (`storage[..<count]`), then room: zeros.
-    @usableFromInline var storage: [UInt8] = []
+    var storage: [UInt8] = []
     /// How many bytes of ``storage`` are the text.
-    @usableFromInline var used = 0
+    var used = 0
 
-    package init() {}
+    init() {}
 
     /// How many bytes the text has.
-    @inlinable package var count: Int { used }
+    var count: Int { used }
 
     /// Room for `capacity` bytes in all, made now (zeros; the text copied once).
-    package mutating func reserveCapacity(_ capacity: Int) {
+    mutating func reserveCapacity(_ capacity: Int) {
         guard capacity > storage.count else { return }
         let used = used
         storage = storage.withUnsafeBufferPointer { old in
@@ -40,8 +42,8 @@ package struct ByteBuffer {
 
     /// Appends what `body` writes, which must be at most `maximum` bytes (checked: writing more stops the
     /// program, as an array index out of range does).
-    @inlinable @inline(__always)
-    package mutating func write(atMost maximum: Int, _ body: (inout ByteCursor) -> Void) {
+    @inline(__always)
+    mutating func write(atMost maximum: Int, _ body: (inout ByteCursor) -> Void) {
         if used + maximum > storage.count { grow(to: used + maximum) }
         let start = used
         storage.withUnsafeMutableBufferPointer { buffer in
@@ -53,34 +55,34 @@ package struct ByteBuffer {
     }
 
     /// Appends `bytes`.
-    @inlinable package mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         write(atMost: bytes.count) { $0.put(bytes) }
     }
 
     /// Appends one byte.
-    @inlinable package mutating func append(_ byte: UInt8) {
+    mutating func append(_ byte: UInt8) {
         write(atMost: 1) { $0.put(byte) }
     }
 
     /// Drops the text after its first `length` bytes.
-    @inlinable package mutating func truncate(to length: Int) {
+    mutating func truncate(to length: Int) {
         precondition(length >= 0 && length <= used)
         used = length
     }
 
     /// Calls `body` with the text.
-    @inlinable package func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
         try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<used])) }
     }
 
     /// The bytes of `range` of the text.
-    package subscript(range: Range<Int>) -> ArraySlice<UInt8> {
+    subscript(range: Range<Int>) -> ArraySlice<UInt8> {
         precondition(range.upperBound <= used)
         return storage[range]
     }
 
     /// The text, taken out without a copy; the buffer is left empty.
-    package mutating func take() -> [UInt8] {
+    mutating func take() -> [UInt8] {
         var text: [UInt8] = []
         swap(&text, &storage)
         text.removeSubrange(used...)
@@ -89,58 +91,64 @@ package struct ByteBuffer {
     }
 
     /// The text (a copy).
-    package var bytes: [UInt8] {
+    var bytes: [UInt8] {
         Array(storage[..<used])
     }
 
-    @usableFromInline mutating func grow(to needed: Int) {
+    mutating func grow(to needed: Int) {
         reserveCapacity(Swift.max(needed, 2 * storage.count, 256))
     }
 }
 
 /// Where a ``ByteBuffer/write(atMost:_:)`` writes: a pointer into room reserved for it.
-package struct ByteCursor {
+struct ByteCursor {
     /// The next byte's place.
-    @usableFromInline var position: UnsafeMutablePointer<UInt8>
-    @usableFromInline let end: UnsafeMutablePointer<UInt8>
+    var position: UnsafeMutablePointer<UInt8>
+    let end: UnsafeMutablePointer<UInt8>
 
-    @inlinable init(_ position: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
+    init(_ position: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
         self.position = position
         self.end = end
     }
 
-    @inlinable @inline(__always)
-    package mutating func put(_ byte: UInt8) {
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
         precondition(position < end, "ByteBuffer.write wrote more than it reserved")
         position.initialize(to: byte)
         position += 1
     }
 
-    @inlinable @inline(__always)
-    package mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    @inline(__always)
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         precondition(end - position >= bytes.count, "ByteBuffer.write wrote more than it reserved")
         position.update(from: base, count: bytes.count)
         position += bytes.count
     }
 
-    @inlinable @inline(__always)
-    package mutating func put(_ bytes: [UInt8]) {
+    @inline(__always)
+    mutating func put(_ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { put($0) }
     }
 
+    /// A literal's bytes (no array, nothing retained).
+    @inline(__always)
+    mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put($0) }
+    }
+
     /// The most bytes ``escaped(_:)`` writes for a text of `count` UTF-8 bytes (`\u00xx` for each).
-    @inlinable package static func escapedMaximum(_ count: Int) -> Int { 6 * count }
+    static func escapedMaximum(_ count: Int) -> Int { 6 * count }
 
     /// `text` escaped as ``JSONText/appendEscaped(_:to:)`` escapes it (no quotes around it): at most
     /// ``escapedMaximum(_:)`` of its UTF-8 count.
-    package mutating func escaped(_ text: String) {
+    mutating func escaped(_ text: String) {
         var text = text
         text.withUTF8 { escaped($0) }
     }
 
     /// UTF-8 bytes escaped (see ``escaped(_:)-(String)``).
-    package mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+    mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         var plainStart = 0
         for position in 0..<utf8.count {
             let byte = utf8[position]
@@ -171,10 +179,10 @@ package struct ByteCursor {
     }
 
     /// The most bytes ``integer(_:)`` writes: a sign and the 19 digits of `Int.min`.
-    @inlinable package static var integerMaximum: Int { 20 }
+    static var integerMaximum: Int { 20 }
 
     /// An integer in decimal (as ``JSONText/appendInteger(_:to:)``).
-    @inlinable package mutating func integer(_ value: Int) {
+    mutating func integer(_ value: Int) {
         if value < 0 { put(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits = 1

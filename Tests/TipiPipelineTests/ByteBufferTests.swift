@@ -1,6 +1,7 @@
 import Testing
+import Tipi
 
-@testable import Tipi
+@testable import TipiPipeline
 
 /// `ByteBuffer`: what a writer puts through its cursor is what `JSONText` appends to an array.
 @Suite("Byte buffers")
