@@ -1,102 +1,82 @@
 import Tipi
 
-/// A growing text of bytes that a writer fills through a pointer: one bounds and uniqueness check for a
-/// whole piece (an entry of `config-sources.json`, a key), where `[UInt8].append` checks both for every
-/// byte or run of bytes.
+/// A growing text of bytes that a writer fills through a pointer: a piece (an entry of
+/// `config-sources.json`, a process of the config's text) is written into room on the stack, then appended
+/// to the text at once — one bounds and uniqueness check for the piece, where `[UInt8].append` checks both
+/// for every byte or run of bytes.
 ///
-/// The bytes live in an array kept at its full size (the room not used yet is zeros), so the buffer is a
-/// value like an array (a copy is a copy), and ``take()`` hands the text over without copying it.
+/// The text is an array, so the buffer is a value like one (a copy is a copy), room reserved for it costs
+/// nothing until it is written, and ``take()`` hands it over without copying it.
 ///
 /// ```swift
 /// var text = ByteBuffer()
-/// text.write(atMost: 2 + 6 * name.utf8.count) { cursor in
+/// text.write(atMost: 2 + ByteCursor.escapedMaximum(name.utf8.count)) { cursor in
 ///     cursor.put(UInt8(ascii: "\""))
 ///     cursor.escaped(name)
 ///     cursor.put(UInt8(ascii: "\""))
 /// }
 /// ```
 struct ByteBuffer {
-    /// The text (`storage[..<count]`), then room: zeros.
-    var storage: [UInt8] = []
-    /// How many bytes of ``storage`` are the text.
-    var used = 0
+    private var storage: [UInt8] = []
 
     init() {}
 
     /// How many bytes the text has.
-    var count: Int { used }
+    var count: Int { storage.count }
 
-    /// Room for `capacity` bytes in all, made now (zeros; the text copied once).
+    /// Room for `capacity` bytes in all (memory is touched only as it is written).
     mutating func reserveCapacity(_ capacity: Int) {
-        guard capacity > storage.count else { return }
-        let used = used
-        storage = storage.withUnsafeBufferPointer { old in
-            [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                let base = buffer.baseAddress!
-                if used > 0 { base.initialize(from: old.baseAddress!, count: used) }
-                (base + used).initialize(repeating: 0, count: capacity - used)
-                initialized = capacity
-            }
-        }
+        storage.reserveCapacity(capacity)
     }
 
     /// Appends what `body` writes, which must be at most `maximum` bytes (checked: writing more stops the
     /// program, as an array index out of range does).
     @inline(__always)
     mutating func write(atMost maximum: Int, _ body: (inout ByteCursor) -> Void) {
-        if used + maximum > storage.count { grow(to: used + maximum) }
-        let start = used
-        storage.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            var cursor = ByteCursor(base + start, end: base + start + maximum)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximum) { room in
+            let base = room.baseAddress!
+            var cursor = ByteCursor(base, end: base + maximum)
             body(&cursor)
-            used = cursor.position - base
+            storage.append(contentsOf: UnsafeBufferPointer(start: base, count: cursor.position - base))
         }
     }
 
     /// Appends `bytes`.
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        write(atMost: bytes.count) { $0.put(bytes) }
+        storage.append(contentsOf: bytes)
     }
 
     /// Appends one byte.
     mutating func append(_ byte: UInt8) {
-        write(atMost: 1) { $0.put(byte) }
+        storage.append(byte)
     }
 
     /// Drops the text after its first `length` bytes.
     mutating func truncate(to length: Int) {
-        precondition(length >= 0 && length <= used)
-        used = length
+        precondition(length >= 0 && length <= storage.count)
+        storage.removeSubrange(length...)
     }
 
     /// Calls `body` with the text.
     func withUnsafeBufferPointer<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-        try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<used])) }
+        try storage.withUnsafeBufferPointer(body)
     }
 
     /// The bytes of `range` of the text.
     subscript(range: Range<Int>) -> ArraySlice<UInt8> {
-        precondition(range.upperBound <= used)
-        return storage[range]
+        storage[range]
     }
 
     /// The text, taken out without a copy; the buffer is left empty.
     mutating func take() -> [UInt8] {
         var text: [UInt8] = []
         swap(&text, &storage)
-        text.removeSubrange(used...)
-        used = 0
         return text
     }
 
     /// The text (a copy).
     var bytes: [UInt8] {
-        Array(storage[..<used])
-    }
-
-    mutating func grow(to needed: Int) {
-        reserveCapacity(Swift.max(needed, 2 * storage.count, 256))
+        storage
     }
 }
 
