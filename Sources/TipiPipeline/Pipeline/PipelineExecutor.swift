@@ -208,7 +208,9 @@ struct ProcessLoop: @unchecked Sendable {
 
     /// Seconds on the monotonic clock.
     static func now() -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Runs the processes until one fails or a stop signal comes; returns the failure.
@@ -217,6 +219,8 @@ struct ProcessLoop: @unchecked Sendable {
         let prefix = "/" + String(count) + ": "
         // The overall bar's text names the process; a display that shows nothing needs none (a String each).
         let describes = display.mode != .off
+        // The end of the last process (or the loop's start): where the next one's time starts.
+        var clock = ProcessLoop.now()
         // One context for all processes, each given its name: one run binding, not one per process.
         var context = PipelineContext(progress: display, device: device, run: run)
         for (index, entry) in pipeline.processes.enumerated() {
@@ -228,7 +232,9 @@ struct ProcessLoop: @unchecked Sendable {
                 continue
             }
             context.processName = entry.key
-            let start = ProcessLoop.now()
+            // One clock reading a process: its time runs from the end of the one before (the loop's own
+            // work in between is well under a microsecond), to this one's end.
+            let start = clock
             var status = "completed"
             do {
                 status = try await withPipelineContext(context) { () async throws -> String in
@@ -242,7 +248,8 @@ struct ProcessLoop: @unchecked Sendable {
                         pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
                     records.update { $0[index].checkpoint = checkpoint }
                 }
-                PipelineExecutor.set(records, index, status: status, seconds: ProcessLoop.now() - start)
+                clock = ProcessLoop.now()
+                PipelineExecutor.set(records, index, status: status, seconds: clock - start)
             } catch where Lifecycle.stopSignal != 0 {
                 // The process ended because of the stop (a cancelled sleep, say): not a failure.
                 PipelineExecutor.set(records, index, status: "interrupted", seconds: ProcessLoop.now() - start)
