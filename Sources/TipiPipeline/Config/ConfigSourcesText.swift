@@ -59,6 +59,19 @@ struct ConfigSourcesText: Equatable {
         return mark
     }
 
+    /// ``push(_:)`` of a segment written as it is: a literal without a dot or anything JSON escapes (`params`,
+    /// `type`), with no scan or escaping.
+    @discardableResult
+    mutating func push(literal segment: StaticString) -> Mark {
+        let mark = Mark(length: key.count, depth: depth)
+        key.write(atMost: 1 + segment.utf8CodeUnitCount) { cursor in
+            if depth > 0 { cursor.put(UInt8(ascii: ".")) }
+            cursor.put(segment)
+        }
+        depth += 1
+        return mark
+    }
+
     /// Room for about `entries` entries (a type and a param or two per process): grown once.
     mutating func reserveCapacity(entries: Int) {
         bytes.reserveCapacity(bytes.count + 64 * entries)

@@ -82,7 +82,7 @@ struct ResolvedConfig {
             let written = Self.params(of: node)
             var params: [String: ConfigValue] = [:]
             let fields = Self.fields(of: entry.permanence)
-            let paramsMark = sources.push("params")
+            let paramsMark = sources.push(literal: "params")
             for name in Set(entry.params).union(written?.keys ?? []).sorted() {
                 let mark = sources.push(name)
                 if let value = written?[name] {
@@ -97,7 +97,7 @@ struct ResolvedConfig {
             sources.pop(to: paramsMark)
             permanences[entry.key] = .table(["type": .string(entry.typeName), "params": .table(params)])
             if let type = node?.table?["type"] {
-                let mark = sources.push("type")
+                let mark = sources.push(literal: "type")
                 sources.add(type)
                 sources.pop(to: mark)
             }
@@ -188,7 +188,7 @@ struct ResolvedConfig {
             }
             var params: [String: ConfigValue] = [:]
             list.removeAll(keepingCapacity: true)
-            let paramsMark = sources.push("params")
+            let paramsMark = sources.push(literal: "params")
             func addWritten(_ name: String, _ node: ConfigNode) {
                 let value = node.configValue
                 if keep { params[name] = value }
@@ -222,14 +222,14 @@ struct ResolvedConfig {
             }
             sources.pop(to: paramsMark)
             if let typeNode {
-                let mark = sources.push("type")
+                let mark = sources.push(literal: "type")
                 sources.add(typeNode)
                 sources.pop(to: mark)
             }
             var force: ConfigValue?
             if let node = forceNode {
                 force = node.configValue
-                let mark = sources.push("force")
+                let mark = sources.push(literal: "force")
                 sources.add(node)
                 sources.pop(to: mark)
             }
