@@ -119,17 +119,31 @@ let literal = median((0..<repeats).map { _ in
     }
 }) / Double(calls) * 1e9
 var logPerCall: [Double] = []
+/// Minor page faults of the calling thread during each `log` loop (a fresh run's batch grows in it).
+var logFaults: [Double] = []
+/// Minor page faults of the calling thread so far (0 where the platform has no per-thread count).
+func threadFaults() -> Int {
+    #if canImport(Glibc)
+        var usage = rusage()
+        getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD
+        return usage.ru_minflt
+    #else
+        return 0
+    #endif
+}
 var prebuiltPerCall: [Double] = []
 var typedPerCall: [Double] = []
 let keys = MetricKeys("loss", "acc", "lr")
 for _ in 0..<repeats {
     let run = try logger.start(project: "bench", name: "log-cost", store: store)
+    let faultsBefore = threadFaults()
     logPerCall.append(cpuTimed {
         for i in 0..<calls {
             let x = Double(i)
             logger.log(["loss": x, "acc": x * 0.5, "lr": 0.001])
         }
     } / Double(calls) * 1e9)
+    logFaults.append(Double(threadFaults() - faultsBefore))
     typedPerCall.append(cpuTimed {
         for i in 0..<calls {
             let x = Double(i)
@@ -149,6 +163,7 @@ let typed = median(typedPerCall)
 if onlyLog {
     print(String(format: "literal %.1f ns, log %.1f ns (over the literal %.1f ns), typed %.1f ns, prebuilt %.1f ns",
         literal, logCost, logCost - literal, typed, prebuilt))
+    print(String(format: "log loop (the first in a fresh run): %.0f page faults on the calling thread (median)", median(logFaults)))
     end()
 }
 
