@@ -217,7 +217,7 @@ struct TOMLParser {
                 table = try header(key, at: start, isArray: isArray)
                 tree.begin(table)
                 tableDepth = key.count
-                keyParts.removeSubrange(key)
+                popKey(key)
                 try endOfLine(after: "the table header")
             } else {
                 try keyValue(into: table, depth: tableDepth)
@@ -327,7 +327,7 @@ struct TOMLParser {
         }
         guard let lastPosition = key.last else { return }
         let last = keyParts[lastPosition]
-        keyParts.removeSubrange(key)
+        popKey(key)
         let lookup = tree.lookUp(last.name, in: target).lookup
         if lookup.position != nil {
             throw error(at: location(of: last), "key '\(last.name)' is defined twice", help: "remove one of the two")
@@ -376,6 +376,12 @@ struct TOMLParser {
             guard current == UInt8(ascii: ".") else { return first..<keyParts.count }
             advance()
         }
+    }
+
+    /// Pops the parts of `key`, the last key read (its parts are the top of ``keyParts``).
+    private mutating func popKey(_ key: Range<Int>) {
+        precondition(key.upperBound == keyParts.count, "TOMLParser: a key popped out of order")
+        keyParts.removeLast(key.count)
     }
 
     /// The text of `range` of the bytes (a short ASCII text becomes a small string, without allocating).
@@ -466,7 +472,7 @@ struct TOMLParser {
             let key = try keyAndEquals(depth: depth)
             if open == nil, key.count == 1 {
                 let part = keyParts[key.lowerBound]
-                keyParts.removeSubrange(key)
+                popKey(key)
                 let defined = large.map { $0.position(of: part.name) != nil } ?? (entries.position(of: part.name, from: base) != nil)
                 if defined {
                     throw error(at: location(of: part), "key '\(part.name)' is defined twice", help: "remove one of the two")

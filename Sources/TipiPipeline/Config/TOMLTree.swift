@@ -140,22 +140,26 @@ struct TOMLTree {
     /// The value of `key` in `id`, if the table has it, and the look-up, to add `key` (with nothing added
     /// between) without hashing it again.
     func lookUp(_ key: String, in id: TableID) -> (value: Value?, lookup: ConfigTable.Lookup) {
-        let position: Int
-        let lookup: ConfigTable.Lookup
-        if id == current {
-            guard let found = entries.position(of: key, from: 0) else { return (nil, ConfigTable.Lookup(position: nil)) }
-            position = found
-            lookup = ConfigTable.Lookup(position: found)
-        } else {
-            lookup = tables[id.position].table.lookUp(key)
-            guard let found = lookup.position else { return (nil, lookup) }
-            position = found
+        // The table is read in place (through the buffer: `tables[i].table` would copy it, a retain and a
+        // release of its storage).
+        tables.withUnsafeBufferPointer { tables in
+            let position: Int
+            let lookup: ConfigTable.Lookup
+            if id == current {
+                guard let found = entries.position(of: key, from: 0) else { return (nil, ConfigTable.Lookup(position: nil)) }
+                position = found
+                lookup = ConfigTable.Lookup(position: found)
+            } else {
+                lookup = tables[id.position].table.lookUp(key)
+                guard let found = lookup.position else { return (nil, lookup) }
+                position = found
+            }
+            let code = position < tables[id.position].open.count ? tables[id.position].open[position] : 0
+            if code != 0 {
+                return (code > 0 ? .table(TableID(position: code - 1)) : .tableArray(ListID(position: -code - 1)), lookup)
+            }
+            return (.finished(id == current ? entries.value(at: position) : tables[id.position].table.value(at: position)), lookup)
         }
-        let code = position < tables[id.position].open.count ? tables[id.position].open[position] : 0
-        if code != 0 {
-            return (code > 0 ? .table(TableID(position: code - 1)) : .tableArray(ListID(position: -code - 1)), lookup)
-        }
-        return (.finished(id == current ? entries.value(at: position) : tables[id.position].table.value(at: position)), lookup)
     }
 
     /// Adds a finished value under a key the table does not have (the caller checked).
