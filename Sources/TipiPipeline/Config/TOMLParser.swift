@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads TOML 1.0 text into a ``ConfigTable``: every key and value with its line and column, every table in
 /// the order it was written. The one reading of a config: order, positions and values come from the same pass.
 ///
@@ -26,17 +28,38 @@ struct TOMLParser {
     private var line = 1
     private var column = 1
     /// The tables being read (the document's is ``TOMLTree/root``).
-    private var tree = TOMLTree()
+    private var tree: TOMLTree
     /// The elements of the arrays being read, innermost on top (each array takes its own at its `]`).
     private let elements = ScratchStack<ConfigNode>()
     /// The parts of the keys being read, innermost last: ``key()`` pushes a key's parts and answers their
     /// range; whoever asked pops them when done (so a key costs no array of its own).
     private var keyParts: [TOMLTree.KeyPart] = []
+    /// The short texts made so far (keys and values repeat).
+    private let shortTexts = ShortTextCache()
 
     private init(text: String, file: String) {
         bytes = Array(text.utf8)
         origin = SourceLocation.Origin.make(file: file)
         keyParts.reserveCapacity(8)
+        tree = TOMLTree(headers: Self.headerLines(bytes))
+    }
+
+    /// How many lines start with `[` (after spaces or tabs): the table headers, at most (a line of a
+    /// multi-line string or array may start so too). A hint for the room tables take, found by `memchr`.
+    static func headerLines(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var count = 0
+            var start = 0  // the start of the current line
+            while start < buffer.count {
+                var first = start
+                while first < buffer.count, buffer[first] == 0x20 || buffer[first] == 0x09 { first += 1 }
+                if first < buffer.count, buffer[first] == UInt8(ascii: "[") { count += 1 }
+                guard first < buffer.count, let newline = memchr(base + first, 0x0A, buffer.count - first) else { break }
+                start = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            return count
+        }
     }
 
     /// Parses a whole document.
@@ -198,6 +221,7 @@ struct TOMLParser {
             guard current != nil else { return }
             if current == UInt8(ascii: "[") {
                 tree.closeCurrent()
+                tree.headersLeft = max(tree.headersLeft - 1, 0)
                 let start = here
                 advance()
                 let isArray = current == UInt8(ascii: "[")
@@ -384,9 +408,10 @@ struct TOMLParser {
         keyParts.removeLast(key.count)
     }
 
-    /// The text of `range` of the bytes (a short ASCII text becomes a small string, without allocating).
+    /// The text of `range` of the bytes (a short ASCII text becomes a small string, without allocating; one
+    /// read before is given again, see ``ShortTextCache``).
     private func text(_ range: Range<Int>) -> String {
-        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        bytes.withUnsafeBufferPointer { shortTexts.text(range, of: $0) }
     }
 
     private static func isBareKeyByte(_ byte: UInt8) -> Bool {

@@ -90,8 +90,19 @@ struct TOMLTree {
     /// The document's table, which collects the keys before the first header.
     static let root = TableID(position: 0)
 
-    init() {
-        tables.reserveCapacity(16)
+    /// The table headers (`[…]` and `[[…]]` lines) not read yet, at most: a table that many headers add to
+    /// takes room for them at once (see ``addOpen(_:code:placeholder:to:after:)``).
+    var headersLeft = 0
+
+    /// A table given children by this many headers takes room for all of ``headersLeft`` (at most one
+    /// slot per header line of the file), instead of growing step by step (each step copies the table
+    /// and touches fresh pages).
+    static let manyChildren = 64
+
+    /// `headers`: how many header lines the text has, at most (room for their tables is taken at once).
+    init(headers: Int = 0) {
+        headersLeft = headers
+        tables.reserveCapacity(max(16, headers + 1))
         tables.append(Table(kind: .implicit, location: nil, table: ConfigTable()))
         current = Self.root
     }
@@ -192,6 +203,15 @@ struct TOMLTree {
     /// Adds `placeholder` (an empty table or array without a location: never read, replaced by ``finish(_:)``)
     /// under `key`, for the open child `code`.
     private mutating func addOpen(_ key: String, code: Int, placeholder: ConfigNode, to id: TableID, after lookup: ConfigTable.Lookup?) {
+        var lookup = lookup
+        if id != current, tables[id.position].table.count >= Self.manyChildren,
+            tables[id.position].table.count == tables[id.position].table.capacity, headersLeft > 0
+        {
+            let wanted = tables[id.position].table.count + headersLeft + 1
+            tables[id.position].table.reserveCapacity(wanted)
+            tables[id.position].open.reserveCapacity(wanted)
+            lookup = nil  // the index was rebuilt: look the key up again
+        }
         add(key, placeholder, to: id, after: lookup)
         let position = (id == current ? entries.count : tables[id.position].table.count) - 1
         if tables[id.position].open.count < position {
