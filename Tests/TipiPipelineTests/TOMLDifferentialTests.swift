@@ -162,9 +162,10 @@ struct TOMLDifferentialTests {
         #expect(valid < 1400)
     }
 
-    /// A table that many headers add to takes room for the header lines left at once (counted before reading,
-    /// an over-count when lines of arrays or multi-line strings start with `[`): two such tables, headers
-    /// indented or not, tables defined twice at random, must read as before.
+    /// A table that many headers add to takes room for the header lines left at once (counted before reading:
+    /// an over-count when lines of arrays or multi-line strings start with `[`, an under-count when headers
+    /// are indented): two such tables, headers indented or not, tables defined twice at random, must read as
+    /// before.
     @Test("many headers adding to two tables read the same, whatever the header-line count says")
     func manyHeaderChildren() {
         var generator = SeededRandomNumberGenerator(seed: 0x4EAD)

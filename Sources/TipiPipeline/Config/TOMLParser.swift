@@ -1,5 +1,3 @@
-import Foundation
-
 /// Reads TOML 1.0 text into a ``ConfigTable``: every key and value with its line and column, every table in
 /// the order it was written. The one reading of a config: order, positions and values come from the same pass.
 ///
@@ -44,19 +42,17 @@ struct TOMLParser {
         tree = TOMLTree(headers: Self.headerLines(bytes))
     }
 
-    /// How many lines start with `[` (after spaces or tabs): the table headers, at most (a line of a
-    /// multi-line string or array may start so too). A hint for the room tables take, found by `memchr`.
+    /// How many lines start with `[`: the table headers, about (a line of a multi-line string or array may
+    /// start so too, an indented header is not counted). A hint for the room tables take, in one pass over
+    /// the bytes without branches (a fraction of a nanosecond a byte).
     static func headerLines(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            var count = 0
-            var start = 0  // the start of the current line
-            while start < buffer.count {
-                var first = start
-                while first < buffer.count, buffer[first] == 0x20 || buffer[first] == 0x09 { first += 1 }
-                if first < buffer.count, buffer[first] == UInt8(ascii: "[") { count += 1 }
-                guard first < buffer.count, let newline = memchr(base + first, 0x0A, buffer.count - first) else { break }
-                start = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            guard let first = buffer.first else { return 0 }
+            var count = first == UInt8(ascii: "[") ? 1 : 0
+            var previous = first
+            for byte in buffer.dropFirst() {
+                count &+= previous == 0x0A && byte == UInt8(ascii: "[") ? 1 : 0
+                previous = byte
             }
             return count
         }
@@ -405,7 +401,11 @@ struct TOMLParser {
     /// Pops the parts of `key`, the last key read (its parts are the top of ``keyParts``).
     private mutating func popKey(_ key: Range<Int>) {
         precondition(key.upperBound == keyParts.count, "TOMLParser: a key popped out of order")
-        keyParts.removeLast(key.count)
+        if key.count == 1 {
+            keyParts.removeLast()
+        } else {
+            keyParts.removeLast(key.count)
+        }
     }
 
     /// The text of `range` of the bytes (a short ASCII text becomes a small string, without allocating; one

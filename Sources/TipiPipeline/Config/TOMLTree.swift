@@ -90,7 +90,7 @@ struct TOMLTree {
     /// The document's table, which collects the keys before the first header.
     static let root = TableID(position: 0)
 
-    /// The table headers (`[…]` and `[[…]]` lines) not read yet, at most: a table that many headers add to
+    /// The table headers (`[…]` and `[[…]]` lines) not read yet, about: a table that many headers add to
     /// takes room for them at once (see ``addOpen(_:code:placeholder:to:after:)``).
     var headersLeft = 0
 
