@@ -96,8 +96,11 @@ struct TOMLTree {
 
     /// A table given children by this many headers takes room for all of ``headersLeft`` (at most one
     /// slot per header line of the file), instead of growing step by step (each step copies the table
-    /// and touches fresh pages).
+    /// and touches fresh pages). Only the first such table (``tookRoomForHeaders``): room taken and never
+    /// used stays within one slot per header line, whatever the file (many tables of 64 headers each grow
+    /// step by step).
     static let manyChildren = 64
+    private var tookRoomForHeaders = false
 
     /// `headers`: how many header lines the text has, at most (room for their tables is taken at once).
     init(headers: Int = 0) {
@@ -204,9 +207,10 @@ struct TOMLTree {
     /// under `key`, for the open child `code`.
     private mutating func addOpen(_ key: String, code: Int, placeholder: ConfigNode, to id: TableID, after lookup: ConfigTable.Lookup?) {
         var lookup = lookup
-        if id != current, tables[id.position].table.count >= Self.manyChildren,
+        if !tookRoomForHeaders, id != current, tables[id.position].table.count >= Self.manyChildren,
             tables[id.position].table.count == tables[id.position].table.capacity, headersLeft > 0
         {
+            tookRoomForHeaders = true
             let wanted = tables[id.position].table.count + headersLeft + 1
             tables[id.position].table.reserveCapacity(wanted)
             tables[id.position].open.reserveCapacity(wanted)
