@@ -10,6 +10,8 @@
 //   PipelineBenchmark [--tipi PATH] [--repeats R] [--processes N]
 //                     [--python-tipi PATH --python-configs DIR]   (DIR holds p1.toml and p<N>.toml)
 //   PipelineBenchmark --profile [--repeats R] [--processes N]   (only the N-process pipeline, R times: for perf)
+//   PipelineBenchmark --profile-validate [--repeats R] [--processes N]   (only validating the N-process config,
+//                     R times: for perf)
 //   PipelineBenchmark --config-shapes [--repeats R] [--processes N]   (reading and checking configs of other
 //                     shapes: ns per byte and µs per process, parse alone and parse + validation; thread CPU
 //                     time, the least of R)
@@ -28,6 +30,7 @@ enum PipelineBenchmark {
         var pythonTipi: String?
         var pythonConfigs: String?
         var profile = false
+        var profileValidate = false
         var shapes = false
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
@@ -37,6 +40,7 @@ enum PipelineBenchmark {
             if argument == "--python-tipi" { pythonTipi = arguments.next() }
             if argument == "--python-configs" { pythonConfigs = arguments.next() }
             if argument == "--profile" { profile = true }
+            if argument == "--profile-validate" { profileValidate = true }
             if argument == "--config-shapes" { shapes = true }
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-bench-\(getpid())")
@@ -69,6 +73,11 @@ enum PipelineBenchmark {
         let many = config(count)
         if shapes {
             ConfigShapes.measure(runner: runner, processes: count, repeats: repeats)
+            return
+        }
+        if profileValidate {
+            // For a profiler: only parsing and checking the N-process config, `repeats` times.
+            for _ in 0..<repeats { precondition(runner.validate(text: many).isEmpty) }
             return
         }
         if profile {

@@ -161,4 +161,58 @@ struct TOMLDifferentialTests {
         #expect(valid > 100)
         #expect(valid < 1400)
     }
+
+    /// A table that many headers add to takes room for the header lines left at once (counted before reading:
+    /// an over-count when lines of arrays or multi-line strings start with `[`, an under-count when headers
+    /// are indented): two such tables, headers indented or not, tables defined twice at random, must read as
+    /// before.
+    @Test("many headers adding to two tables read the same, whatever the header-line count says")
+    func manyHeaderChildren() {
+        var generator = SeededRandomNumberGenerator(seed: 0x4EAD)
+        for round in 0..<40 {
+            var lines: [String] = []
+            let sections = Int.random(in: 60...260, using: &generator)
+            for index in 0..<sections {
+                let parent = Int.random(in: 0..<4, using: &generator) == 0 ? "permanences" : "processes"
+                // Now and then a name written before (a table defined twice: an error at the same place).
+                let name = round % 3 == 0 && Int.random(in: 0..<150, using: &generator) == 0 ? 0 : index
+                let indent = Bool.random(using: &generator) ? "  " : ""
+                lines.append("\(indent)[\(parent).p\(name)]")
+                lines.append("type = \"noop\"")
+                switch Int.random(in: 0..<5, using: &generator) {
+                case 0: lines.append("params = { index = \(index) }")
+                case 1: lines.append("grid = [\n[1, 2],\n[3]\n]")  // lines starting with `[`, counted as headers
+                case 2: lines.append("text = '''\n[not.a.header]\n'''")
+                case 3: lines.append("[\(parent).p\(name).params]\nindex = \(index)")
+                default: lines.append("[[runs]]\nseed = \(index)")
+                }
+            }
+            check(lines.joined(separator: "\n"))
+        }
+    }
+
+    @Test("short texts come out of the cache as String(decoding:) makes them")
+    func shortTexts() {
+        var generator = SeededRandomNumberGenerator(seed: 0x7E47)
+        let cache = ShortTextCache()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz_-0123456789 \"'.".utf8) + [0xC3, 0xA9, 0x00, 0x7F, 0xFF]
+        for _ in 0..<20_000 {
+            // Few distinct texts, so that the cache hits, collides and is overwritten; near the end of the
+            // buffer too (read byte by byte there).
+            let count = Int.random(in: 0...24, using: &generator)
+            let pool = Int.random(in: 0..<3, using: &generator)
+            let text: [UInt8] = (0..<count).map { position in
+                pool == 0 ? alphabet[(position * 7 + count) % 20] : alphabet.randomElement(using: &generator)!
+            }
+            let before = Int.random(in: 0...3, using: &generator)
+            let after = Int.random(in: 0...20, using: &generator)
+            let buffer = [UInt8](repeating: UInt8(ascii: "x"), count: before) + text + [UInt8](repeating: UInt8(ascii: "y"), count: after)
+            buffer.withUnsafeBufferPointer { pointer in
+                let range = before..<(before + count)
+                let cached = cache.text(range, of: pointer)
+                let made = String(decoding: text, as: UTF8.self)
+                #expect(cached == made && Array(cached.utf8) == Array(made.utf8), "bytes: \(text)")
+            }
+        }
+    }
 }

@@ -182,6 +182,16 @@ public struct ConfigTable: Sendable, Equatable {
         }
     }
 
+    /// The number of keys the table holds without allocating.
+    var capacity: Int { storage.capacity }
+
+    /// Room for `count` keys, index included, so that adding up to that many allocates nothing.
+    mutating func reserveCapacity(_ count: Int) {
+        storage.reserveCapacity(count)
+        if index == nil, count > Self.linearLimit { index = KeyIndex(storage) }
+        index?.reserve(count)
+    }
+
     /// Replaces the value at `position` of ``entries`` (the key stays).
     mutating func replaceValue(at position: Int, with value: ConfigNode) {
         storage[position].value = value

@@ -60,6 +60,11 @@ struct KeyIndex: Sendable {
         slots[probe.slot] = UInt64(probe.hash) << 32 | UInt64(position + 1)
     }
 
+    /// Room for `count` keys without growing (at most half the slots full).
+    mutating func reserve(_ count: Int) {
+        while count * 2 > slots.count { grow() }
+    }
+
     /// Twice the slots, each key placed again by its kept hash (the index holds each key once: ``init(_:)``
     /// indexes the first of a key there twice, ``insert(_:at:)`` only missing keys).
     private mutating func grow() {

@@ -42,6 +42,16 @@ final class ScratchStack<Element> {
         guard taken > 0 else { return [] }
         let source = base + start
         count = start
+        // A few elements (most tables and arrays of a config) go into an array literal: its buffer's type is
+        // found through an accessor cached in this module, while `Array(unsafeUninitializedCapacity:)` asks
+        // the runtime's metadata cache for it at each call (a locked hash look-up, about 30 ns).
+        switch taken {
+        case 1: return [source.move()]
+        case 2: return [source.move(), (source + 1).move()]
+        case 3: return [source.move(), (source + 1).move(), (source + 2).move()]
+        case 4: return [source.move(), (source + 1).move(), (source + 2).move(), (source + 3).move()]
+        default: break
+        }
         return Array(unsafeUninitializedCapacity: taken) { buffer, initialized in
             buffer.baseAddress!.moveInitialize(from: source, count: taken)
             initialized = taken

@@ -90,8 +90,22 @@ struct TOMLTree {
     /// The document's table, which collects the keys before the first header.
     static let root = TableID(position: 0)
 
-    init() {
-        tables.reserveCapacity(16)
+    /// The table headers (`[…]` and `[[…]]` lines) not read yet, about: a table that many headers add to
+    /// takes room for them at once (see ``addOpen(_:code:placeholder:to:after:)``).
+    var headersLeft = 0
+
+    /// A table given children by this many headers takes room for all of ``headersLeft`` (at most one
+    /// slot per header line of the file), instead of growing step by step (each step copies the table
+    /// and touches fresh pages). Only the first such table (``tookRoomForHeaders``): room taken and never
+    /// used stays within one slot per header line, whatever the file (many tables of 64 headers each grow
+    /// step by step).
+    static let manyChildren = 64
+    private var tookRoomForHeaders = false
+
+    /// `headers`: how many header lines the text has, at most (room for their tables is taken at once).
+    init(headers: Int = 0) {
+        headersLeft = headers
+        tables.reserveCapacity(max(16, headers + 1))
         tables.append(Table(kind: .implicit, location: nil, table: ConfigTable()))
         current = Self.root
     }
@@ -140,22 +154,26 @@ struct TOMLTree {
     /// The value of `key` in `id`, if the table has it, and the look-up, to add `key` (with nothing added
     /// between) without hashing it again.
     func lookUp(_ key: String, in id: TableID) -> (value: Value?, lookup: ConfigTable.Lookup) {
-        let position: Int
-        let lookup: ConfigTable.Lookup
-        if id == current {
-            guard let found = entries.position(of: key, from: 0) else { return (nil, ConfigTable.Lookup(position: nil)) }
-            position = found
-            lookup = ConfigTable.Lookup(position: found)
-        } else {
-            lookup = tables[id.position].table.lookUp(key)
-            guard let found = lookup.position else { return (nil, lookup) }
-            position = found
+        // The table is read in place (through the buffer: `tables[i].table` would copy it, a retain and a
+        // release of its storage).
+        tables.withUnsafeBufferPointer { tables in
+            let position: Int
+            let lookup: ConfigTable.Lookup
+            if id == current {
+                guard let found = entries.position(of: key, from: 0) else { return (nil, ConfigTable.Lookup(position: nil)) }
+                position = found
+                lookup = ConfigTable.Lookup(position: found)
+            } else {
+                lookup = tables[id.position].table.lookUp(key)
+                guard let found = lookup.position else { return (nil, lookup) }
+                position = found
+            }
+            let code = position < tables[id.position].open.count ? tables[id.position].open[position] : 0
+            if code != 0 {
+                return (code > 0 ? .table(TableID(position: code - 1)) : .tableArray(ListID(position: -code - 1)), lookup)
+            }
+            return (.finished(id == current ? entries.value(at: position) : tables[id.position].table.value(at: position)), lookup)
         }
-        let code = position < tables[id.position].open.count ? tables[id.position].open[position] : 0
-        if code != 0 {
-            return (code > 0 ? .table(TableID(position: code - 1)) : .tableArray(ListID(position: -code - 1)), lookup)
-        }
-        return (.finished(id == current ? entries.value(at: position) : tables[id.position].table.value(at: position)), lookup)
     }
 
     /// Adds a finished value under a key the table does not have (the caller checked).
@@ -188,6 +206,16 @@ struct TOMLTree {
     /// Adds `placeholder` (an empty table or array without a location: never read, replaced by ``finish(_:)``)
     /// under `key`, for the open child `code`.
     private mutating func addOpen(_ key: String, code: Int, placeholder: ConfigNode, to id: TableID, after lookup: ConfigTable.Lookup?) {
+        var lookup = lookup
+        if !tookRoomForHeaders, id != current, tables[id.position].table.count >= Self.manyChildren,
+            tables[id.position].table.count == tables[id.position].table.capacity, headersLeft > 0
+        {
+            tookRoomForHeaders = true
+            let wanted = tables[id.position].table.count + headersLeft + 1
+            tables[id.position].table.reserveCapacity(wanted)
+            tables[id.position].open.reserveCapacity(wanted)
+            lookup = nil  // the index was rebuilt: look the key up again
+        }
         add(key, placeholder, to: id, after: lookup)
         let position = (id == current ? entries.count : tables[id.position].table.count) - 1
         if tables[id.position].open.count < position {

@@ -136,9 +136,12 @@ enum PipelineBuilder {
             return []
         }
         let entries = table.entries
-        if entries.allSatisfy({ $0.value.isTable && isPrintable($0.key) }) {
-            return entries
+        // Read in place (iterating the array would copy each entry: a retain and a release of its table).
+        let allTables = entries.withUnsafeBufferPointer { entries in
+            for position in entries.indices where !(entries[position].value.isTable && isPrintable(entries[position].key)) { return false }
+            return true
         }
+        if allTables { return entries }
         var result: [(key: String, value: ConfigNode)] = []
         for (key, value) in entries {
             guard isPrintable(key) else {
@@ -166,8 +169,7 @@ enum PipelineBuilder {
     /// Whether `key` is printed as it is (``TerminalText/printable(_:allowNewlines:)`` leaves it alone): at
     /// once for printable ASCII (the usual key), else by asking it.
     private static func isPrintable(_ key: String) -> Bool {
-        var key = key
-        if let ascii = key.withUTF8({ bytes in bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 } ? true : nil }) { return ascii }
+        if key.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x09 }) { return true }
         return TerminalText.printable(key) == key
     }
 
@@ -245,7 +247,7 @@ enum PipelineBuilder {
         }
         let process = throughDecodable ? decodable(type, &params) : type.make(params: &params)
         if params.isComplete {
-            problems += params.problems
+            if !params.problems.isEmpty { problems += params.problems }
             return process
         }
         let constraints = params.facts.constraints
@@ -254,7 +256,7 @@ enum PipelineBuilder {
         if !constraints.isEmpty {
             problems += constraintProblems(constraints, params: params.node, path: params.paramsPath, owner: type)
         }
-        problems += params.problems
+        if !params.problems.isEmpty { problems += params.problems }
         if process == nil, params.problems.isEmpty {
             problems.append(
                 ConfigProblem(
