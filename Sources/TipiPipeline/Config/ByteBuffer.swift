@@ -81,10 +81,13 @@ struct ByteBuffer {
 }
 
 /// Where a ``ByteBuffer/write(atMost:_:)`` writes: a pointer into room reserved for it.
+///
+/// Its escaping and integers are ``JSONText``'s, for a pointer instead of an array (`JSONText` is in another
+/// module, whose functions are not inlined here); `ByteBufferTests` holds the two equal on random text.
 struct ByteCursor {
     /// The next byte's place.
-    var position: UnsafeMutablePointer<UInt8>
-    let end: UnsafeMutablePointer<UInt8>
+    private(set) var position: UnsafeMutablePointer<UInt8>
+    private let end: UnsafeMutablePointer<UInt8>
 
     init(_ position: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
         self.position = position
