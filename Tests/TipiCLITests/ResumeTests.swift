@@ -252,6 +252,28 @@ struct ResumeTests {
         #expect(try runFolders().count == 1)
     }
 
+    @Test("while a long process runs, the statuses of the processes before it are in run.json within about a second")
+    func statusesWhileRunning() throws {
+        let path = try scratch.write("pause.toml", tallyConfig(extra: "\n[processes.pause]\ntype = \"wait\"\nseconds = 60\n"))
+        let process = try Executables.start(try fixture(), ["run", path], environment: environment)
+        defer { process.signal(SIGKILL) }
+        let start = Date()
+        var seen: [String] = []
+        // About a second after `pause` starts on an idle machine (the writer's round); the bound is for a loaded one.
+        while Date().timeIntervalSince(start) < 60 {
+            if let folder = try? runFolders().first, let statuses = try? statuses(folder) {
+                seen = statuses
+                if statuses == ["completed", "completed", "completed", "running", "pending"] { break }
+            }
+            usleep(20_000)
+        }
+        #expect(seen == ["completed", "completed", "completed", "running", "pending"])
+        process.signal(SIGINT)
+        #expect(process.wait(timeout: 30).signal == SIGINT)
+        let folder = try #require(try runFolders().first)
+        #expect(try statuses(folder) == ["completed", "completed", "completed", "interrupted", "pending"])
+    }
+
     @Test("Ctrl-C during a process, then resume: the result equals an uninterrupted run's")
     func interrupted() throws {
         let path = try scratch.write("pause.toml", tallyConfig(extra: "\n[processes.pause]\ntype = \"wait\"\nseconds = 60\n"))
