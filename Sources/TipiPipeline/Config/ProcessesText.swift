@@ -72,11 +72,12 @@ struct ProcessesText {
         lastTypeText.withUnsafeBufferPointer { typeText in
             text.write(atMost: maximum) { cursor in
                 if !first { cursor.put(UInt8(ascii: ",")) }
-                // The literals are ``paramsOpening``, ``paramsClosing`` and ``closing`` at ``indent`` 3 (the
-                // tests compare this text with the writer's).
+                // The key's line and the params' lines are `PrettyJSONWriter.key`'s at ``indent`` and two deeper
+                // (the tests compare this text with the writer's).
                 cursor.put("\n      \"")
                 cursor.escaped(key)
-                cursor.put("\" : {\n        \"params\" : {")
+                cursor.put("\" : ")
+                cursor.put(Self.paramsOpening)
                 if params.isEmpty { cursor.put(0x0A) }
                 for (position, param) in params.enumerated() {
                     cursor.put(position > 0 ? ",\n          \"" : "\n          \"")
@@ -92,13 +93,12 @@ struct ProcessesText {
                     case .double, .array, .table: preconditionFailure("not written in one piece")
                     }
                 }
-                cursor.put("\n        },\n        \"type\" : ")
+                cursor.put(Self.paramsClosing)
                 cursor.put(typeText)
-                cursor.put("\n      }")
+                cursor.put(Self.closing)
             }
         }
     }
-
 
     /// Any process, through ``PrettyJSONWriter`` (its bytes then copied into the text).
     private mutating func addThroughWriter(key: String, params: [(name: String, value: ConfigValue)], force: ConfigValue?) {
@@ -116,7 +116,7 @@ struct ProcessesText {
             writer.key("params", indent: indent + 1)
             writer.bytes.append(UInt8(ascii: "{"))
         } else {
-            writer.put(Self.paramsOpening)
+            writer.append(Self.paramsOpening)
         }
         if params.isEmpty {
             writer.newline(indent: 0)
@@ -127,9 +127,9 @@ struct ProcessesText {
                 writer.value(param.value, indent: indent + 2)
             }
         }
-        writer.put(Self.paramsClosing)
+        writer.append(Self.paramsClosing)
         writer.put(lastTypeText)
-        writer.put(Self.closing)
+        writer.append(Self.closing)
         writer.bytes.withUnsafeBufferPointer { text.append($0) }
         swap(&writer, &scratch)
     }
@@ -138,17 +138,13 @@ struct ProcessesText {
     private var lastType: String?
     private var lastTypeText: [UInt8] = []
 
-    /// What `JSONEncoder` writes between a process's key and its params, at ``indent`` (no `force`):
-    /// `{`, a new line, `"params" : {`.
-    private static let paramsOpening = Array("{\n\(spaces(indent + 1))\"params\" : {".utf8)
+    /// What `JSONEncoder` writes between a process's key and its params at ``indent`` 3 (no `force`): `{`, a
+    /// new line, `"params" : {`. These literals are written for that indentation.
+    private static let paramsOpening: StaticString = "{\n        \"params\" : {"
     /// After the params: their closing line, and the key of `type`.
-    private static let paramsClosing = Array("\n\(spaces(indent + 1))},\n\(spaces(indent + 1))\"type\" : ".utf8)
+    private static let paramsClosing: StaticString = "\n        },\n        \"type\" : "
     /// The process's closing line.
-    private static let closing = Array("\n\(spaces(indent))}".utf8)
-
-    private static func spaces(_ indent: Int) -> String {
-        String(repeating: "  ", count: indent)
-    }
+    private static let closing: StaticString = "\n      }"
 
     /// The writer, taken out, with the table closed after the last process (the rest of the config follows).
     mutating func finish() -> PrettyJSONWriter {
