@@ -135,6 +135,7 @@ func threadFaults() -> Int {
 }
 var prebuiltPerCall: [Double] = []
 var typedPerCall: [Double] = []
+var typedFaults: [Double] = []
 /// The dictionary `log` again at the end of the same run: its buffer grown already (a run's steady state).
 var warmPerCall: [Double] = []
 var warmFaults: [Double] = []
@@ -155,12 +156,14 @@ for _ in 0..<repeats {
     let first = dictionaryLogLoop()
     logPerCall.append(first.nanoseconds)
     logFaults.append(first.faults)
+    let typedFaultsBefore = threadFaults()
     typedPerCall.append(cpuTimed {
         for i in 0..<calls {
             let x = Double(i)
             logger.log(keys, x, x * 0.5, 0.001)
         }
     } / Double(calls) * 1e9)
+    typedFaults.append(Double(threadFaults() - typedFaultsBefore))
     let values: [String: Double] = ["loss": 1, "acc": 0.5, "lr": 0.001]
     prebuiltPerCall.append(cpuTimed {
         for _ in 0..<calls { run.log(values) }
@@ -177,7 +180,8 @@ let typed = median(typedPerCall)
 if onlyLog {
     print(String(format: "literal %.1f ns, log %.1f ns (over the literal %.1f ns), typed %.1f ns, prebuilt %.1f ns",
         literal, logCost, logCost - literal, typed, prebuilt))
-    print(String(format: "log loop (the first in a fresh run): %.0f page faults on the calling thread (median)", median(logFaults)))
+    print(String(format: "log loop (the first in a fresh run): %.0f page faults on the calling thread (median); typed loop: %.0f",
+        median(logFaults), median(typedFaults)))
     print(String(format: "log again at the end of the run (its buffer grown): %.1f ns (over the literal %.1f ns), %.0f page faults",
         median(warmPerCall), median(warmPerCall) - literal, median(warmFaults)))
     end()

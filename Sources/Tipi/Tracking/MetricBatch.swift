@@ -32,36 +32,6 @@ struct MetricBatch: Sendable {
         rows.append(Row(step: step, time: time, end: entries.count))
     }
 
-    /// How much a batch holds and has room for: what the writer makes room for in the batch it hands to the run.
-    struct Size: Equatable {
-        var rows = 0
-        var values = 0
-        var rowCapacity = 0
-        var valueCapacity = 0
-    }
-
-    var size: Size {
-        Size(rows: rows.count, values: entries.count, rowCapacity: rows.capacity, valueCapacity: entries.capacity)
-    }
-
-    /// Empties the batch and, where it has less room than `other` held, gives it `other`'s room with the part
-    /// `other` filled written once now: filling this batch then writes to pages already in place (a fresh page
-    /// faults on its first write, which costs much more than the write). A batch with room for what `other`
-    /// held is only emptied, so two batches traded back and forth settle at the same room.
-    mutating func removeAllAndPrepare(for other: Size) {
-        if rows.capacity < other.rows {
-            rows = []  // released before the new room is taken, so that both are never held at once
-            rows.reserveCapacity(other.rowCapacity)
-            rows.append(contentsOf: repeatElement(Row(step: 0, time: 0, end: 0), count: other.rows))
-        }
-        if entries.capacity < other.values {
-            entries = []
-            entries.reserveCapacity(other.valueCapacity)
-            entries.append(contentsOf: repeatElement(Entry(key: 0, value: 0), count: other.values))
-        }
-        removeAll()
-    }
-
     mutating func removeAll() {
         rows.removeAll(keepingCapacity: true)
         entries.removeAll(keepingCapacity: true)

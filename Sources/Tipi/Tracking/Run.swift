@@ -40,18 +40,22 @@ public final class Run: Sendable {
     final class LogBuffer: LogBufferLock<LogState>, @unchecked Sendable {
         init() { super.init(LogState()) }
 
-        /// What the committed batch holds and has room for (the writer prepares as much room in the batch it
-        /// hands over next).
-        func committedSize() -> MetricBatch.Size {
-            withLock { $0.steps.committed.size }
+        /// Takes every committed batch and the key names (called by the writer).
+        func drain() -> (batches: [MetricBatch], keys: [String]) {
+            withLock { state in
+                state.roundRequested = false
+                return (state.batches.takeAll(&state.steps.committed), state.keyNames)
+            }
         }
 
-        /// Takes the committed rows and the key names (called by the writer).
-        func drain(into batch: inout MetricBatch) -> [String] {
-            withLock { state in
-                swap(&batch, &state.steps.committed)
-                return state.keyNames
-            }
+        /// Takes back batches the writer is done with, for `log` to fill again.
+        func recycle(_ batches: inout [MetricBatch]) {
+            withLock { $0.batches.recycle(&batches) }
+        }
+
+        /// Committed values not yet taken by the writer.
+        var bufferedValueCount: Int {
+            withLock { $0.batches.waitingValues + $0.steps.committed.valueCount }
         }
     }
     private let writer: RunWriter
@@ -68,7 +72,12 @@ public final class Run: Sendable {
         /// This run's key id for each ``MetricKeys`` id (−1: not seen yet).
         var preparedIDs: [Int32] = []
         var steps = StepState()
+        /// Full batches waiting for the writer, and emptied ones to fill again.
+        var batches = BatchQueue()
         var closed = false
+        /// The writer was asked for a round because a batch filled up (``Run/roundValues``); cleared when it
+        /// takes the batches.
+        var roundRequested = false
         var warnedDrop = false
         var warnedClosed = false
 
@@ -137,6 +146,9 @@ public final class Run: Sendable {
 
     /// Values buffered beyond this make `log` wait for the writer (back-pressure: nothing is dropped).
     static let maximumBufferedValues = 4_000_000
+    /// A batch holding this many values is full: it waits for the writer, which is woken (without waiting
+    /// for it), and `log` goes on in an emptied one (see ``BatchQueue``).
+    static let roundValues = 1 << 16
 
     init(metadata: RunMetadata, folder: URL, backends: [BackendWorker], warn: @escaping @Sendable (String) -> Void) throws {
         id = metadata.id
@@ -196,6 +208,7 @@ public final class Run: Sendable {
         let time = Self.wallTime()
         var warning: String?
         var full = false
+        var round = false
         let open = buffer.withLock { state -> Bool in
             guard !state.closed else {
                 if !state.warnedClosed {
@@ -228,11 +241,19 @@ public final class Run: Sendable {
                 source.forEachValue(&state, &warning) { state, id, value in state.steps.set(id, value) }
                 if commit ?? (step == nil) { state.steps.commitOpenRow(time: time) }
             }
-            full = state.steps.committed.valueCount > Self.maximumBufferedValues
+            if state.steps.committed.valueCount >= Self.roundValues {
+                state.batches.rotate(&state.steps.committed)
+                full = state.batches.waitingValues > Self.maximumBufferedValues
+                if !state.roundRequested {
+                    state.roundRequested = true
+                    round = true
+                }
+            }
             return true
         }
         if let warning { writer.warn(warning) }
-        if full { writer.flushAndWait(whileAbove: Self.maximumBufferedValues / 2, of: self) }
+        if round { writer.requestRound() }
+        if full { writer.flushAndWait(whileAbove: Self.maximumBufferedValues / 2) }
         return open
     }
 
@@ -245,10 +266,6 @@ public final class Run: Sendable {
         }
         if ["_step", "_runtime", "_timestamp"].contains(key) { return "is reserved by W&B" }
         return nil
-    }
-
-    func stateValueCount() -> Int {
-        buffer.withLock { $0.steps.committed.valueCount }
     }
 
     /// Commits the open row and refuses further values; returns the number of dropped steps.
@@ -370,6 +387,7 @@ public final class Run: Sendable {
         // the caller's variable): its buffer's memory goes back once the writer has taken every value.
         buffer.withLock { state in
             if state.steps.committed.isEmpty { state.steps.committed = MetricBatch() }
+            state.batches.releasePool()
         }
         RunRegistry.remove(self)
         if first { endOfRun(status: writer.currentMetadata.status) }

@@ -46,7 +46,12 @@ final class RunWriter: Sendable {
         var warnedWrite = false
         var warnedLoss = false
         var warnings: Set<String> = []
-        var spare = MetricBatch()
+        /// The next round was asked for by a full batch (``requestRound()``): it writes `run.json` only when
+        /// the last write is a flush interval old, so that a tight loop's rounds do not rewrite it each time.
+        var sizeRound = false
+        /// Rounds up to this one write `run.json` when it changed, even when asked for by a full batch: the
+        /// rounds `flushNow` waits for.
+        var metadataWantedUntil = 0
         /// A pipeline's record, taken at each round when it changed (``Run/followPipeline(_:)``).
         var pipelineSource: PipelineRecordSource?
 
@@ -119,25 +124,11 @@ final class RunWriter: Sendable {
     /// backends. `final`: what the disk still refuses afterwards is counted as lost.
     private func flush(final: Bool) {
         let buffer = state.withLock { $0.buffer }
-        // The last round's batch, taken out (not copied) so that emptying it keeps its memory, which the run
-        // then fills: a copy would make every round regrow the run's buffer from nothing (page faults, copies).
-        var batch = state.withLock { state in
-            var spare = MetricBatch()
-            swap(&spare, &state.spare)
-            return spare
-        }
-        if !final, let buffer {
-            // A run's batch grows in its first second (to tens of MB in a tight loop), faulting in fresh pages as
-            // `log` fills it. The batch handed over now gets as much room, its pages faulted in here, on this
-            // thread, so that `log` fills memory already in place. Afterwards both batches have that room.
-            batch.removeAllAndPrepare(for: buffer.committedSize())
-        } else {
-            batch.removeAll()
-        }
-        let keys = buffer?.drain(into: &batch) ?? state.withLock { $0.keyNames }
+        // Every full batch and the one being filled; given back emptied at the end, for `log` to fill again.
+        var (batches, keys) = buffer?.drain() ?? ([], state.withLock { $0.keyNames })
 
         // Encoding and disk writes: outside `state`.
-        let records = MetricLog.rowRecords(batch)
+        let records = batches.flatMap(MetricLog.rowRecords)
         let (wrote, writeFailure, unwritten) = file.withLock { file -> (Bool, String?, RunMetadata.UnwrittenMetrics?) in
             file.enqueue(records)
             let attempt = file.hasPending || file.writtenKeys < keys.count
@@ -155,19 +146,23 @@ final class RunWriter: Sendable {
             if state.summaries.count < keys.count {
                 state.summaries += [MetricSummary?](repeating: nil, count: keys.count - state.summaries.count)
             }
-            for row in 0..<batch.rowCount {
-                let step = batch.rows[row].step
-                for position in batch.range(ofRow: row) {
-                    let key = Int(batch.entries[position].key)
-                    let value = batch.entries[position].value
-                    if state.summaries[key] == nil {
-                        state.summaries[key] = MetricSummary(value: value, step: step)
-                    } else {
-                        state.summaries[key]?.add(value, step: step)
+            for batch in batches {
+                for row in 0..<batch.rowCount {
+                    let step = batch.rows[row].step
+                    for position in batch.range(ofRow: row) {
+                        let key = Int(batch.entries[position].key)
+                        let value = batch.entries[position].value
+                        if state.summaries[key] == nil {
+                            state.summaries[key] = MetricSummary(value: value, step: step)
+                        } else {
+                            state.summaries[key]?.add(value, step: step)
+                        }
                     }
                 }
             }
-            if !batch.isEmpty { state.metadataDirty = true }
+            if !batches.isEmpty { state.metadataDirty = true }
+            let sizeRound = state.sizeRound && state.flushes + 1 > state.metadataWantedUntil
+            state.sizeRound = false
             if unwritten != state.metadata.unwritten {
                 state.metadata.unwritten = unwritten
                 state.metadataDirty = true
@@ -177,8 +172,9 @@ final class RunWriter: Sendable {
             if writeFailure != nil { state.warnedWrite = true } else if wrote { state.warnedWrite = false }
             let warnLoss = unwritten != nil && !state.warnedLoss && !final
             if unwritten != nil { state.warnedLoss = true }
-            state.flushes += 1
-            let due = state.metadataDirty || now - state.lastMetadataWrite >= Self.heartbeatInterval
+            let recent = now - state.lastMetadataWrite < Self.flushInterval
+            let due =
+                (state.metadataDirty && !(sizeRound && recent)) || now - state.lastMetadataWrite >= Self.heartbeatInterval
             // The last round, without backends to wait for: `finish` writes the final `run.json` right after
             // (with backends it waits for them, up to TIPI_FINISH_TIMEOUT, so this round's write stays).
             let finalWriteFollows = final && backends.isEmpty
@@ -206,12 +202,14 @@ final class RunWriter: Sendable {
                 warn("cannot update \(folder.appendingPathComponent(RunStore.metadataFile).path): \(error)")
             }
         }
-        if !batch.isEmpty {
+        for batch in batches {
             for backend in backends { backend.send(.batch(batch, keys)) }
         }
-        // After the last round, nothing fills a batch again: its memory goes back now.
-        if final { batch = MetricBatch() } else { batch.removeAll() }
-        state.withLock { $0.spare = batch }
+        // Batches the backends hold would be copied on their next write, and after the last round nothing
+        // fills a batch again: only the writer's own go back, and not after the last round.
+        if backends.isEmpty, !final, let buffer { buffer.recycle(&batches) }
+        // Counted once all is done: `flushNow` returns with the batches back, ready to be filled again.
+        state.withLock { $0.flushes += 1 }
     }
 
     private static func summaryTable(_ state: WriterState) -> [String: MetricSummary] {
@@ -255,9 +253,18 @@ final class RunWriter: Sendable {
         for backend in backends { backend.send(.artifacts(uploads)) }
     }
 
+    /// Wakes the writer for a round now (the run's batch is full enough), without waiting for it.
+    func requestRound() {
+        state.withLock { $0.sizeRound = true }
+        wake.signal()
+    }
+
     /// Flushes now and waits for it.
     func flushNow() {
-        let target = state.withLock { $0.flushes } + 2
+        let target = state.withLock { state in
+            state.metadataWantedUntil = state.flushes + 2
+            return state.metadataWantedUntil
+        }
         wake.signal()
         let deadline = Date().addingTimeInterval(30)
         while state.withLock({ $0.flushes < target && !$0.stopping }), Date() < deadline {
@@ -267,10 +274,11 @@ final class RunWriter: Sendable {
     }
 
     /// Back-pressure: wakes the writer and waits while the run holds more than `limit` buffered values.
-    func flushAndWait(whileAbove limit: Int, of run: Run) {
+    func flushAndWait(whileAbove limit: Int) {
+        let buffer = state.withLock { $0.buffer }
         while true {
             wake.signal()
-            let buffered = run.bufferedValueCount
+            let buffered = buffer?.bufferedValueCount ?? 0
             if buffered <= limit || state.withLock({ $0.stopping }) { return }
             usleep(1_000)
         }
@@ -352,12 +360,5 @@ final class RunWriter: Sendable {
         }
         RunStore.releaseReserve(in: folder)
         completed.signal()
-    }
-}
-
-extension Run {
-    /// Committed values waiting for the writer.
-    var bufferedValueCount: Int {
-        stateValueCount()
     }
 }
