@@ -36,12 +36,14 @@ let package = Package(
     targets: [
         .target(
             name: "Tipi",
-            dependencies: ["CTipiHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CTipiHTTP", "CTipiCRC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: instrumented
         ),
         // The MLflow client's HTTP: libcurl loaded on the first request (dlopen), so that programs linking Tipi
         // do not load libcurl and its TLS libraries at start (FoundationNetworking would). No curl headers needed.
         .target(name: "CTipiHTTP", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // CRC-32C with the processor's instruction (metric log, TensorBoard records), a table where there is none.
+        .target(name: "CTipiCRC"),
         .macro(
             name: "TipiMacros",
             dependencies: [

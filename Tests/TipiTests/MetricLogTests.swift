@@ -29,6 +29,44 @@ struct MetricLogTests {
         MetricHistory(contents: decode(bytes))
     }
 
+    @Test("a row record's bytes, byte for byte: frame, type, row count, then each row's step, time, values")
+    func rowRecordLayout() {
+        var batch = MetricBatch()
+        batch.appendRow(step: 300, time: 2, keys: [0, 200], values: [3, -1])
+        let record = MetricLog.rowRecords(batch)
+        #expect(record.count == 1 && record[0].rows == 1 && record[0].values == 2)
+        func double(_ value: Double) -> [UInt8] { withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+        var payload: [UInt8] = [2, 1, 0xAC, 0x02]  // type, 1 row, step 300
+        payload += double(2)
+        payload += [2, 0]  // 2 values, key 0
+        payload += double(3)
+        payload += [0xC8, 0x01]  // key 200
+        payload += double(-1)
+        let length = withUnsafeBytes(of: UInt32(payload.count).littleEndian) { Array($0) }
+        let crc = withUnsafeBytes(of: CRC32.castagnoli.checksum(payload).littleEndian) { Array($0) }
+        #expect(record[0].bytes == length + crc + payload)
+    }
+
+    @Test("rows are cut into records of about 64 KB; a row larger than that closes the record it ends")
+    func recordBoundaries() {
+        var batch = MetricBatch()
+        for step in 0..<20_000 { batch.appendRow(step: step, time: 1, keys: [0, 1], values: [1, 2]) }
+        batch.appendRow(step: 20_000, time: 1, keys: (0..<10_000).map { Int32($0) }, values: Array(repeating: 1, count: 10_000))
+        for step in 20_001..<20_010 { batch.appendRow(step: step, time: 1, keys: [0], values: [1]) }
+        let records = MetricLog.rowRecords(batch)
+        #expect(records.map(\.rows).reduce(0, +) == 20_010)
+        let values = records.map(\.values).reduce(0, +)
+        #expect(values == 50_009)
+        let full = records.dropLast(2).map { $0.bytes.count - 8 }
+        #expect(full.allSatisfy { $0 >= MetricLog.targetPayloadBytes && $0 < MetricLog.targetPayloadBytes + 64 }, "\(full)")
+        var bytes = MetricLog.magic
+        for record in MetricLog.keyRecords((0..<10_000).map { "k\($0)" }[...], firstKeyID: 0) { bytes += record.bytes }
+        for record in records { bytes += record.bytes }
+        let contents = decode(bytes)
+        #expect(contents.batch.rowCount == 20_010 && contents.damage == MetricLogDamage())
+        #expect(contents.batch.rows.map(\.step) == Array(0..<20_010))
+    }
+
     @Test("one flipped byte anywhere in the middle record: records 1 and 3 read back, 1 record reported lost")
     func flippedByteInMiddle() {
         let (bytes, records) = threeRecords()

@@ -128,11 +128,8 @@ final class RunWriter: Sendable {
         var (batches, keys) = buffer?.drain() ?? ([], state.withLock { $0.keyNames })
 
         // Encoding and disk writes: outside `state`.
-        let records = batches.flatMap(MetricLog.rowRecords)
         let (wrote, writeFailure, unwritten) = file.withLock { file -> (Bool, String?, RunMetadata.UnwrittenMetrics?) in
-            file.enqueue(records)
-            let attempt = file.hasPending || file.writtenKeys < keys.count
-            let failure = attempt ? file.writeOut(keys: keys) : nil
+            let (attempt, failure) = file.appendRows(of: batches, keys: keys)
             if final { file.abandon() }
             guard file.lostValues > 0 || file.lostRows > 0 else { return (attempt && failure == nil, failure, nil) }
             let lost = RunMetadata.UnwrittenMetrics(steps: file.lostRows, values: file.lostValues, reason: file.lastError ?? "unknown")

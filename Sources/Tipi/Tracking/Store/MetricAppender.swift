@@ -34,6 +34,8 @@ struct MetricAppender: ~Copyable {
     /// The last reason the disk gave for refusing a write.
     private(set) var lastError: String?
     private var closed = false
+    /// The buffer each row record is encoded into before it is written (``appendRows(of:keys:)``).
+    private var scratch = RecordBuffer()
 
     /// Opens (creating it) the metric file of a run and writes its header; throws a clear error naming the file.
     init(path: String, limitBytes: Int) throws {
@@ -98,6 +100,35 @@ struct MetricAppender: ~Copyable {
         return nil
     }
 
+    /// Appends the keys not yet in the file, what waits in the queue, then the rows of `batches`, in order.
+    /// Each row record is encoded into one buffer kept for the purpose and written from there; from the first
+    /// refused write on, the rest is queued instead (as ``enqueue(_:)`` does). Returns whether anything was
+    /// to be written, and the reason of a refused write.
+    mutating func appendRows(of batches: [MetricBatch], keys: [String]) -> (attempted: Bool, failure: String?) {
+        let rows = batches.contains { !$0.isEmpty }
+        guard hasPending || writtenKeys < keys.count || rows else { return (false, nil) }
+        if hasPending || writtenKeys < keys.count, let failure = writeOut(keys: keys) {
+            enqueue(batches.flatMap(MetricLog.rowRecords))
+            return (true, failure)
+        }
+        for (index, batch) in batches.enumerated() {
+            var row = 0
+            while row < batch.rowCount {
+                let (next, values) = scratch.encodeRows(of: batch, from: row)
+                if let failure = Self.append(scratch.record, to: descriptor, goodSize: &goodSize) {
+                    lastError = failure
+                    var rest = [MetricLog.EncodedRecord(bytes: scratch.recordBytes, rows: next - row, values: values)]
+                    rest += MetricLog.rowRecords(batch.slice(rows: next..<batch.rowCount))
+                    rest += batches[(index + 1)...].flatMap(MetricLog.rowRecords)
+                    enqueue(rest)
+                    return (true, failure)
+                }
+                row = next
+            }
+        }
+        return (true, nil)
+    }
+
     /// Counts everything still queued as lost (the run ends and the disk still refuses it).
     mutating func abandon() {
         for record in pending[head...] {
@@ -129,6 +160,11 @@ struct MetricAppender: ~Copyable {
     /// Appends bytes; on a failed or short write, cuts the file back to its last good size so that no torn
     /// record sits in front of later ones. Returns the reason of a failure.
     static func append(_ bytes: [UInt8], to descriptor: Int32, goodSize: inout off_t) -> String? {
+        bytes.withUnsafeBytes { append($0, to: descriptor, goodSize: &goodSize) }
+    }
+
+    /// ``append(_:to:goodSize:)`` of bytes in memory.
+    static func append(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, goodSize: inout off_t) -> String? {
         let (written, failure) = writeFully(bytes, to: descriptor)
         if failure != nil {
             _ = ftruncate(descriptor, goodSize)

@@ -61,30 +61,16 @@ enum MetricLog {
         return records
     }
 
-    /// Row records for `batch`, each about ``targetPayloadBytes`` at most.
+    /// Row records for `batch`, each about ``targetPayloadBytes`` at most, as bytes of their own (the run's
+    /// writer encodes them one by one into a ``RecordBuffer`` instead).
     static func rowRecords(_ batch: MetricBatch) -> [EncodedRecord] {
+        var buffer = RecordBuffer()
         var records: [EncodedRecord] = []
         var row = 0
         while row < batch.rowCount {
-            var body: [UInt8] = []
-            body.reserveCapacity(min(targetPayloadBytes + 64, (batch.rowCount - row) * 32))
-            let first = row
-            var values = 0
-            while row < batch.rowCount, body.count < targetPayloadBytes {
-                body.appendVarint(UInt64(max(batch.rows[row].step, 0)))
-                body.appendLittleEndian(batch.rows[row].time.bitPattern)
-                let range = batch.range(ofRow: row)
-                body.appendVarint(UInt64(range.count))
-                for position in range {
-                    body.appendVarint(UInt64(batch.entries[position].key))
-                    body.appendLittleEndian(batch.entries[position].value.bitPattern)
-                }
-                values += range.count
-                row += 1
-            }
-            var head: [UInt8] = [2]
-            head.appendVarint(UInt64(row - first))
-            records.append(EncodedRecord(bytes: framed(head: head, body: body), rows: row - first, values: values))
+            let (next, values) = buffer.encodeRows(of: batch, from: row)
+            records.append(EncodedRecord(bytes: buffer.recordBytes, rows: next - row, values: values))
+            row = next
         }
         return records
     }
