@@ -60,6 +60,21 @@ struct BatchQueueTests {
         }
         #expect(seen == [first, second])
         queue.releasePool()
+        #expect(queue.pooledCount == 0)
+    }
+
+    @Test("after a backlog the pool keeps a few emptied batches, not all of them")
+    func poolIsBounded() {
+        var queue = BatchQueue()
+        var current = MetricBatch()
+        for _ in 0..<(BatchQueue.maximumPooled + 5) {
+            current.appendRow(step: 0, time: 0, keys: [0], values: [1])
+            queue.rotate(&current)
+        }
+        var taken = queue.takeAll(&current)
+        #expect(taken.count == BatchQueue.maximumPooled + 5)
+        queue.recycle(&taken)
+        #expect(queue.pooledCount == BatchQueue.maximumPooled)
     }
 
     @Test("a tight loop fills batch after batch; each is written, in order, and given back once the writer is done")

@@ -5,8 +5,8 @@
 /// grew instead would copy itself into fresh memory at each doubling, and a fresh page faults on its first
 /// write (2–3 µs here, which is more than 30 `log` calls). The writer takes every waiting batch at each
 /// round, writes them, and gives them back emptied, so a loop that the writer keeps up with fills the same
-/// two batches in turn, and one that outruns it grows the pool once to its backlog (bounded by
-/// ``Run/maximumBufferedValues``, the back-pressure).
+/// two batches in turn, and one that outruns it takes new batches for its backlog (bounded by
+/// ``Run/maximumBufferedValues``, the back-pressure), of which the pool keeps ``maximumPooled``.
 struct BatchQueue {
     /// Full batches, oldest first; they come before the batch being filled.
     private(set) var waiting: [MetricBatch] = []
@@ -16,6 +16,9 @@ struct BatchQueue {
     private var pool: [MetricBatch] = []
     /// How many emptied batches wait to be filled again.
     var pooledCount: Int { pool.count }
+
+    /// Emptied batches kept for `log` to fill again (about 1.5 MB each); more go back to the system.
+    static let maximumPooled = 8
 
     /// Room for a new batch's values beyond ``Run/roundValues`` (one call's worth, so that it rarely regrows).
     static let slack = 4_096
@@ -43,7 +46,7 @@ struct BatchQueue {
 
     /// Takes back batches the writer is done with (emptied, their memory kept).
     mutating func recycle(_ batches: inout [MetricBatch]) {
-        for index in batches.indices {
+        for index in batches.indices where pool.count < Self.maximumPooled {
             batches[index].removeAll()
             pool.append(batches[index])
         }
