@@ -84,15 +84,18 @@ struct ScaffoldTests {
         let plugin = try #require(Executables.path(of: "TipiMacros-tool"), "build first: swift build")
         let products = URL(fileURLWithPath: plugin).deletingLastPathComponent()
         let modules = products.appendingPathComponent("Modules").path
-        // Tipi's C module (its HTTP through libcurl), found as SwiftPM shows it to the targets that depend on it.
-        let cModuleMap = products.appendingPathComponent("CTipiHTTP.build/module.modulemap").path
+        // Tipi's C modules (its HTTP through libcurl, CRC-32C), found as SwiftPM shows them to the targets that
+        // depend on them.
+        let cModuleMaps = ["CTipiHTTP", "CTipiCRC"].flatMap {
+            ["-Xcc", "-fmodule-map-file=" + products.appendingPathComponent("\($0).build/module.modulemap").path]
+        }
         let sources = home.appendingPathComponent("my_exp/Sources/my_exp")
         let files = try FileManager.default.contentsOfDirectory(atPath: sources.path).filter { $0.hasSuffix(".swift") }.sorted()
         #expect(files == ["MyExpPipeline.swift", "Points.swift", "Training.swift"])
         let result = try Executables.run(
             "/usr/bin/env",
-            ["swiftc", "-typecheck", "-parse-as-library", "-module-name", "my_exp", "-I", modules, "-Xcc", "-fmodule-map-file=\(cModuleMap)",
-             "-load-plugin-executable", "\(plugin)#TipiMacros"] + files.map { sources.appendingPathComponent($0).path },
+            ["swiftc", "-typecheck", "-parse-as-library", "-module-name", "my_exp", "-I", modules] + cModuleMaps
+                + ["-load-plugin-executable", "\(plugin)#TipiMacros"] + files.map { sources.appendingPathComponent($0).path },
             timeout: 300)
         #expect(result.status == 0, "\(result.standardError)")
     }

@@ -1,4 +1,4 @@
-import CTipiCRC
+internal import CTipiCRC
 
 /// Table-driven CRC-32 variants: Castagnoli (CRC-32C, used by TFRecord and Tipi's metric log) and IEEE
 /// (zlib's CRC-32, used by W&B's transaction log). Slicing-by-8 for throughput, and CRC-32C with the processor's
