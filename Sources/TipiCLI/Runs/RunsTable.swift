@@ -81,7 +81,7 @@ enum RunsTable {
             lines.append(text)
         }
         if let dropped = metadata.droppedSteps { lines.append("dropped:    \(dropped) steps whose step number went backwards") }
-        if let pipeline = metadata.pipeline { lines += RunsPipeline.lines(pipeline) }
+        if let pipeline = metadata.pipeline { lines += RunsPipeline.lines(pipeline, running: run.status == .running) }
         if !metadata.config.isEmpty {
             lines.append("")
             lines.append("config")
