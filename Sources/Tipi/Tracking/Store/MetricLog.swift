@@ -148,6 +148,11 @@ enum MetricLog {
             contents.damage.skippedBytes = next
             offset = next
         }
+        // Room for every row and value at once (the file's records say how many rows; each value takes at least 9
+        // bytes): a history grown by doubling is copied into fresh memory each time. Only a hint: damage stops it.
+        let room = roomHint(bytes, from: offset)
+        contents.batch.rows.reserveCapacity(room.rows)
+        contents.batch.entries.reserveCapacity(room.values)
         while offset < bytes.count {
             if let (record, end) = parseRecord(bytes, at: offset, maximumPayload: Int(UInt32.max)) {
                 apply(record, to: &contents)
@@ -174,6 +179,28 @@ enum MetricLog {
         }
         contents.named = []
         return contents
+    }
+
+    /// About how many rows and values the row records from `offset` on hold, read from their frames and row
+    /// counts only (no checksum): up to the first frame that does not fit, and at most 16 M rows.
+    private static func roomHint(_ bytes: UnsafeRawBufferPointer, from start: Int) -> (rows: Int, values: Int) {
+        var offset = start
+        var rows = 0
+        var values = 0
+        let limit = 1 << 24
+        while offset + 9 <= bytes.count, rows < limit {
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            guard length >= 1, length <= bytes.count - offset - 8 else { break }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
+            if payload[0] == 2 {
+                var reader = ByteReader(payload, offset: 1)
+                guard let count = reader.varint(), count <= UInt64(reader.remaining / 10) else { break }
+                rows += Int(count)
+                values += max(0, reader.remaining - 10 * Int(count)) / 9
+            }
+            offset += 8 + length
+        }
+        return (min(rows, limit), min(values, limit * 4))
     }
 
     /// The first offset after `offset` where a valid record starts (its length, checksum and payload check

@@ -375,6 +375,15 @@ public struct MetricHistory: Sendable {
     init(contents: MetricLog.Contents) {
         var series = [Series](repeating: Series(), count: contents.keys.count)
         let batch = contents.batch
+        // Each series takes its room once (counted first): growing a million-point series copies it into fresh
+        // memory at each doubling.
+        var counts = [Int](repeating: 0, count: contents.keys.count)
+        for entry in batch.entries { counts[Int(entry.key)] += 1 }
+        for key in series.indices where counts[key] > 0 {
+            series[key].steps.reserveCapacity(counts[key])
+            series[key].values.reserveCapacity(counts[key])
+            series[key].times.reserveCapacity(counts[key])
+        }
         for row in 0..<batch.rowCount {
             for position in batch.range(ofRow: row) {
                 let key = Int(batch.entries[position].key)
