@@ -216,3 +216,25 @@ struct MetricPathAttackTests {
         #expect(metadata.status == .finished)
     }
 }
+
+@Suite("Metric path under attack: wide staged rows")
+struct MetricPathAttackWideTests {
+    @Test("a staged call (commit: false, step:) of 100,000 keys takes well under a second or two")
+    func wideStagedCall() throws {
+        let run = try startRun(temporaryStore())
+        var wide: [String: Double] = [:]
+        for key in 0..<100_000 { wide["k\(key)"] = Double(key) }
+        let start = Date()
+        run.log(wide, commit: false)
+        run.log(wide, step: 1, commit: false)
+        run.log(["k5": -5, "k99999": -1], step: 1, commit: false)  // the same keys again: the last value stays
+        run.log(["last": 1], step: 1)
+        let elapsed = Date().timeIntervalSince(start)
+        run.finish()
+        #expect(elapsed < 3, "\(elapsed) s for three calls")
+        let stored = try rows(run)
+        #expect(stored.map(\.0) == [0, 1])
+        #expect(stored.map(\.1.count) == [100_000, 100_001])
+        #expect(stored[1].1["k5"] == -5 && stored[1].1["k99999"] == -1 && stored[1].1["k6"] == 6 && stored[0].1["k5"] == 5)
+    }
+}
