@@ -238,3 +238,38 @@ struct MetricPathAttackWideTests {
         #expect(stored[1].1["k5"] == -5 && stored[1].1["k99999"] == -1 && stored[1].1["k6"] == 6 && stored[0].1["k5"] == 5)
     }
 }
+
+@Suite("Metric path under attack: a dead disk")
+struct MetricPathAttackDeadDiskTests {
+    @Test(
+        "past the back-pressure bound on a full tmpfs, 1,000 keys (a run.json larger than the reserve): no log call waits long, the final run.json is written, written + unwritten is everything",
+        .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func backPressureOnFullDisk() throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard mountPoint.withCString({ mount("tmpfs", $0, "tmpfs", 0, "size=1m") }) == 0 else { return }
+        defer { _ = mountPoint.withCString { umount2($0, 2) } }
+        let store = RunStore(root: URL(fileURLWithPath: mountPoint + "/runs"))
+        let run = try startRun(store)
+        var wide: [String: Double] = [:]
+        for key in 0..<1_000 { wide["k\(key)"] = 0 }
+        let calls = 5_000
+        var slowest = 0.0
+        for call in 0..<calls {
+            wide["k0"] = Double(call)
+            let start = Date()
+            run.log(wide)
+            slowest = max(slowest, Date().timeIntervalSince(start))
+        }
+        run.finish()
+        #expect(slowest < 2, "a log call waited \(slowest) s on a full disk")
+        let contents = try MetricLog.read(run.folder.appendingPathComponent(RunStore.metricsFile).path)
+        #expect(!contents.damage.isCorrupted)
+        let metadata = try #require(store.run(inFolder: run.folder)).metadata
+        #expect(metadata.status == .finished, "the final run.json was not written")
+        let unwritten = try #require(metadata.unwritten)
+        #expect(contents.batch.rowCount + unwritten.steps == calls)
+        #expect(contents.batch.valueCount + unwritten.values == calls * 1_000)
+        #expect(contents.batch.rows.map(\.step) == Array(0..<contents.batch.rowCount))
+    }
+}
