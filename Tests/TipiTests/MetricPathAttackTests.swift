@@ -273,3 +273,29 @@ struct MetricPathAttackDeadDiskTests {
         #expect(contents.batch.rows.map(\.step) == Array(0..<contents.batch.rowCount))
     }
 }
+
+@Suite("Metric path under attack: prepared keys")
+struct MetricPathAttackPreparedTests {
+    @Test("prepared keys from 4 threads (one with a repeated name) across batch rotations: every value once, in order")
+    func preparedAcrossRotations() throws {
+        let run = try startRun(temporaryStore())
+        let perThread = 40_000
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            let keys = thread == 3 ? MetricKeys("dup", "dup") : MetricKeys("p\(thread)", "q\(thread)")
+            for index in 0..<perThread {
+                let values = [Double(index), Double(-index)]
+                values.withUnsafeBufferPointer { run.logPrepared(keys, $0, step: nil, commit: nil) }
+            }
+        }
+        run.finish()
+        let history = try history(run)
+        #expect(history.damage.isEmpty)
+        for thread in 0..<3 {
+            #expect(history.series["p\(thread)"]?.values == (0..<perThread).map(Double.init))
+            #expect(history.series["q\(thread)"]?.values == (0..<perThread).map { Double(-$0) })
+        }
+        #expect(history.series["dup"]?.values == (0..<perThread).map { Double(-$0) }, "a repeated key keeps the last value")
+        let steps = (0..<3).flatMap { history.series["p\($0)"]?.steps ?? [] } + (history.series["dup"]?.steps ?? [])
+        #expect(steps.sorted() == Array(0..<(4 * perThread)))
+    }
+}
