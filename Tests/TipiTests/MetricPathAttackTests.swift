@@ -272,6 +272,36 @@ struct MetricPathAttackDeadDiskTests {
         #expect(contents.batch.valueCount + unwritten.values == calls * 1_000)
         #expect(contents.batch.rows.map(\.step) == Array(0..<contents.batch.rowCount))
     }
+
+    @Test(
+        "flush() on a full tmpfs while another thread logs: it returns at once, and log goes on",
+        .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func flushOnFullDisk() throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard mountPoint.withCString({ mount("tmpfs", $0, "tmpfs", 0, "size=256k") }) == 0 else { return }
+        defer { _ = mountPoint.withCString { umount2($0, 2) } }
+        let run = try startRun(RunStore(root: URL(fileURLWithPath: mountPoint + "/runs")))
+        var wide: [String: Double] = [:]
+        for key in 0..<100 { wide["k\(key)"] = 1 }
+        for _ in 0..<2_000 { run.log(wide) }  // 200,000 values: far more than fits
+        let done = Atomic<Bool>(false)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            while !done.load(ordering: .acquiring) { run.log(["x": 1]) }
+        }
+        var slowest = 0.0
+        for _ in 0..<5 {
+            let start = Date()
+            run.flush()
+            slowest = max(slowest, Date().timeIntervalSince(start))
+        }
+        done.store(true, ordering: .releasing)
+        group.wait()
+        run.finish()
+        #expect(slowest < 2, "flush() took \(slowest) s on a full disk")
+        #expect(run.metadata.unwritten != nil)
+    }
 }
 
 @Suite("Metric path under attack: prepared keys")
