@@ -352,7 +352,12 @@ final class RunWriter: Sendable {
                 guard RunStore.releaseReserve(in: folder) else { throw error }
                 try RunStore.writeMetadata(metadata, to: folder)
             } catch {
-                warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+                // No room for a second copy even so: the old run.json's own space, in place.
+                do {
+                    try RunStore.overwriteMetadata(metadata, in: folder)
+                } catch {
+                    warnHandler("cannot write the final state of run \(metadata.id): \(error)")
+                }
             }
         }
         RunStore.releaseReserve(in: folder)

@@ -11,6 +11,10 @@ struct StepState: Sendable {
     var current = 0
     var openKeys: [Int32] = []
     var openValues: [Double] = []
+    /// Positions in `openKeys` by key, once the open row holds ``indexedWidth`` keys or more (a search of
+    /// `openKeys` would make a staged call of 100,000 keys take minutes); empty below that.
+    var openIndex: [Int32: Int] = [:]
+    static let indexedWidth = 32
     /// Steps dropped because they went backwards.
     var dropped = 0
     /// Rows committed and not yet taken by the writer.
@@ -23,12 +27,23 @@ struct StepState: Sendable {
 
     /// Puts a value into the open row (a key given twice keeps the last value).
     mutating func set(_ key: Int32, _ value: Double) {
-        if let index = openKeys.firstIndex(of: key) {
-            openValues[index] = value
+        if openKeys.count < Self.indexedWidth {
+            if let index = openKeys.firstIndex(of: key) {
+                openValues[index] = value
+                return
+            }
         } else {
-            openKeys.append(key)
-            openValues.append(value)
+            if openIndex.isEmpty {
+                for (index, known) in openKeys.enumerated() { openIndex[known] = index }
+            }
+            if let index = openIndex[key] {
+                openValues[index] = value
+                return
+            }
+            openIndex[key] = openKeys.count
         }
+        openKeys.append(key)
+        openValues.append(value)
     }
 
     /// Moves to `step` before values are added; commits the open row when the step moves forward.
@@ -51,6 +66,7 @@ struct StepState: Sendable {
         committed.appendRow(step: current, time: time, keys: openKeys, values: openValues)
         openKeys.removeAll(keepingCapacity: true)
         openValues.removeAll(keepingCapacity: true)
+        if !openIndex.isEmpty { openIndex = [:] }
         advance()
     }
 

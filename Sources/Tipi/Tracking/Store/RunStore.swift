@@ -68,6 +68,26 @@ public struct RunStore: Sendable {
         try RunFile.replace(folder.path + "/" + metadataFile, pieces: pieces)
     }
 
+    /// `run.json` rewritten in place (truncated, then written), for a full disk where even the reserve
+    /// leaves no room for a second copy beside it (a run of many keys has a `run.json` larger than the
+    /// reserve): the old file's own space takes the new one. Not atomic, so only the last resort, and only
+    /// when the old file's space and the free space together hold the new one (else the old file stays).
+    static func overwriteMetadata(_ metadata: RunMetadata, in folder: URL) throws {
+        let pieces = try RunMetadataJSON.encodePieces(metadata)
+        let path = folder.path + "/" + metadataFile
+        var file = stat()
+        var system = statvfs()
+        let needed = pieces.reduce(0) { $0 + $1.count } + 8_192
+        guard stat(path, &file) == 0, statvfs(folder.path, &system) == 0,
+            Int(file.st_blocks) * 512 + Int(system.f_bavail) * Int(system.f_frsize) >= needed
+        else { throw TrackingError.storeNotWritable(path: path, reason: "no room for it, even in place of the old one") }
+        let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard descriptor >= 0 else { throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno))) }
+        let failure = writeFully(pieces, to: descriptor).error
+        close(descriptor)
+        if let failure { throw TrackingError.storeNotWritable(path: path, reason: failure) }
+    }
+
     /// A file of ``reserveBytes`` zeros in each live run folder, deleted when the run ends: on a full disk,
     /// deleting it first makes room for the final `run.json` (the status, and what could not be written).
     static let reserveFile = ".space-reserve"
