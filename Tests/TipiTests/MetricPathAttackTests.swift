@@ -8,6 +8,16 @@ import Testing
     import Glibc
 #endif
 
+/// Runs `body` with the path of a fresh tmpfs of `size` (a full disk on demand), unmounted afterwards; without
+/// the right to mount (no CAP_SYS_ADMIN) `body` does not run.
+func withTmpfs(size: String, _ body: (String) throws -> Void) throws {
+    let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    guard mountPoint.withCString({ mount("tmpfs", $0, "tmpfs", 0, "size=" + size) }) == 0 else { return }
+    defer { _ = mountPoint.withCString { umount2($0, 2) } }
+    try body(mountPoint)
+}
+
 /// The metric path under stress: batches rotating under many threads, huge calls, the step model across
 /// rotations, `flush()` racing a tight loop, `finish()` racing one, a full file system.
 @Suite("Metric path under attack")
@@ -182,11 +192,10 @@ struct MetricPathAttackTests {
         "a 1 MiB tmpfs filling during a tight loop: the file decodes undamaged, holds a prefix, unwritten counts the rest",
         .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func fullFileSystemTightLoop() throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mounted = mountPoint.withCString { mount("tmpfs", $0, "tmpfs", 0, "size=1m") } == 0
-        guard mounted else { return }  // no CAP_SYS_ADMIN
-        defer { _ = mountPoint.withCString { umount2($0, 2) } }
+        try withTmpfs(size: "1m") { mountPoint in try fullFileSystemTightLoop(in: mountPoint) }
+    }
+
+    func fullFileSystemTightLoop(in mountPoint: String) throws {
         let run = try startRun(RunStore(root: URL(fileURLWithPath: mountPoint + "/runs")))
         let steps = 300_000
         let path = run.folder.appendingPathComponent(RunStore.metricsFile).path
@@ -250,10 +259,10 @@ struct MetricPathAttackDeadDiskTests {
         "past the back-pressure bound on a full tmpfs, 1,000 keys (a run.json larger than the reserve): no log call waits long, the final run.json is written, written + unwritten is everything",
         .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func backPressureOnFullDisk() throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard mountPoint.withCString({ mount("tmpfs", $0, "tmpfs", 0, "size=1m") }) == 0 else { return }
-        defer { _ = mountPoint.withCString { umount2($0, 2) } }
+        try withTmpfs(size: "1m") { mountPoint in try backPressureOnFullDisk(in: mountPoint) }
+    }
+
+    func backPressureOnFullDisk(in mountPoint: String) throws {
         let store = RunStore(root: URL(fileURLWithPath: mountPoint + "/runs"))
         let run = try startRun(store)
         var wide: [String: Double] = [:]
@@ -285,10 +294,10 @@ struct MetricPathAttackDeadDiskTests {
         "flush() on a full tmpfs while another thread logs: it returns at once, and log goes on",
         .enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func flushOnFullDisk() throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("tmpfs-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard mountPoint.withCString({ mount("tmpfs", $0, "tmpfs", 0, "size=256k") }) == 0 else { return }
-        defer { _ = mountPoint.withCString { umount2($0, 2) } }
+        try withTmpfs(size: "256k") { mountPoint in try flushOnFullDisk(in: mountPoint) }
+    }
+
+    func flushOnFullDisk(in mountPoint: String) throws {
         let run = try startRun(RunStore(root: URL(fileURLWithPath: mountPoint + "/runs")))
         var wide: [String: Double] = [:]
         for key in 0..<100 { wide["k\(key)"] = 1 }
