@@ -43,8 +43,7 @@ public final class Run: Sendable {
         /// Takes every committed batch and the key names (called by the writer).
         func drain() -> (batches: [MetricBatch], keys: [String]) {
             withLock { state in
-                state.roundRequested = false
-                return (state.batches.takeAll(&state.steps.committed), state.keyNames)
+                (state.batches.takeAll(&state.steps.committed), state.keyNames)
             }
         }
 
@@ -75,9 +74,6 @@ public final class Run: Sendable {
         /// Full batches waiting for the writer, and emptied ones to fill again.
         var batches = BatchQueue()
         var closed = false
-        /// The writer was asked for a round because a batch filled up (``Run/roundValues``); cleared when it
-        /// takes the batches.
-        var roundRequested = false
         var warnedDrop = false
         var warnedClosed = false
 
@@ -244,10 +240,8 @@ public final class Run: Sendable {
             if state.steps.committed.valueCount >= Self.roundValues {
                 state.batches.rotate(&state.steps.committed)
                 full = state.batches.waitingValues > Self.maximumBufferedValues
-                if !state.roundRequested {
-                    state.roundRequested = true
-                    round = true
-                }
+                // The first full batch since the writer's last round wakes it; it takes all that wait.
+                round = state.batches.waiting.count == 1
             }
             return true
         }
