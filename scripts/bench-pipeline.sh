@@ -5,11 +5,15 @@
 #   `tipi create bench`, makes its process silent, writes configs of 1 and N no-op processes, then runs
 #   Benchmarks/PipelineBenchmark, which times both pipelines (ours in-process, Python tipi as `tipi run`).
 #   ./scripts/bench-pipeline.sh [REPEATS]      (default 3; BENCH_PROCESSES=N, default 20000;
+#                                               BENCH_PYTHON_PROCESSES=M, default 200000;
 #                                               BENCH_BUILD=release|debug, default release)
+# Python tipi takes 2.5-3.5 s to start here, ±0.4 s from one start to the next: at 20,000 processes (about
+# 0.5 s of its work) that is as large as what is measured, so it runs M = 200,000 (and ours too, for the ratio).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${1:-3}"
 processes="${BENCH_PROCESSES:-20000}"
+python_processes="${BENCH_PYTHON_PROCESSES:-200000}"
 configuration="${BENCH_BUILD:-release}"
 work="$(mktemp -d /tmp/tipi-bench-pipeline.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +36,7 @@ python_tipi="$PWD/.venv-bench/bin/tipi"
 sed -i 's/print("Executing MyProcess")/pass/' "$work/bench/bench/processes.py"
 grep -q 'print(' "$work/bench/bench/processes.py" && { echo "could not silence the scaffolded process" >&2; exit 1; }
 "$python_tipi" add "$work/bench" >/dev/null
-.venv-bench/bin/python - "$work" "$processes" <<'PY'
+.venv-bench/bin/python - "$work" "$python_processes" <<'PY'
 import sys
 work, count = sys.argv[1], int(sys.argv[2])
 head = open(f"{work}/bench/configs/pipeline_config.toml").read().split("[processes]")[0]
@@ -47,4 +51,5 @@ else
     swift build --product PipelineBenchmark >/dev/null
     bench=.build/debug/PipelineBenchmark
 fi
-"$bench" --repeats "$repeats" --processes "$processes" --python-tipi "$python_tipi" --python-configs "$work"
+"$bench" --repeats "$repeats" --processes "$processes" --python-tipi "$python_tipi" --python-configs "$work" \
+    --python-processes "$python_processes"

@@ -3,12 +3,15 @@
 // - per process: a pipeline of N (default 20,000) no-op processes against one of a single process, in wall
 //   time and in CPU time (getrusage: on a loaded machine the CPU time is the steadier figure);
 // - validating a 100-process config;
-// - with --python-tipi: Python tipi (PyPI tensorimgpipeline) running the same N silent no-op processes
-//   against one, in the same invocation, wall and CPU time of its child processes.
+// - with --python-tipi: Python tipi (PyPI tensorimgpipeline) running M silent no-op processes against one,
+//   in the same invocation, wall and CPU time of its child processes, and ours at the same M. Its start takes
+//   2.5–3.5 s here and varies by ±0.4 s from one start to the next: with M = 20,000 (0.5 s of work) that
+//   variation is as large as what is measured, so bench-pipeline.sh passes M = 200,000.
 //
 //   ./scripts/bench-pipeline.sh [REPEATS]      (sets up Python tipi in .venv-bench, then runs this)
 //   PipelineBenchmark [--tipi PATH] [--repeats R] [--processes N]
-//                     [--python-tipi PATH --python-configs DIR]   (DIR holds p1.toml and p<N>.toml)
+//                     [--python-tipi PATH --python-configs DIR [--python-processes M]]
+//                     (DIR holds p1.toml and p<M>.toml; M is N unless given)
 //   PipelineBenchmark --profile [--repeats R] [--processes N]   (only the N-process pipeline, R times: for perf)
 //   PipelineBenchmark --profile-validate [--repeats R] [--processes N]   (only validating the N-process config,
 //                     R times: for perf)
@@ -29,6 +32,7 @@ enum PipelineBenchmark {
         var count = 20_000
         var pythonTipi: String?
         var pythonConfigs: String?
+        var pythonCount: Int?
         var profile = false
         var profileValidate = false
         var shapes = false
@@ -39,6 +43,7 @@ enum PipelineBenchmark {
             if argument == "--processes" { count = arguments.next().flatMap(Int.init).map { max($0, 2) } ?? count }
             if argument == "--python-tipi" { pythonTipi = arguments.next() }
             if argument == "--python-configs" { pythonConfigs = arguments.next() }
+            if argument == "--python-processes" { pythonCount = arguments.next().flatMap(Int.init).map { max($0, 2) } }
             if argument == "--profile" { profile = true }
             if argument == "--profile-validate" { profileValidate = true }
             if argument == "--config-shapes" { shapes = true }
@@ -171,19 +176,40 @@ enum PipelineBenchmark {
                 }
                 return (wall, cpu(RUSAGE_CHILDREN.rawValue) - before)
             }
+            let pythonProcesses = pythonCount ?? count
+            let pythonOthers = Double(pythonProcesses - 1)
             var pythonSingles: [(wall: Double, cpu: Double)] = []
             var pythonBigs: [(wall: Double, cpu: Double)] = []
             for _ in 0..<max(1, min(repeats, 3)) {
                 pythonSingles.append(python(1))
-                pythonBigs.append(python(count))
+                pythonBigs.append(python(pythonProcesses))
             }
-            let wall = (median(pythonBigs.map(\.wall)) - median(pythonSingles.map(\.wall))) / others * 1e6
-            let cpuTime = (median(pythonBigs.map(\.cpu)) - median(pythonSingles.map(\.cpu))) / others * 1e6
+            let wall = (median(pythonBigs.map(\.wall)) - median(pythonSingles.map(\.wall))) / pythonOthers * 1e6
+            let cpuTime = (median(pythonBigs.map(\.cpu)) - median(pythonSingles.map(\.cpu))) / pythonOthers * 1e6
+            // Ours at the same count, for a ratio of like with like (the same pipeline of one is the baseline).
+            var ours = (wall: perProcess, cpu: perProcessCPU)
+            if pythonProcesses != count {
+                let same = config(pythonProcesses)
+                var oursWall: [Double] = []
+                var oursCPU: [Double] = []
+                for _ in 0..<max(1, min(repeats, 3)) {
+                    let before = cpu(RUSAGE_SELF.rawValue)
+                    oursWall.append(try await time { try await runner.run(text: same, store: store, display: display) })
+                    oursCPU.append(cpu(RUSAGE_SELF.rawValue) - before)
+                }
+                ours = (
+                    (median(oursWall) - median(singles)) / pythonOthers * 1e6,
+                    (median(oursCPU) - median(singlesCPU)) / pythonOthers * 1e6
+                )
+            }
             print("Python tipi, measured here (median of \(pythonSingles.count)):")
             print("  pipeline of 1 process               \(String(format: "%8.2f ms", median(pythonSingles.map(\.wall)) * 1000))   (CPU \(String(format: "%.0f ms", median(pythonSingles.map(\.cpu)) * 1000)))")
-            print("  pipeline of \(count) processes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", median(pythonBigs.map(\.wall)) * 1000) + "   (CPU \(String(format: "%.0f ms", median(pythonBigs.map(\.cpu)) * 1000)))")
+            print("  pipeline of \(pythonProcesses) processes".padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", median(pythonBigs.map(\.wall)) * 1000) + "   (CPU \(String(format: "%.0f ms", median(pythonBigs.map(\.cpu)) * 1000)))")
             print("  overhead per process                \(String(format: "%8.2f µs", wall))   (CPU time: \(String(format: "%.2f µs", cpuTime)))")
-            print("ratio Python tipi / Tipi per process   \(String(format: "%8.2f", wall / perProcess))   (CPU time: \(String(format: "%.2f", cpuTime / perProcessCPU)))")
+            if pythonProcesses != count {
+                print("Tipi, \(pythonProcesses) processes, per process".padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f µs", ours.wall) + "   (CPU time: \(String(format: "%.2f µs", ours.cpu)))")
+            }
+            print("ratio Python tipi / Tipi per process   \(String(format: "%8.2f", wall / ours.wall))   (CPU time: \(String(format: "%.2f", cpuTime / ours.cpu)); \(pythonProcesses) processes each)")
         } else {
             print("Python tipi: not measured (no --python-tipi; scripts/bench-pipeline.sh sets it up)")
         }
