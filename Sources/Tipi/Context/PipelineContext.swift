@@ -47,13 +47,16 @@ public struct PipelineContext: Sendable {
 }
 
 /// Runs `operation` with `context` as ``PipelineContext/current``; the previous value is restored afterwards.
-@discardableResult
+@inlinable @discardableResult
 public func withPipelineContext<R>(_ context: PipelineContext, operation: () throws -> R) rethrows -> R {
     try PipelineContext.$current.withValue(context, operation: operation)
 }
 
 /// Runs the asynchronous `operation` with `context` as ``PipelineContext/current``.
-@discardableResult
+///
+/// Inlinable: a caller in another module then binds the context itself, without executor switches into and
+/// out of this function (a pipeline's process loop: 4 switches a process instead of 9).
+@inlinable @discardableResult
 public func withPipelineContext<R>(
     _ context: PipelineContext,
     isolation: isolated (any Actor)? = #isolation,

@@ -166,10 +166,6 @@ struct PipelineExecutor {
         }
     }
 
-    static func execute<P: PipelineProcess>(_ process: P) async throws {
-        _ = try await process.run()
-    }
-
     /// Records a process's status; `seconds` is kept to the microsecond (what a duration needs, and
     /// fewer digits in `run.json`: `1.2e-05`, not `1.2040138244628906e-05`).
     static func set(
@@ -240,7 +236,7 @@ struct ProcessLoop: @unchecked Sendable {
                 status = try await withPipelineContext(context) { () async throws -> String in
                     if !entry.force, try await entry.process.skip() { return "skipped" }
                     PipelineExecutor.set(records, index, status: "running")
-                    try await PipelineExecutor.execute(entry.process)
+                    _ = try await entry.process.run()
                     return Lifecycle.stopSignal != 0 ? "interrupted" : "completed"
                 }
                 if status == "completed", !pipeline.permanences.isEmpty {
