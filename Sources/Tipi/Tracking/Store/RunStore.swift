@@ -78,10 +78,15 @@ public struct RunStore: Sendable {
         var file = stat()
         var system = statvfs()
         let needed = pieces.reduce(0) { $0 + $1.count } + 8_192
-        guard stat(path, &file) == 0, statvfs(folder.path, &system) == 0,
+        // Only the run's own file, written in place: a symlink (or anything but a file) planted as
+        // `run.json` is not written through.
+        guard lstat(path, &file) == 0, file.st_mode & S_IFMT == S_IFREG else {
+            throw TrackingError.storeNotWritable(path: path, reason: "not a regular file; it is left as it is")
+        }
+        guard statvfs(folder.path, &system) == 0,
             Int(file.st_blocks) * 512 + Int(system.f_bavail) * Int(system.f_frsize) >= needed
         else { throw TrackingError.storeNotWritable(path: path, reason: "no room for it, even in place of the old one") }
-        let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno))) }
         let failure = writeFully(pieces, to: descriptor).error
         close(descriptor)
@@ -96,7 +101,8 @@ public struct RunStore: Sendable {
     /// Creates the reserve; without room for it, there is none (best effort: the run goes on).
     static func makeReserve(in folder: URL) {
         let path = folder.appendingPathComponent(reserveFile, isDirectory: false).path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Not through a symlink planted under its name (it would fill the file it points to with zeros).
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard descriptor >= 0 else { return }
         let (_, failure) = writeFully([UInt8](repeating: 0, count: reserveBytes), to: descriptor)
         close(descriptor)
