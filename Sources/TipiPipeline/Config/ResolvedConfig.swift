@@ -110,7 +110,7 @@ struct ResolvedConfig {
         if keep { processes.reserveCapacity(pipeline.processes.count) }
         let hasProcesses = !pipeline.processes.isEmpty || document["processes"] != nil
         // The order the processes are walked in: their keys' order (the text's), or theirs when keeping values.
-        let order = keep ? Array(pipeline.processes.indices) : PrettyJSONWriter.sortedOrder(of: pipeline.processes.map(\.key))
+        let order = keep ? Array(pipeline.processes.indices) : PrettyJSONWriter.sortedOrder(of: pipeline.processes.indices.map { pipeline.processes[$0].key })
         var repeatedKeys = false
         if !keep {
             for position in order.indices.dropFirst() where pipeline.processes[order[position]].key == pipeline.processes[order[position - 1]].key {
@@ -145,14 +145,15 @@ struct ResolvedConfig {
         // One process's params in the order they come, then sorted for the text (reused: no array per process).
         var list: [(name: String, value: ConfigValue)] = []
         let processesMark = sources.push("processes")
+        // Each process's fields are read in place (`pipeline.processes[index].key`): a copy of its entry would
+        // retain and release its texts and its process.
         for index in order {
-            let entry = pipeline.processes[index]
-            let base = sources.push(entry.key)
+            let base = sources.push(pipeline.processes[index].key)
             let node: ConfigNode?
-            if index < processNodes.count, processNodes[index].key == entry.key {
+            if index < processNodes.count, processNodes[index].key == pipeline.processes[index].key {
                 node = processNodes[index].value
             } else {
-                node = processTables?[entry.key]
+                node = processTables?[pipeline.processes[index].key]
             }
             // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
             var typeNode: ConfigNode?
@@ -168,7 +169,7 @@ struct ResolvedConfig {
                 default: flatCount += 1
                 }
             }
-            let processType = type(of: entry.process)
+            let processType = type(of: pipeline.processes[index].process)
             let typeID = ObjectIdentifier(processType)
             let declared: [String]
             if let lastType, lastType.id == typeID {
@@ -182,7 +183,7 @@ struct ResolvedConfig {
             var reflected: [String: Any]?
             func fields() -> [String: Any] {
                 if let reflected { return reflected }
-                let fields = Self.fields(of: entry.process)
+                let fields = Self.fields(of: pipeline.processes[index].process)
                 reflected = fields
                 return fields
             }
@@ -235,11 +236,11 @@ struct ResolvedConfig {
             }
             sources.pop(to: base)
             if keep {
-                var resolved: [String: ConfigValue] = ["type": .string(entry.typeName), "params": .table(params)]
+                var resolved: [String: ConfigValue] = ["type": .string(pipeline.processes[index].typeName), "params": .table(params)]
                 if let force { resolved["force"] = force }
-                processes[entry.key] = .table(resolved)
+                processes[pipeline.processes[index].key] = .table(resolved)
             }
-            text?.add(key: entry.key, type: entry.typeName, params: &list, force: force)
+            text?.add(key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
         // In the walk that keeps values, a key met twice is one entry of `processes`.

@@ -276,12 +276,13 @@ enum PipelineBuilder {
     }
 
     /// What ``decode(_:params:path:userInfo:tracker:facts:problems:)`` needs of a type, found by casts that
-    /// cost more than decoding a small table: asked once per type.
-    struct DecodingFacts {
-        var constraints: [String: ParameterConstraint]
+    /// cost more than decoding a small table: asked once per type. An object, so that each process's
+    /// ``ProcessParams`` holds it by one reference (a struct of a dictionary and an array would be two).
+    final class DecodingFacts {
+        let constraints: [String: ParameterConstraint]
         /// The declared param names of a process type (`nil` for other types).
-        var known: [String]?
-        var isPermanence: Bool
+        let known: [String]?
+        let isPermanence: Bool
 
         init(_ type: Any.Type) {
             let process = type as? any PipelineProcess.Type

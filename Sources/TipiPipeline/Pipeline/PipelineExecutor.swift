@@ -34,10 +34,17 @@ struct PipelineExecutor {
         let plan = options.plan
         let skipped = plan?.skipped ?? []
         // Not yet in `run.json` unless a resume skips some (see below): changed.
-        let records = ProcessRecords(
-            pipeline.processes.enumerated().map { index, entry in
-                index < skipped.count ? skipped[index] : RunMetadata.ProcessRecord(key: entry.key, type: entry.typeName, status: "pending")
-            }, changed: plan == nil)
+        var initial: [RunMetadata.ProcessRecord] = []
+        initial.reserveCapacity(pipeline.processes.count)
+        for index in pipeline.processes.indices {
+            // Made in place (a record copied into the array would retain and release its texts once more).
+            if index < skipped.count {
+                initial.append(skipped[index])
+            } else {
+                initial.append(RunMetadata.ProcessRecord(key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, status: "pending"))
+            }
+        }
+        let records = ProcessRecords(initial, changed: plan == nil)
         let (name, configFile, overrides, resume) = (options.name, options.configFile, options.overrides, plan?.previous ?? options.resume)
         let pipelineRecord: @Sendable ([RunMetadata.ProcessRecord]) -> RunMetadata.PipelineRecord = { processes in
             RunMetadata.PipelineRecord(name: name, configFile: configFile, overrides: overrides, resumedFrom: resume, processes: processes)
@@ -219,29 +226,32 @@ struct ProcessLoop: @unchecked Sendable {
         var clock = ProcessLoop.now()
         // One context for all processes, each given its name: one run binding, not one per process.
         var context = PipelineContext(progress: display, device: device, run: run)
-        for (index, entry) in pipeline.processes.enumerated() {
+        // Each process's entry is read in place (`processes[index]`): a copy would retain and release its key, its
+        // type's name and its process.
+        let processes = pipeline.processes
+        for index in processes.indices {
             if Lifecycle.stopSignal != 0 { break }
-            if describes { overall.setDescription("process " + String(index + 1) + prefix + entry.key) }
+            if describes { overall.setDescription("process " + String(index + 1) + prefix + processes[index].key) }
             if index < skipped {
                 // Completed in the run this one resumes; its permanences' state was restored above.
                 overall.update()
                 continue
             }
-            context.processName = entry.key
+            context.processName = processes[index].key
             // One clock reading a process: its time runs from the end of the one before (the loop's own
             // work in between is well under a microsecond), to this one's end.
             let start = clock
             var status = "completed"
             do {
                 status = try await withPipelineContext(context) { () async throws -> String in
-                    if !entry.force, try await entry.process.skip() { return "skipped" }
+                    if !processes[index].force, try await processes[index].process.skip() { return "skipped" }
                     PipelineExecutor.set(records, index, status: "running")
-                    _ = try await entry.process.run()
+                    _ = try await processes[index].process.run()
                     return Lifecycle.stopSignal != 0 ? "interrupted" : "completed"
                 }
                 if status == "completed", !pipeline.permanences.isEmpty {
                     let checkpoint = try await PermanenceState.checkpoint(
-                        pipeline.permanences, afterProcess: index, key: entry.key, runFolder: run.folder)
+                        pipeline.permanences, afterProcess: index, key: processes[index].key, runFolder: run.folder)
                     records.update { $0[index].checkpoint = checkpoint }
                 }
                 clock = ProcessLoop.now()
@@ -255,8 +265,8 @@ struct ProcessLoop: @unchecked Sendable {
                 record()
                 return [
                     ConfigProblem(
-                        code: "PROC001", path: "processes.\(entry.key)",
-                        message: "process \(entry.key) (\(entry.typeName)) failed: \(message)",
+                        code: "PROC001", path: "processes.\(processes[index].key)",
+                        message: "process \(processes[index].key) (\(processes[index].typeName)) failed: \(message)",
                         help: "fix it, then `run --resume \(run.id)` continues after the processes that completed")
                 ]
             }

@@ -60,17 +60,17 @@ enum PipelineSummary {
         var unlisted = 0
         // The slowest so far, the fastest of them first.
         var slowest: [(seconds: Double, index: Int)] = []
+        // Read in place (a copy of each record would retain and release its texts).
         for index in records.indices {
-            let record = records[index]
-            if let position = counts.firstIndex(where: { $0.status == record.status }) {
+            if let position = counts.firstIndex(where: { $0.status == records[index].status }) {
                 counts[position].count += 1
             } else {
-                counts.append((record.status, 1))
+                counts.append((records[index].status, 1))
             }
-            if record.status != "completed", record.status != "skipped" {
+            if records[index].status != "completed", records[index].status != "skipped" {
                 if notCompleted.count < listedLimit { notCompleted.append(index) } else { unlisted += 1 }
             }
-            if let seconds = record.seconds, slowest.count < slowestCount || seconds > slowest[0].seconds {
+            if let seconds = records[index].seconds, slowest.count < slowestCount || seconds > slowest[0].seconds {
                 if slowest.count == slowestCount { slowest.removeFirst() }
                 let position = slowest.firstIndex { $0.seconds > seconds } ?? slowest.count
                 slowest.insert((seconds, index), at: position)

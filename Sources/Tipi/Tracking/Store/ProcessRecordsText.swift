@@ -74,15 +74,16 @@ struct ProcessRecordsText {
         newSpans.removeAll(keepingCapacity: true)
         newSpans.reserveCapacity(records.count)
         text.withUnsafeBufferPointer { kept in
-            for (position, record) in records.enumerated() {
+            // Each record read in place (a copy would retain and release its texts).
+            for position in records.indices {
                 if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
                 writer.newline(indent: indent)
                 let start = writer.bytes.count
-                if position < self.records.count, self.records[position] == record {
+                if position < self.records.count, self.records[position] == records[position] {
                     let span = spans[position]
                     writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: kept[span.start..<span.end]))
                 } else {
-                    writer.process(record, keys: keys)
+                    writer.process(records[position], keys: keys)
                 }
                 newSpans.append((start, writer.bytes.count))
             }
