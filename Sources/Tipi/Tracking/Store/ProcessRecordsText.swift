@@ -74,16 +74,15 @@ struct ProcessRecordsText {
         newSpans.removeAll(keepingCapacity: true)
         newSpans.reserveCapacity(records.count)
         text.withUnsafeBufferPointer { kept in
-            // Each record read in place (a copy would retain and release its texts).
-            for position in records.indices {
+            for (position, record) in records.enumerated() {
                 if position > 0 { writer.bytes.append(UInt8(ascii: ",")) }
                 writer.newline(indent: indent)
                 let start = writer.bytes.count
-                if position < self.records.count, self.records[position] == records[position] {
+                if position < self.records.count, self.records[position] == record {
                     let span = spans[position]
                     writer.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: kept[span.start..<span.end]))
                 } else {
-                    writer.process(records[position], keys: keys)
+                    writer.process(record, keys: keys)
                 }
                 newSpans.append((start, writer.bytes.count))
             }
