@@ -110,7 +110,10 @@ struct ResolvedConfig {
         if keep { processes.reserveCapacity(pipeline.processes.count) }
         let hasProcesses = !pipeline.processes.isEmpty || document["processes"] != nil
         // The order the processes are walked in: their keys' order (the text's), or theirs when keeping values.
-        let order = keep ? Array(pipeline.processes.indices) : PrettyJSONWriter.sortedOrder(of: pipeline.processes.indices.map { pipeline.processes[$0].key })
+        let order =
+            keep
+            ? Array(pipeline.processes.indices)
+            : PrettyJSONWriter.sortedOrder(of: pipeline.processes.indices.map { pipeline.processes[$0].key })
         var repeatedKeys = false
         if !keep {
             for position in order.indices.dropFirst() where pipeline.processes[order[position]].key == pipeline.processes[order[position - 1]].key {
@@ -236,11 +239,14 @@ struct ResolvedConfig {
             }
             sources.pop(to: base)
             if keep {
-                var resolved: [String: ConfigValue] = ["type": .string(pipeline.processes[index].typeName), "params": .table(params)]
+                var resolved: [String: ConfigValue] = [
+                    "type": .string(pipeline.processes[index].typeName), "params": .table(params),
+                ]
                 if let force { resolved["force"] = force }
                 processes[pipeline.processes[index].key] = .table(resolved)
             }
-            text?.add(key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, params: &list, force: force)
+            text?.add(
+                key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
         // In the walk that keeps values, a key met twice is one entry of `processes`.

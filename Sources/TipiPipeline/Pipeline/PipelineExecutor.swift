@@ -37,11 +37,12 @@ struct PipelineExecutor {
         var initial: [RunMetadata.ProcessRecord] = []
         initial.reserveCapacity(pipeline.processes.count)
         for index in pipeline.processes.indices {
-            // Made in place (a record copied into the array would retain and release its texts once more).
+            // Each record made straight into the array (from the entry's fields, without a copy of the entry).
             if index < skipped.count {
                 initial.append(skipped[index])
             } else {
-                initial.append(RunMetadata.ProcessRecord(key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, status: "pending"))
+                let entry = (key: pipeline.processes[index].key, type: pipeline.processes[index].typeName)
+                initial.append(RunMetadata.ProcessRecord(key: entry.key, type: entry.type, status: "pending"))
             }
         }
         let records = ProcessRecords(initial, changed: plan == nil)
