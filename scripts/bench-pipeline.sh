@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 repeats="${1:-3}"
 processes="${BENCH_PROCESSES:-20000}"
 python_processes="${BENCH_PYTHON_PROCESSES:-200000}"
+for pair in "REPEATS=$repeats" "BENCH_PROCESSES=$processes" "BENCH_PYTHON_PROCESSES=$python_processes"; do
+    value="${pair#*=}"
+    if ! [[ "$value" =~ ^[0-9]+$ ]] || [ "$value" -lt 1 ] || { [ "${pair%%=*}" != REPEATS ] && [ "$value" -lt 2 ]; }; then
+        echo "bench-pipeline.sh: ${pair%%=*} must be a whole number (at least 2 processes, 1 repeat), not '$value'" >&2
+        exit 2
+    fi
+done
 configuration="${BENCH_BUILD:-release}"
 work="$(mktemp -d /tmp/tipi-bench-pipeline.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

@@ -5,11 +5,7 @@ import TipiTestSupport
 extension TrackingProcessTests {
     @Test("kill -9 during a tight logging loop: the metric file reads back a prefix of the steps, no gap, at most a torn tail, and no more than ~1 s behind")
     func killedTightLoop() throws {
-        let process = try Executables.start(
-            try fixture(), ["log", "--project", "killed", "--steps", "1000000000", "--keys", "2", "--report", "5000"],
-            environment: environment, removing: cleanEnvironment)
-        let line = try #require(waitForLine(process, prefix: "run "))
-        let id = String(line.split(separator: " ")[1])
+        let (process, id) = try startLogging(["--project", "killed", "--steps", "1000000000", "--keys", "2", "--report", "5000"])
         let reported = try #require(waitForLine(process, prefix: "step 20000"))
         // Values logged at least 1.2 s before the kill are on disk (a round takes them within a second).
         usleep(1_200_000)

@@ -25,6 +25,14 @@ struct TrackingProcessTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
     }
 
+    /// Starts the fixture's `log` command with `arguments` and waits for its `run ID` line: the process and the
+    /// run's id.
+    func startLogging(_ arguments: [String]) throws -> (process: Executables.Running, id: String) {
+        let process = try Executables.start(try fixture(), ["log"] + arguments, environment: environment, removing: cleanEnvironment)
+        let started = try #require(waitForLine(process, prefix: "run "))
+        return (process, String(started.split(separator: " ")[1]))
+    }
+
     func waitForLine(_ process: Executables.Running, prefix: String, timeout: Double = 60) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -38,11 +46,7 @@ struct TrackingProcessTests {
 
     @Test("kill -9: at most the last second of steps is lost, the files stay readable, the run reads as crashed")
     func killNine() throws {
-        let process = try Executables.start(
-            try fixture(), ["log", "--project", "crash", "--steps", "100000000", "--sleep", "0.001", "--report", "50"],
-            environment: environment, removing: cleanEnvironment)
-        let started = try #require(waitForLine(process, prefix: "run "))
-        let id = String(started.split(separator: " ")[1])
+        let (process, id) = try startLogging(["--project", "crash", "--steps", "100000000", "--sleep", "0.001", "--report", "50"])
         #expect(waitForLine(process, prefix: "step 1000") != nil)
         usleep(2_500_000)
         // The last step the program reported more than a second before the kill must be in the store.
@@ -72,16 +76,13 @@ struct TrackingProcessTests {
     }
 
     func checkSignal(_ signalNumber: Int32, shellStatus: Int32) throws {
-        let process = try Executables.start(
-            try fixture(), ["log", "--project", "signals", "--steps", "250", "--hold", "60"],
-            environment: environment, removing: cleanEnvironment)
-        let started = try #require(waitForLine(process, prefix: "run "))
+        let (process, id) = try startLogging(["--project", "signals", "--steps", "250", "--hold", "60"])
         #expect(waitForLine(process, prefix: "logged 250") != nil)
         process.signal(signalNumber)
         let result = process.wait(timeout: 30)
         #expect(result.signal == signalNumber)  // the shell shows 128 + signal
         #expect(128 + result.status == shellStatus)
-        let run = try show(String(started.split(separator: " ")[1]))
+        let run = try show(id)
         #expect(run["status"] as? String == "interrupted")
         let history = try #require(run["history"] as? [String: Any])
         #expect((history["loss"] as? [Any])?.count == 250)

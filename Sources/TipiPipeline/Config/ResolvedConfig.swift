@@ -148,15 +148,17 @@ struct ResolvedConfig {
         // One process's params in the order they come, then sorted for the text (reused: no array per process).
         var list: [(name: String, value: ConfigValue)] = []
         let processesMark = sources.push("processes")
-        // Each process's fields are read in place (`pipeline.processes[index].key`): a copy of its entry would
-        // retain and release its texts and its process.
+        // Each process's fields are read in place (`pipeline.processes[index].key`): a copy of its whole entry
+        // would retain and release its process too.
         for index in order {
-            let base = sources.push(pipeline.processes[index].key)
+            let key = pipeline.processes[index].key
+            let typeName = pipeline.processes[index].typeName
+            let base = sources.push(key)
             let node: ConfigNode?
-            if index < processNodes.count, processNodes[index].key == pipeline.processes[index].key {
+            if index < processNodes.count, processNodes[index].key == key {
                 node = processNodes[index].value
             } else {
-                node = processTables?[pipeline.processes[index].key]
+                node = processTables?[key]
             }
             // The table's `type`, `force` and `params` in one pass (the rest are params written beside `type`).
             var typeNode: ConfigNode?
@@ -239,14 +241,11 @@ struct ResolvedConfig {
             }
             sources.pop(to: base)
             if keep {
-                var resolved: [String: ConfigValue] = [
-                    "type": .string(pipeline.processes[index].typeName), "params": .table(params),
-                ]
+                var resolved: [String: ConfigValue] = ["type": .string(typeName), "params": .table(params)]
                 if let force { resolved["force"] = force }
-                processes[pipeline.processes[index].key] = .table(resolved)
+                processes[key] = .table(resolved)
             }
-            text?.add(
-                key: pipeline.processes[index].key, type: pipeline.processes[index].typeName, params: &list, force: force)
+            text?.add(key: key, type: typeName, params: &list, force: force)
         }
         sources.pop(to: processesMark)
         // In the walk that keeps values, a key met twice is one entry of `processes`.

@@ -41,8 +41,8 @@ struct PipelineExecutor {
             if index < skipped.count {
                 initial.append(skipped[index])
             } else {
-                let entry = (key: pipeline.processes[index].key, type: pipeline.processes[index].typeName)
-                initial.append(RunMetadata.ProcessRecord(key: entry.key, type: entry.type, status: "pending"))
+                let (key, type) = (pipeline.processes[index].key, pipeline.processes[index].typeName)
+                initial.append(RunMetadata.ProcessRecord(key: key, type: type, status: "pending"))
             }
         }
         let records = ProcessRecords(initial, changed: plan == nil)

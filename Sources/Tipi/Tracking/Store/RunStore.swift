@@ -86,7 +86,9 @@ public struct RunStore: Sendable {
         guard statvfs(folder.path, &system) == 0,
             Int(file.st_blocks) * 512 + Int(system.f_bavail) * Int(system.f_frsize) >= needed
         else { throw TrackingError.storeNotWritable(path: path, reason: "no room for it, even in place of the old one") }
-        let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)
+        // O_NONBLOCK: something swapped in after the check (a FIFO without a reader) fails at once instead of
+        // blocking the writer; a regular file is written as usual.
+        let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { throw TrackingError.storeNotWritable(path: path, reason: String(cString: strerror(errno))) }
         let failure = writeFully(pieces, to: descriptor).error
         close(descriptor)
